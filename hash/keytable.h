@@ -1,0 +1,54 @@
+/*
+ * keytable.h -- the shared key table of XSMTP-1 section 4.
+ *
+ * Loaded once (and again on SIGHUP) by the signer and by the component.
+ * Each key keeps a ready HMAC context so the message path never sets up a
+ * key.  A loaded table is immutable; reload builds a new table and the
+ * caller swaps pointers.  Secrets are wiped when the table is freed and
+ * never appear in error text.
+ */
+#ifndef XSMTP_KEYTABLE_H
+#define XSMTP_KEYTABLE_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include "status.h"
+
+#define XSMTP_SECRET_MIN 16
+#define XSMTP_SECRET_MAX 256
+
+struct xsmtp_key {
+    char *id;
+    unsigned char secret[XSMTP_SECRET_MAX];
+    size_t secret_len;
+    char **patterns;        /* "local@domain", "*@domain" or "*", lowercased */
+    size_t pattern_count;
+    bool revoked;
+    void *mac_template;     /* EVP_MAC_CTX keyed with secret; dup'ed per use */
+};
+
+struct xsmtp_keytable {
+    struct xsmtp_key *keys;
+    size_t key_count;
+};
+
+/*
+ * Loads path.  Refuses (XSMTP_EPERM) a file that group or other may read or
+ * write.  On a syntax error returns XSMTP_EMALFORMED and writes
+ * "PATH:LINE: what is wrong" into err (errsz bytes); the table is not
+ * created.  Duplicate key ids are an error.
+ */
+xsmtp_status xsmtp_keytable_load(const char *path, struct xsmtp_keytable **out, char *err,
+                                 size_t errsz);
+void xsmtp_keytable_free(struct xsmtp_keytable *table);
+
+/* Key with this id, revoked or not; NULL when absent. */
+const struct xsmtp_key *xsmtp_keytable_by_id(const struct xsmtp_keytable *table,
+                                             const char *id);
+/* First non-revoked key whose pattern matches identity; NULL when none. */
+const struct xsmtp_key *xsmtp_keytable_for_identity(const struct xsmtp_keytable *table,
+                                                    const char *identity);
+/* Whether one of the key's patterns matches identity (ASCII case-insensitive). */
+bool xsmtp_key_allows(const struct xsmtp_key *key, const char *identity);
+
+#endif
