@@ -28,6 +28,11 @@ struct xsmtp_cidr_list {
 xsmtp_status xsmtp_cidr_parse(const char *text, struct xsmtp_cidr *out);
 /* Appends one parsed entry; the list owns its storage. */
 xsmtp_status xsmtp_cidr_list_add(struct xsmtp_cidr_list *list, const struct xsmtp_cidr *entry);
+/*
+ * Parses a whole list such as "127.0.0.0/8, ::1" (entries separated by
+ * commas and/or blanks) and appends every entry; stops at the first bad one.
+ */
+xsmtp_status xsmtp_cidr_list_parse(struct xsmtp_cidr_list *list, const char *text);
 void xsmtp_cidr_list_free(struct xsmtp_cidr_list *list);
 
 /* Matches a socket address (IPv4-mapped IPv6 is matched as IPv4). */

@@ -51,4 +51,15 @@ const struct xsmtp_key *xsmtp_keytable_for_identity(const struct xsmtp_keytable 
 /* Whether one of the key's patterns matches identity (ASCII case-insensitive). */
 bool xsmtp_key_allows(const struct xsmtp_key *key, const char *identity);
 
+/*
+ * Stores secret[0..len) (XSMTP_SECRET_MIN..XSMTP_SECRET_MAX bytes) in key and
+ * builds its mac_template.  The loader uses it for every line; tests and
+ * tools use it to make a key without a file.  XSMTP_EMALFORMED for a bad
+ * length, XSMTP_ECRYPTO when OpenSSL refuses.
+ */
+xsmtp_status xsmtp_key_set_secret(struct xsmtp_key *key, const unsigned char *secret,
+                                  size_t len);
+/* Frees what key owns (id, patterns, mac_template) and wipes the secret. */
+void xsmtp_key_clear(struct xsmtp_key *key);
+
 #endif

@@ -13,6 +13,12 @@
 #include "keytable.h"
 #include "taglist.h"
 
+/*
+ * Enough for any canonical input: msgid and from are at most one header
+ * value each (XSMTP_HEADER_VALUE_MAX), the other fields are short.
+ */
+#define XSMTP_CANONICAL_SIZE (2 * 8192 + 1024)
+
 /* The seven values of the canonical input, all NUL-terminated. */
 struct xsmtp_token_input {
     const char *identity;   /* as in X-XMPP-Identity; lowercased when built */
