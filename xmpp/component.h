@@ -1,0 +1,132 @@
+/*
+ * component.h -- the state of one xsmtp-component process, and the calls
+ * its parts make on each other.
+ *
+ * Everything mutable lives in struct component, owned by main() and handed
+ * to libstrophe as userdata.  The program is single-threaded: libstrophe's
+ * event loop calls the stanza handlers, and signals only set flags that the
+ * main loop looks at between rounds.
+ */
+#ifndef XSMTP_COMPONENT_H
+#define XSMTP_COMPONENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <strophe.h>
+
+#include "component_config.h"
+#include "keytable.h"
+#include "ratelimit.h"
+
+#define XSMTP_NS "urn:xmpp:xsmtp:1"
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+/* Most buckets a rate-limit table keeps at once. */
+#define COMPONENT_RATE_KEYS 10000
+/* An IQ id longer than this is not echoed: the stanza is dropped. */
+#define COMPONENT_ID_MAX 256
+/* Reconnect delays: 1, 2, 4, ... seconds, never more than this. */
+#define COMPONENT_BACKOFF_MAX 60
+/* A connection attempt that has not finished its handshake by then is dropped. */
+#define COMPONENT_HANDSHAKE_TIMEOUT 30
+
+/* What a verify query came to; indexes the counters too. */
+enum verify_outcome {
+    VERIFY_PASS,
+    VERIFY_FAIL_BAD_HASH,
+    VERIFY_FAIL_UNKNOWN_KEY,
+    VERIFY_FAIL_REVOKED,
+    VERIFY_FAIL_IDENTITY_NOT_ALLOWED,
+    VERIFY_FAIL_EXPIRED,
+    VERIFY_FAIL_FUTURE,
+    VERIFY_FAIL_RELAY_NOT_AUTHORIZED,
+    VERIFY_ERR_BAD_REQUEST,         /* modify/bad-request */
+    VERIFY_ERR_ITEM_NOT_FOUND,      /* cancel/item-not-found */
+    VERIFY_ERR_RATE_LIMITED,        /* wait/resource-constraint */
+    VERIFY_ERR_INTERNAL,            /* wait/internal-server-error */
+    VERIFY_OUTCOME_COUNT
+};
+
+/* Why a progress notice was not forwarded; indexes the counters. */
+enum notice_drop {
+    NOTICE_DROP_DISABLED,
+    NOTICE_DROP_RATE,
+    NOTICE_DROP_MALFORMED,
+    NOTICE_DROP_FOREIGN,
+    NOTICE_DROP_INTERNAL,
+    NOTICE_DROP_COUNT
+};
+
+struct component_counters {
+    unsigned long queries;                          /* verify IQs received */
+    unsigned long outcome[VERIFY_OUTCOME_COUNT];
+    unsigned long disco;                            /* disco#info answered */
+    unsigned long other_iq;                         /* answered service-unavailable etc. */
+    unsigned long ignored;                          /* stanzas dropped unanswered */
+    unsigned long notices_forwarded;
+    unsigned long notices_dropped[NOTICE_DROP_COUNT];
+    unsigned long connects;
+    unsigned long disconnects;
+};
+
+enum link_state {
+    LINK_WAITING,       /* not connected; next attempt at next_attempt_ns */
+    LINK_CONNECTING,    /* TCP/handshake in progress */
+    LINK_CONNECTED      /* handshake accepted: stanzas flow */
+};
+
+struct component {
+    struct component_config config;
+    struct xsmtp_keytable *keys;
+    struct ratelimit *query_limit;      /* by requesting domain */
+    struct ratelimit *notice_limit;     /* by notice sender's domain */
+    struct component_counters counters;
+
+    xmpp_ctx_t *xmpp;
+    xmpp_conn_t *conn;
+    xmpp_log_t xmpp_logger;             /* must outlive the libstrophe context */
+    enum link_state link;
+    bool stopping;                      /* SIGTERM seen: do not reconnect */
+    uint64_t connecting_since_ns;       /* monotonic; for the handshake watchdog */
+    bool sm_workaround_applied;         /* LAB-NOTES libstrophe #1, once per conn object */
+    unsigned backoff_s;                 /* delay before the next attempt */
+    uint64_t next_attempt_ns;           /* monotonic */
+    uint64_t down_since_ns;             /* monotonic; 0 when never connected */
+    uint64_t notice_seq;                /* ids of forwarded notices */
+};
+
+/* Clocks: monotonic nanoseconds (rate limits, backoff) and Unix seconds. */
+uint64_t component_now_ns(void);
+uint64_t component_unix_time(void);
+
+/* component_conn.c: connection life cycle and stanza dispatch. */
+xsmtp_status component_conn_init(struct component *comp, const char *secret);
+void component_conn_step(struct component *comp);  /* one round of the event loop */
+void component_conn_shutdown(struct component *comp);
+void component_conn_free(struct component *comp);
+
+/* component_reply.c: building answers through libstrophe's stanza API. */
+xmpp_stanza_t *component_iq_reply(struct component *comp, xmpp_stanza_t *request,
+                                  const char *type);
+xmpp_stanza_t *component_iq_error(struct component *comp, xmpp_stanza_t *request,
+                                  const char *error_type, const char *condition,
+                                  const char *text);
+/* Lowercased domain part of a JID into out (RATELIMIT_KEY_MAX + 1 bytes). */
+bool component_jid_domain(const char *jid, char *out, size_t outsz);
+
+/* component_disco.c */
+void component_disco_info(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza_t *query);
+
+/* component_verify.c */
+void component_verify_query(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza_t *verify);
+const char *verify_outcome_name(enum verify_outcome outcome);
+
+/* component_notice.c */
+void component_notice(struct component *comp, xmpp_stanza_t *message, xmpp_stanza_t *progress);
+const char *notice_drop_name(enum notice_drop drop);
+
+/* component_stats.c */
+void component_stats_log(const struct component *comp);
+
+#endif

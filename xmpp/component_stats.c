@@ -1,0 +1,72 @@
+/*
+ * component_stats.c -- the counters line written on SIGUSR1, and the clocks.
+ *
+ * One log line, "key=value" pairs, so an operator can grep or graph it:
+ * queries, each verdict and error by name, disco answers, notices forwarded
+ * and dropped by cause, connects and disconnects.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "component.h"
+#include "log.h"
+
+uint64_t component_now_ns(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
+uint64_t component_unix_time(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    return now.tv_sec > 0 ? (uint64_t)now.tv_sec : 0;
+}
+
+/* Appends " key=value" to line; silently stops when the line is full. */
+static void append(char *line, size_t size, size_t *used, const char *key, unsigned long value)
+{
+    int n;
+
+    if (*used >= size)
+        return;
+    n = snprintf(line + *used, size - *used, " %s=%lu", key, value);
+    if (n > 0)
+        *used += (size_t)n;
+}
+
+void component_stats_log(const struct component *comp)
+{
+    const struct component_counters *c = &comp->counters;
+    char line[1024], key[64];
+    size_t used = 0;
+    unsigned i;
+
+    line[0] = '\0';
+    append(line, sizeof line, &used, "queries", c->queries);
+    for (i = 0; i < VERIFY_OUTCOME_COUNT; i++) {
+        snprintf(key, sizeof key, "%s%s", i == VERIFY_PASS ? "" : "fail.",
+                 verify_outcome_name((enum verify_outcome)i));
+        if (i >= VERIFY_ERR_BAD_REQUEST)
+            snprintf(key, sizeof key, "error.%s", verify_outcome_name((enum verify_outcome)i));
+        append(line, sizeof line, &used, key, c->outcome[i]);
+    }
+    append(line, sizeof line, &used, "disco", c->disco);
+    append(line, sizeof line, &used, "other_iq", c->other_iq);
+    append(line, sizeof line, &used, "ignored", c->ignored);
+    append(line, sizeof line, &used, "notices.forwarded", c->notices_forwarded);
+    for (i = 0; i < NOTICE_DROP_COUNT; i++) {
+        snprintf(key, sizeof key, "notices.dropped.%s", notice_drop_name((enum notice_drop)i));
+        append(line, sizeof line, &used, key, c->notices_dropped[i]);
+    }
+    append(line, sizeof line, &used, "connects", c->connects);
+    append(line, sizeof line, &used, "disconnects", c->disconnects);
+    log_msg(LOG_NOTICE, "stats:%s", line);
+}

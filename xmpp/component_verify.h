@@ -1,0 +1,50 @@
+/*
+ * component_verify.h -- the verify query of XSMTP-1 s6, split into a
+ * strict parser of the <verify/> attributes and a pure decision function,
+ * so both can be unit-tested without a server.
+ */
+#ifndef XSMTP_COMPONENT_VERIFY_H
+#define XSMTP_COMPONENT_VERIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <strophe.h>
+
+#include "component.h"
+#include "extract.h"
+#include "identity.h"
+#include "taglist.h"
+
+struct verify_request {
+    char identity[XSMTP_IDENTITY_SIZE];     /* lowercased */
+    const char *identity_domain;            /* points into identity */
+    const char *msgid;                      /* points into the stanza */
+    const char *from;                       /* points into the stanza */
+    char t[11];
+    uint64_t time;
+    char ip[XSMTP_IP_MAX + 1];
+    char k[XSMTP_KEYID_MAX + 1];
+    char bh[XSMTP_B64_SHA256 + 1];
+    char h[XSMTP_B64_SHA256 + 1];
+    bool has_relay;
+    char relay[XSMTP_IP_MAX + 1];
+};
+
+/*
+ * Reads every attribute of verify strictly.  On a missing or malformed
+ * attribute returns XSMTP_EMALFORMED and sets *problem to a static text
+ * naming it ("missing attribute 'k'"), safe to log and to send back.
+ */
+xsmtp_status verify_request_parse(xmpp_stanza_t *verify, struct verify_request *req,
+                                  const char **problem);
+
+/*
+ * Decides a parsed request (see component_verify.c for the order of the
+ * checks).  now: Unix seconds.  Never returns VERIFY_ERR_RATE_LIMITED or
+ * VERIFY_ERR_BAD_REQUEST except for values the MAC code itself refuses.
+ */
+enum verify_outcome verify_decide(const struct component_config *cfg,
+                                  const struct xsmtp_keytable *keys,
+                                  const struct verify_request *req, uint64_t now);
+
+#endif

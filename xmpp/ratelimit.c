@@ -1,0 +1,155 @@
+/*
+ * ratelimit.c -- token buckets in a chained hash table.
+ *
+ * Tokens are kept in fixed point (millionths of a token) so refill is
+ * exact integer arithmetic: no drift from floating point, and the same
+ * sequence of calls always gives the same answers (tests rely on that).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ratelimit.h"
+
+#define TOKEN_UNIT 1000000ULL   /* one token in fixed point */
+#define BUCKET_CHAINS 1024
+
+struct bucket {
+    struct bucket *next;
+    uint64_t tokens;            /* fixed point */
+    uint64_t stamp_ns;          /* time tokens was last brought up to date */
+    char key[];
+};
+
+struct ratelimit {
+    uint64_t rate;              /* tokens per second (whole tokens) */
+    uint64_t capacity;          /* burst in fixed point */
+    size_t max_keys;
+    size_t key_count;
+    struct bucket *chains[BUCKET_CHAINS];
+};
+
+xsmtp_status ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
+                           struct ratelimit **out)
+{
+    struct ratelimit *limit;
+
+    *out = NULL;
+    if (burst == 0 || max_keys == 0)
+        return XSMTP_EMALFORMED;
+    limit = calloc(1, sizeof *limit);
+    if (limit == NULL)
+        return XSMTP_ENOMEM;
+    limit->rate = rate;
+    limit->capacity = (uint64_t)burst * TOKEN_UNIT;
+    limit->max_keys = max_keys;
+    *out = limit;
+    return XSMTP_OK;
+}
+
+void ratelimit_free(struct ratelimit *limit)
+{
+    size_t i;
+    struct bucket *b, *next;
+
+    if (limit == NULL)
+        return;
+    for (i = 0; i < BUCKET_CHAINS; i++) {
+        for (b = limit->chains[i]; b != NULL; b = next) {
+            next = b->next;
+            free(b);
+        }
+    }
+    free(limit);
+}
+
+/* FNV-1a: keys are domains of authenticated JIDs, not attacker-chosen at scale. */
+static size_t chain_of(const char *key)
+{
+    uint32_t hash = 2166136261u;
+
+    for (; *key != '\0'; key++) {
+        hash ^= (unsigned char)*key;
+        hash *= 16777619u;
+    }
+    return hash % BUCKET_CHAINS;
+}
+
+static void refill(const struct ratelimit *limit, struct bucket *b, uint64_t now_ns)
+{
+    uint64_t elapsed, add;
+
+    if (now_ns <= b->stamp_ns)
+        return;
+    elapsed = now_ns - b->stamp_ns;
+    /* rate tokens/s * elapsed ns, in millionths of a token: rate*elapsed/1000 */
+    if (elapsed > 3600ULL * 1000000000ULL)
+        add = limit->capacity;  /* an hour refills any bucket; avoids overflow */
+    else
+        add = limit->rate * elapsed / 1000;
+    b->tokens = (b->tokens + add > limit->capacity) ? limit->capacity : b->tokens + add;
+    b->stamp_ns = now_ns;
+}
+
+/* Forgets buckets that are full again: a fresh bucket would be the same. */
+static void sweep(struct ratelimit *limit, uint64_t now_ns)
+{
+    size_t i;
+    struct bucket **link, *b;
+
+    for (i = 0; i < BUCKET_CHAINS; i++) {
+        link = &limit->chains[i];
+        while ((b = *link) != NULL) {
+            refill(limit, b, now_ns);
+            if (b->tokens >= limit->capacity) {
+                *link = b->next;
+                free(b);
+                limit->key_count--;
+            } else {
+                link = &b->next;
+            }
+        }
+    }
+}
+
+bool ratelimit_take(struct ratelimit *limit, const char *key, uint64_t now_ns)
+{
+    size_t chain, keylen;
+    struct bucket *b;
+
+    if (limit->rate == 0)
+        return true;
+    keylen = strnlen(key, RATELIMIT_KEY_MAX + 1);
+    if (keylen > RATELIMIT_KEY_MAX)
+        return false;
+    chain = chain_of(key);
+    for (b = limit->chains[chain]; b != NULL; b = b->next)
+        if (strcmp(b->key, key) == 0)
+            break;
+    if (b == NULL) {
+        if (limit->key_count >= limit->max_keys)
+            sweep(limit, now_ns);
+        if (limit->key_count >= limit->max_keys)
+            return false;
+        b = malloc(sizeof *b + keylen + 1);
+        if (b == NULL)
+            return false;
+        memcpy(b->key, key, keylen + 1);
+        b->tokens = limit->capacity;
+        b->stamp_ns = now_ns;
+        b->next = limit->chains[chain];
+        limit->chains[chain] = b;
+        limit->key_count++;
+    }
+    refill(limit, b, now_ns);
+    if (b->tokens < TOKEN_UNIT)
+        return false;
+    b->tokens -= TOKEN_UNIT;
+    return true;
+}
+
+size_t ratelimit_size(const struct ratelimit *limit)
+{
+    return limit->key_count;
+}
