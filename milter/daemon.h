@@ -9,8 +9,15 @@
 #include <sys/types.h>
 #include "status.h"
 
-/* Forks into the background, new session, stdio on /dev/null. */
+/* Forks into the background, new session, stdio on /dev/null, cwd "/". */
 xsmtp_status daemon_detach(char *err, size_t errsz);
+
+/*
+ * Refuses (XSMTP_EIO, reason in err) when path names a pid file whose
+ * process is still alive, so a second instance does not steal the first
+ * one's socket.  A missing or stale pid file is fine.
+ */
+xsmtp_status daemon_check_pidfile(const char *path, char *err, size_t errsz);
 
 /* Writes our pid to path (created 0644, replaced atomically). */
 xsmtp_status daemon_write_pidfile(const char *path, char *err, size_t errsz);

@@ -16,14 +16,23 @@
 int log_facility_from_name(const char *name);
 /* Maps "debug", "info", "notice", "warning", "err" to LOG_*; -1 if unknown. */
 int log_level_from_name(const char *name);
+/* Inverse maps, for log lines and -t output; "?" when unknown. */
+const char *log_facility_name(int facility);
+const char *log_level_name(int level);
 
 /* ident: program name; also_stderr: mirror every line to stderr (-f). */
 void log_open(const char *ident, int facility, int max_level, bool also_stderr);
 /* Change facility/level after a reload. */
 void log_reconfigure(int facility, int max_level);
+/* Start or stop mirroring to stderr (off once detached: stderr is /dev/null). */
+void log_set_stderr(bool also_stderr);
 void log_close(void);
 
-/* printf-style; lines above the configured level are dropped cheaply. */
+/*
+ * printf-style; lines above the configured level are dropped cheaply.
+ * Control characters in the formatted line are replaced by '?', so one
+ * call is always exactly one log line (no injection through values).
+ */
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool log_enabled(int level);
 
