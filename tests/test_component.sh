@@ -325,8 +325,17 @@ run_cases
 write_keys "$D/keys"
 
 # ---- Prosody stops mid-run and comes back ---------------------------------------
+# Stop it while a client has thousands of queries in flight, so the component
+# loses the stream with answers still queued.
+printf '%s\n' "{\"op\":\"batch\",\"n\":4000,\"attrs\":$(v1attrs)}" |
+    timeout 5 /usr/bin/python3 "$CLIENT" --port "$PROSODY_C2S_PORT" --jid milter@b.test \
+        --password milterpw --component xsmtp.a.test >"$D/inflight.out" 2>&1 &
+INFLIGHT_PID=$!
+lab_wait_log "$D/component.log" "verify from b.test" 10
+sleep 0.3
 lab_stop_prosody
 sleep 3.5
+wait "$INFLIGHT_PID" 2>/dev/null
 lab_assert_eq "component still running while Prosody is down" "alive" \
     "$(kill -0 "$COMP_PID" 2>/dev/null && echo alive || echo dead)"
 lab_assert_match "component backs off 1 s, 2 s, ... while Prosody is down" \
