@@ -14,6 +14,12 @@
 #define XSMTP_HEADER_VALUE_MAX 8192
 #define XSMTP_EXTRACT_SIZE (XSMTP_HEADER_VALUE_MAX + 1)
 
+/*
+ * All three: XSMTP_EMALFORMED for a raw value over XSMTP_HEADER_VALUE_MAX
+ * octets (XSMTP-1 s2) or holding a NUL; XSMTP_ETOOBIG when out is too small.
+ * msgid and from also refuse an empty result (e.g. "<>") as XSMTP_EMALFORMED.
+ */
+
 /* Message-ID: unfold, trim, take the text between the first '<' and the next '>'. */
 xsmtp_status xsmtp_extract_msgid(const char *raw, size_t rawlen, char *out, size_t outsz);
 

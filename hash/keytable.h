@@ -33,10 +33,14 @@ struct xsmtp_keytable {
 };
 
 /*
- * Loads path.  Refuses (XSMTP_EPERM) a file that group or other may read or
- * write.  On a syntax error returns XSMTP_EMALFORMED and writes
+ * Loads path.  Refuses (XSMTP_EPERM) a file with any group or other
+ * permission bit.  On a syntax error returns XSMTP_EMALFORMED and writes
  * "PATH:LINE: what is wrong" into err (errsz bytes); the table is not
- * created.  Duplicate key ids are an error.
+ * created.  Duplicate key ids are an error.  File-level failures
+ * (XSMTP_EPERM, XSMTP_EIO) write "PATH: what is wrong".  No message ever
+ * quotes a field of the file, so a secret in the wrong column is not logged.
+ * Line syntax: KEY-ID SECRET-BASE64 PATTERN[, PATTERN...] [revoked]; '#' at
+ * the start of a word begins a comment.
  */
 xsmtp_status xsmtp_keytable_load(const char *path, struct xsmtp_keytable **out, char *err,
                                  size_t errsz);

@@ -19,7 +19,9 @@ xsmtp_status xsmtp_private_file_open(const char *path, FILE **out, char *err, si
 
 /*
  * Reads a one-line secret (password files): the first line without its line
- * end, at most outsz-1 bytes.  Same permission rule.
+ * end (LF or CRLF), at most outsz-1 bytes (else XSMTP_ETOOBIG).  Same
+ * permission rule.  An empty first line or a NUL is XSMTP_EMALFORMED; on any
+ * error out is wiped and left empty.
  */
 xsmtp_status xsmtp_private_file_read_line(const char *path, char *out, size_t outsz, char *err,
                                           size_t errsz);

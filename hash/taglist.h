@@ -32,6 +32,8 @@ xsmtp_status xsmtp_tags_parse(const char *value, size_t len, struct xsmtp_hash_t
 /*
  * Writes "v=1; k=..; t=..; ip=..;\n bh=..;\n h=.." into out: folded with a
  * bare LF plus one space, as libmilter expects (the MTA writes CRLF).
+ * Uses the string fields only (tags->time is ignored) and refuses
+ * (XSMTP_EMALFORMED) any value the parser would refuse.
  */
 xsmtp_status xsmtp_tags_format(const struct xsmtp_hash_tags *tags, char *out, size_t outsz);
 
