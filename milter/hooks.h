@@ -1,0 +1,37 @@
+/*
+ * hooks.h -- where signing and verifying plug into the milter.
+ *
+ * callbacks.c collects the facts (session.h, message.h) and calls these at
+ * fixed points of every message.  Today they pass every message through
+ * unchanged.  The signer (milter/sign*.c) and the verifier fill them in:
+ * each hook reads session->context->config (the snapshot this message
+ * keeps, see context.h) and session->message, and returns a libmilter
+ * SMFIS_* code that callbacks.c hands back to the MTA unchanged.
+ *
+ * Order for one message:
+ *   hooks_message_begin   at MAIL; message facts reset, macros {i} and
+ *                         {auth_authen} read, snapshot refreshed
+ *   hooks_headers_done    after the last header (EOH); every header fact known
+ *   hooks_body            for each body chunk, as libmilter delivers it
+ *   hooks_message_end     at EOM: the only place for smfi_insheader/chgheader
+ *   hooks_message_abort   instead of the end when the MTA aborts the message
+ * and once per connection, at xxfi_close:
+ *   hooks_session_end     free session->sign / session->verify
+ */
+#ifndef XSMTP_HOOKS_H
+#define XSMTP_HOOKS_H
+
+#include <stddef.h>
+#include <libmilter/mfapi.h>
+
+struct milter_session;
+
+sfsistat hooks_message_begin(SMFICTX *ctx, struct milter_session *session);
+sfsistat hooks_headers_done(SMFICTX *ctx, struct milter_session *session);
+sfsistat hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk,
+                    size_t length);
+sfsistat hooks_message_end(SMFICTX *ctx, struct milter_session *session);
+void hooks_message_abort(struct milter_session *session);
+void hooks_session_end(struct milter_session *session);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * milter.h -- what main() knows about the running daemon, shared with the
+ * reload and stop handlers (reload.c) that the signal thread calls.
+ */
+#ifndef XSMTP_MILTER_H
+#define XSMTP_MILTER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Seconds an orderly stop waits for connections in flight. */
+#define MILTER_DRAIN_SECONDS 30
+
+struct milter_daemon {
+    const char *config_path;    /* absolute: the daemon runs in "/" */
+    const char *display_path;   /* as given with -c, for problem lines */
+    bool foreground;
+    /* Values fixed at start; a reload that changes them only warns. */
+    char *started_socket;
+    char *started_user;
+    char *started_pidfile;
+    atomic_bool stop_requested;
+};
+
+/* SIGHUP: loads the configuration again and installs it, or keeps the old. */
+void milter_reload(void *daemon, pid_t sender);
+/* SIGTERM/SIGINT: records and logs the stop request. */
+void milter_stop(void *daemon, int signal_number, pid_t sender);
+/* SIGUSR1: logs what there is to count so far. */
+void milter_counters(void *daemon);
+
+#endif

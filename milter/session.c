@@ -1,0 +1,79 @@
+/*
+ * session.c -- allocation and life cycle of `struct milter_session`
+ * (session.h).
+ */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cidr.h"
+#include "hooks.h"
+#include "session.h"
+
+static void session_classify_client(struct milter_session *session)
+{
+    const struct milter_config *config = session->context->config;
+
+    session->client_internal =
+        session->client_addr_known &&
+        xsmtp_cidr_list_match_sockaddr(&config->sign.internal_hosts,
+                                       (const struct sockaddr *)&session->client_addr);
+}
+
+struct milter_session *session_open(const char *hostname, const struct sockaddr *hostaddr)
+{
+    struct milter_session *session = calloc(1, sizeof *session);
+
+    if (session == NULL)
+        return NULL;
+    session->context = context_acquire();
+    if (session->context == NULL) {
+        free(session);
+        return NULL;
+    }
+    snprintf(session->client_host, sizeof session->client_host, "%s",
+             hostname != NULL ? hostname : "unknown");
+    if (hostaddr != NULL && (hostaddr->sa_family == AF_INET || hostaddr->sa_family == AF_INET6)) {
+        size_t size = hostaddr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                     : sizeof(struct sockaddr_in6);
+        memcpy(&session->client_addr, hostaddr, size);
+        if (xsmtp_sockaddr_text(hostaddr, session->client_ip, sizeof session->client_ip) ==
+            XSMTP_OK)
+            session->client_addr_known = true;
+        else
+            session->client_ip[0] = '\0';
+    }
+    session_classify_client(session);
+    message_reset(&session->message);
+    context_session_opened();
+    return session;
+}
+
+void session_close(struct milter_session *session)
+{
+    if (session == NULL)
+        return;
+    if (session->message.open)
+        hooks_message_abort(session);
+    hooks_session_end(session);
+    context_release(session->context);
+    free(session);
+    context_session_closed();
+}
+
+void session_refresh_context(struct milter_session *session)
+{
+    struct milter_context *live;
+
+    if (context_is_live(session->context))
+        return;
+    live = context_acquire();
+    if (live == NULL)
+        return;
+    context_release(session->context);
+    session->context = live;
+    session_classify_client(session);
+}
