@@ -20,8 +20,9 @@
 #include "log.h"
 #include "session.h"
 
-/* What to answer when our own code failed. */
-static sfsistat callbacks_internal_error(const struct milter_session *session, const char *step)
+/* The configured answer when we cannot do our job (on_internal_error). */
+static sfsistat callbacks_fallback(const struct milter_session *session, int level,
+                                   const char *what, const char *step)
 {
     struct milter_context *context = session != NULL ? session->context : context_acquire();
     enum milter_on_internal_error action =
@@ -29,9 +30,24 @@ static sfsistat callbacks_internal_error(const struct milter_session *session, c
 
     if (session == NULL)
         context_release(context);
-    log_msg(LOG_ERR, "internal error at %s: answering %s", step,
+    log_msg(level, "%s at %s: answering %s", what, step,
             action == MILTER_ON_ERROR_ACCEPT ? "accept" : "tempfail");
     return action == MILTER_ON_ERROR_ACCEPT ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+}
+
+/* What to answer when our own code failed. */
+static sfsistat callbacks_internal_error(const struct milter_session *session, const char *step)
+{
+    return callbacks_fallback(session, LOG_ERR, "internal error", step);
+}
+
+/*
+ * During an orderly stop nothing new may start (signals.c, context.h):
+ * answered as for an internal error, since the milter cannot do its job.
+ */
+static sfsistat callbacks_stopping(const struct milter_session *session, const char *step)
+{
+    return callbacks_fallback(session, LOG_INFO, "stopping", step);
 }
 
 static struct milter_session *callbacks_session(SMFICTX *ctx)
@@ -64,8 +80,11 @@ static sfsistat callbacks_negotiate(SMFICTX *ctx, unsigned long offered_actions,
 
 static sfsistat callbacks_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
-    struct milter_session *session = session_open(hostname, hostaddr);
+    struct milter_session *session;
 
+    if (context_stopping())
+        return callbacks_stopping(NULL, "connect");
+    session = session_open(hostname, hostaddr);
     if (session == NULL)
         return callbacks_internal_error(NULL, "connect");
     if (smfi_setpriv(ctx, session) != MI_SUCCESS) {
@@ -97,14 +116,9 @@ static sfsistat callbacks_envfrom(SMFICTX *ctx, char **argv)
     (void)argv;
     if (session == NULL)
         return callbacks_internal_error(NULL, "MAIL");
+    if (!session_message_begin(session))
+        return callbacks_stopping(session, "MAIL");
     message = &session->message;
-    if (message->open)
-        hooks_message_abort(session);
-    message_reset(message);
-    /* Between messages: the only safe moment to switch snapshots. */
-    session_refresh_context(session);
-    message->open = true;
-    session->messages++;
     message_copy_macro(message->queue_id, sizeof message->queue_id, smfi_getsymval(ctx, "i"));
     message_copy_macro(message->auth_authen, sizeof message->auth_authen,
                        smfi_getsymval(ctx, "{auth_authen}"));
@@ -159,7 +173,7 @@ static sfsistat callbacks_eom(SMFICTX *ctx)
                 message->queue_id[0] != '\0' ? message->queue_id : "NOQUEUE",
                 session->client_addr_known ? session->client_ip : "unknown",
                 message->header_count, message->body_bytes);
-    message->open = false;
+    session_message_end(session);
     return result;
 }
 
@@ -169,8 +183,10 @@ static sfsistat callbacks_abort(SMFICTX *ctx)
 
     if (session == NULL)
         return SMFIS_CONTINUE;
-    if (session->message.open)
+    if (session->message.open) {
         hooks_message_abort(session);
+        session_message_end(session);
+    }
     message_reset(&session->message);
     return SMFIS_CONTINUE;
 }

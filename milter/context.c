@@ -5,8 +5,9 @@
  * new connection can find the configuration is through process-wide state.
  * That state is `milter_runtime` below and nothing else: the live snapshot
  * pointer (swapped under a mutex on reload), its generation (atomic, so a
- * session can check for a reload without locking), and the open-session
- * count that the orderly stop waits on.
+ * session can check for a reload without locking), and the counts of
+ * open connections and messages in flight with the "stopping" flag that
+ * the orderly stop uses.
  */
 #include "config.h"
 
@@ -18,17 +19,21 @@
 #include "context.h"
 
 static struct milter_runtime {
-    pthread_mutex_t lock;                   /* guards live and sessions */
-    pthread_cond_t idle;                    /* signalled when sessions drops to 0 */
+    pthread_mutex_t lock;                   /* guards everything below */
+    pthread_cond_t idle;                    /* signalled when messages drops to 0 */
     struct milter_context *live;
     atomic_ulong live_generation;
-    unsigned sessions;
+    unsigned sessions;                      /* connections open */
+    unsigned messages;                      /* messages in flight */
+    atomic_bool stopping;
 } milter_runtime = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .idle = PTHREAD_COND_INITIALIZER,
     .live = NULL,
     .live_generation = 0,
     .sessions = 0,
+    .messages = 0,
+    .stopping = false,
 };
 
 static struct milter_context *context_wrap(struct milter_config *config,
@@ -123,8 +128,6 @@ void context_session_closed(void)
     pthread_mutex_lock(&milter_runtime.lock);
     if (milter_runtime.sessions > 0)
         milter_runtime.sessions--;
-    if (milter_runtime.sessions == 0)
-        pthread_cond_broadcast(&milter_runtime.idle);
     pthread_mutex_unlock(&milter_runtime.lock);
 }
 
@@ -138,18 +141,57 @@ unsigned context_sessions_active(void)
     return sessions;
 }
 
-bool context_wait_idle(unsigned seconds)
+bool context_message_begin(void)
+{
+    bool accepted;
+
+    pthread_mutex_lock(&milter_runtime.lock);
+    /* Checked under the lock: a drain that saw 0 stays at 0. */
+    accepted = !atomic_load(&milter_runtime.stopping);
+    if (accepted)
+        milter_runtime.messages++;
+    pthread_mutex_unlock(&milter_runtime.lock);
+    return accepted;
+}
+
+void context_message_end(void)
+{
+    pthread_mutex_lock(&milter_runtime.lock);
+    if (milter_runtime.messages > 0)
+        milter_runtime.messages--;
+    if (milter_runtime.messages == 0)
+        pthread_cond_broadcast(&milter_runtime.idle);
+    pthread_mutex_unlock(&milter_runtime.lock);
+}
+
+unsigned context_messages_active(void)
+{
+    unsigned messages;
+
+    pthread_mutex_lock(&milter_runtime.lock);
+    messages = milter_runtime.messages;
+    pthread_mutex_unlock(&milter_runtime.lock);
+    return messages;
+}
+
+bool context_stopping(void)
+{
+    return atomic_load(&milter_runtime.stopping);
+}
+
+unsigned context_drain(unsigned seconds)
 {
     struct timespec deadline;
-    bool idle;
+    unsigned left;
     int rc = 0;
 
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += (time_t)seconds;
     pthread_mutex_lock(&milter_runtime.lock);
-    while (milter_runtime.sessions > 0 && rc != ETIMEDOUT)
+    atomic_store(&milter_runtime.stopping, true);
+    while (milter_runtime.messages > 0 && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&milter_runtime.idle, &milter_runtime.lock, &deadline);
-    idle = milter_runtime.sessions == 0;
+    left = milter_runtime.messages;
     pthread_mutex_unlock(&milter_runtime.lock);
-    return idle;
+    return left;
 }

@@ -42,11 +42,25 @@ bool context_is_live(const struct milter_context *context);
  */
 unsigned long context_install(struct milter_config *config);
 
-/* Connection accounting for an orderly stop. */
+/*
+ * Accounting for an orderly stop.  Connections are counted for the logs;
+ * what a stop waits for is messages in flight (MAIL to end of message or
+ * abort): an MTA keeps a milter connection for its whole SMTP session, so
+ * waiting for connections would mostly wait for idle clients.
+ */
 void context_session_opened(void);
 void context_session_closed(void);
 unsigned context_sessions_active(void);
-/* Waits until no session is open or seconds pass; true when idle. */
-bool context_wait_idle(unsigned seconds);
+/* Counts a new message; false once a stop has begun (refuse it). */
+bool context_message_begin(void);
+void context_message_end(void);
+unsigned context_messages_active(void);
+/* Whether a stop has begun: new connections and messages are refused. */
+bool context_stopping(void);
+/*
+ * Begins the stop (nothing new starts from now on) and waits until no
+ * message is in flight or seconds pass.  Returns the messages still open.
+ */
+unsigned context_drain(unsigned seconds);
 
 #endif

@@ -10,8 +10,8 @@
  *      stale unix socket), TCP_NODELAY on an inet listener, unix socket
  *      given to `user`;
  *   4. detach unless -f; write the pid file; drop privileges;
- *   5. smfi_main().  SIGTERM makes it return; we then wait up to
- *      MILTER_DRAIN_SECONDS for connections in flight and exit 0.
+ *   5. smfi_main().  SIGTERM makes it return once the messages in flight
+ *      are done (at most MILTER_DRAIN_SECONDS, see reload.c); exit 0.
  * `-t` runs step 2 only and prints one line per problem (config_diag.h).
  */
 #include "config.h"
@@ -215,7 +215,6 @@ static int milter_run(const struct milter_options *options)
     char absolute[PATH_MAX];
     char err[256];
     size_t keys, identities;
-    bool idle;
 
     memset(&daemon, 0, sizeof daemon);
     atomic_init(&daemon.stop_requested, false);
@@ -279,17 +278,11 @@ static int milter_run(const struct milter_options *options)
         daemon_remove_pidfile(daemon.started_pidfile);
         return 1;
     }
-    if (context_sessions_active() > 0)
-        log_msg(LOG_INFO, "waiting up to %d s for %u connections in flight",
-                MILTER_DRAIN_SECONDS, context_sessions_active());
-    idle = context_wait_idle(MILTER_DRAIN_SECONDS);
-    if (!idle)
-        log_msg(LOG_WARNING, "%u connections still open after %d s: exiting anyway",
-                context_sessions_active(), MILTER_DRAIN_SECONDS);
     daemon_remove_pidfile(daemon.started_pidfile);
     log_msg(LOG_INFO, "stopped");
-    if (idle)
-        context_stop(); /* sessions still open keep their snapshot otherwise */
+    /* Connections libmilter abandoned keep their own snapshot references:
+     * dropping the runtime's is safe.  We exit without waiting for them. */
+    context_stop();
     free(daemon.started_socket);
     free(daemon.started_user);
     free(daemon.started_pidfile);

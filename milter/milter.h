@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* Seconds an orderly stop waits for connections in flight. */
+/* Seconds an orderly stop waits for messages in flight. */
 #define MILTER_DRAIN_SECONDS 30
 
 struct milter_daemon {
@@ -25,7 +25,10 @@ struct milter_daemon {
 
 /* SIGHUP: loads the configuration again and installs it, or keeps the old. */
 void milter_reload(void *daemon, pid_t sender);
-/* SIGTERM/SIGINT: records and logs the stop request. */
+/*
+ * SIGTERM/SIGINT: refuses new connections and messages, waits (bounded)
+ * for the messages in flight, then returns so libmilter stops listening.
+ */
 void milter_stop(void *daemon, int signal_number, pid_t sender);
 /* SIGUSR1: logs what there is to count so far. */
 void milter_counters(void *daemon);

@@ -3,6 +3,11 @@
  * record a stop request, log counters.  They run in the signal thread
  * (signals.c), one at a time, never in a libmilter callback.
  *
+ * A stop waits here, in the signal thread, for the messages in flight
+ * before libmilter is told to stop: libmilter's worker pool (Debian builds
+ * it with _FFR_WORKERS_POOL) abandons every session as soon as it is
+ * told, so waiting after smfi_main() returns would be too late.
+ *
  * A reload builds a complete new configuration -- file, key table,
  * identity map -- before touching anything; if any part fails, every
  * problem is logged and the running configuration stays.  Options that
@@ -87,11 +92,20 @@ void milter_reload(void *arg, pid_t sender)
 void milter_stop(void *arg, int signal_number, pid_t sender)
 {
     struct milter_daemon *daemon = arg;
+    unsigned left;
 
     atomic_store(&daemon->stop_requested, true);
-    log_msg(LOG_INFO, "%s from pid %ld: stopping; no new connections, %u in flight",
+    log_msg(LOG_INFO,
+            "%s from pid %ld: stopping; %u messages in flight on %u connections, new ones "
+            "refused",
             signal_number == SIGINT ? "SIGINT" : "SIGTERM", (long)sender,
-            context_sessions_active());
+            context_messages_active(), context_sessions_active());
+    left = context_drain(MILTER_DRAIN_SECONDS);
+    if (left > 0)
+        log_msg(LOG_WARNING, "%u messages still in flight after %d s: stopping anyway", left,
+                MILTER_DRAIN_SECONDS);
+    else
+        log_msg(LOG_INFO, "no message in flight: closing the socket");
 }
 
 void milter_counters(void *arg)

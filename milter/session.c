@@ -56,8 +56,10 @@ void session_close(struct milter_session *session)
 {
     if (session == NULL)
         return;
-    if (session->message.open)
+    if (session->message.open) {
         hooks_message_abort(session);
+        session_message_end(session);
+    }
     hooks_session_end(session);
     context_release(session->context);
     free(session);
@@ -76,4 +78,31 @@ void session_refresh_context(struct milter_session *session)
     context_release(session->context);
     session->context = live;
     session_classify_client(session);
+}
+
+bool session_message_begin(struct milter_session *session)
+{
+    struct milter_message *message = &session->message;
+
+    if (message->open) {
+        /* MAIL again without end of message or abort: drop the old one. */
+        hooks_message_abort(session);
+        session_message_end(session);
+    }
+    message_reset(message);
+    if (!context_message_begin())
+        return false;
+    message->open = true;
+    session->messages++;
+    /* Between messages: the only safe moment to switch snapshots. */
+    session_refresh_context(session);
+    return true;
+}
+
+void session_message_end(struct milter_session *session)
+{
+    if (!session->message.open)
+        return;
+    session->message.open = false;
+    context_message_end();
 }

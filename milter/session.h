@@ -40,8 +40,18 @@ struct milter_session {
  * when out of memory.
  */
 struct milter_session *session_open(const char *hostname, const struct sockaddr *hostaddr);
-/* Ends the connection: hooks_session_end, snapshot released, uncounted. */
+/* Ends the connection: open message aborted, hooks_session_end, snapshot
+ * released, uncounted. */
 void session_close(struct milter_session *session);
+
+/*
+ * Opens a message (MAIL): counts it in flight, refreshes the snapshot,
+ * resets the facts.  A message still open is aborted first.  false when
+ * a stop has begun: the caller refuses the message.
+ */
+bool session_message_begin(struct milter_session *session);
+/* Closes the open message (end of message, abort); no-op when none is open. */
+void session_message_end(struct milter_session *session);
 
 /*
  * Switches to the live snapshot if a reload happened since the session

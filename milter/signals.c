@@ -18,10 +18,11 @@
  * run our own loop with sigwaitinfo() over HUP, TERM, INT and USR1:
  *   SIGHUP   reload (config, key table, identity map) and keep waiting;
  *   SIGUSR1  counters (reserved) and keep waiting;
- *   SIGTERM, SIGINT  call the stop handler, then return SIGTERM to
- *            libmilter, which closes the listening socket and makes
- *            smfi_main() return (MILTER_STOP: sessions in flight go on;
- *            main() then waits for them, bounded).
+ *   SIGTERM, SIGINT  call the stop handler -- it refuses new work and
+ *            waits, bounded, for the messages in flight -- then return
+ *            SIGTERM to libmilter, which closes the listening socket and
+ *            makes smfi_main() return.  The wait must come first: Debian's
+ *            libmilter (worker pool) drops every session once stopped.
  * Only one thread ever waits for these signals, so delivery is
  * deterministic, and no thread of our own is needed.  main() blocks the
  * four signals before any thread exists, so every thread inherits the mask.

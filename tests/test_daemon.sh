@@ -1,0 +1,231 @@
+#!/bin/bash
+# tests/test_daemon.sh -- xsmtp-milter as a running daemon, driven by
+# miltertest (Debian package miltertest).
+#
+# 1. -V, -h, a bad option, a refused start (bad configuration).
+# 2. Foreground on a unix socket (config derived from etc/xsmtp.conf):
+#    a message is accepted unchanged; SIGHUP with a broken file keeps the
+#    old configuration; SIGHUP twice in a row reloads twice; a burst of
+#    SIGHUPs leaves it running; SIGUSR1 logs counters; SIGTERM with a
+#    message in flight lets it finish, refuses new work (tempfail), exits 0
+#    and removes the pid file.
+# 3. An inet socket: TCP_NODELAY set on the listener, a message passes.
+# 4. In the background (no -f): detaches, pid file, SIGTERM stops it.
+# 5. As root: switches to user nobody, gives it the unix socket (0660).
+
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/common.sh"
+
+MILTER=$top_builddir/milter/xsmtp-milter
+SCRIPTS=$top_srcdir/tests/milter
+[ -x "$MILTER" ] || { echo "no $MILTER: build it first" >&2; exit 99; }
+command -v miltertest >/dev/null || { echo "miltertest not installed: skip" >&2; exit 77; }
+
+lab_init daemon
+cp "$top_srcdir/tests/data/config/test.keys" "$LAB_DIR/keys"
+chmod 600 "$LAB_DIR/keys"
+
+# make_config FILE SOCKET [EXTRA-SED]: the shipped sample with our paths.
+make_config() {
+    local file=$1 socket=$2 extra=${3:-}
+    sed -e "s|/etc/xsmtp/|$LAB_DIR/|g" \
+        -e "s|^socket = .*|socket = \"$socket\"|" \
+        -e "s|^pidfile = .*|pidfile = \"$LAB_DIR/milter.pid\"|" \
+        -e "s|^log_level = .*|log_level = debug|" \
+        -e 's|^    domains = .*|    domains = { "a.test" }|' \
+        ${extra:+-e "$extra"} \
+        "$top_srcdir/etc/xsmtp.conf" > "$file"
+}
+
+count_lines() { grep -c -E -- "$2" "$1" 2>/dev/null || true; }
+
+# wait_gone PID SECONDS: waits for a process that is not our child.
+wait_gone() {
+    local pid=$1 limit=$2 i
+    for ((i = 0; i < limit * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# passthrough SOCKET: runs the miltertest script, prints its last line.
+passthrough() {
+    miltertest -D socket="$1" -s "$SCRIPTS/passthrough.lua" 2>&1 | tail -1
+}
+
+### 1. Command line ##########################################################
+version=$(grep -o 'PACKAGE_VERSION "[^"]*"' "$top_builddir/config.h" | cut -d'"' -f2)
+output=$("$MILTER" -V); rc=$?
+lab_assert_match "-V names version and libmilter" \
+    "^xsmtp-milter $version \\(libmilter [0-9]+\\.[0-9]+\\.[0-9]+, built for milter API 0x[0-9a-f]{8}; libconfuse [0-9.]+\\)\$" \
+    "$output"
+lab_assert_eq "-V exit code" 0 "$rc"
+output=$("$MILTER" -h); rc=$?
+lab_assert_eq "-h first line" "usage: xsmtp-milter [-f] [-c FILE]     run the milter" \
+    "$(head -1 <<<"$output")"
+lab_assert_eq "-h exit code" 0 "$rc"
+"$MILTER" -Z >/dev/null 2>&1; rc=$?
+lab_assert_eq "unknown option: exit code" 2 "$rc"
+
+CONF=$LAB_DIR/milter.conf
+SOCK=$LAB_DIR/milter.sock
+PIDFILE=$LAB_DIR/milter.pid
+LOG=$LAB_DIR/milter.log
+
+make_config "$CONF" "unix:$SOCK" 's|^mode = .*|mode = { sign, sing }|'
+output=$("$MILTER" -f -c "$CONF" 2>&1); rc=$?
+mode_line=$(grep -n '^mode = ' "$CONF" | cut -d: -f1)
+lab_assert_eq "bad configuration: exit code" 1 "$rc"
+lab_assert_match "bad configuration: the problem line" \
+    "xsmtp-milter\\[[0-9]+\\]: err: $CONF:$mode_line: mode: bad mode 'sing' \\(expected sign or verify\\)" \
+    "$output"
+lab_assert_match "bad configuration: refusal" "err: not starting: 1 problem in $CONF" "$output"
+lab_assert_eq "bad configuration: no socket" "absent" "$([ -e "$SOCK" ] && echo present || echo absent)"
+
+### 2. Foreground, unix socket ###############################################
+make_config "$CONF" "unix:$SOCK"
+"$MILTER" -f -c "$CONF" 2>"$LOG" &
+PID=$!
+lab_track_pid "$PID"
+lab_wait_file "$SOCK" && lab_wait_file "$PIDFILE" || { cat "$LOG"; exit 1; }
+lab_assert_eq "pid file holds the pid" "$PID" "$(cat "$PIDFILE")"
+lab_assert_match "start logged" "info: xsmtp-milter $version starting: socket unix:$SOCK, mode sign, configuration generation 1 \\(2 keys, 0 identities\\)" "$(cat "$LOG")"
+
+lab_assert_eq "message accepted unchanged" "passthrough: ok" "$(passthrough "unix:$SOCK")"
+lab_assert_match "both messages seen" "debug: NOQUEUE: message from \\[127.0.0.1\\]: 4 headers, 25 body bytes, passed on" "$(cat "$LOG")"
+
+# A broken file: the reload is refused, the old configuration stays.
+cp "$CONF" "$CONF.good"
+printf 'bogus = 1\n' >> "$CONF"
+bogus_line=$(wc -l < "$CONF")
+kill -HUP "$PID"
+lab_wait_log "$LOG" "reload failed: keeping configuration generation 1"
+lab_assert_match "broken reload names the problem" \
+    "err: reload failed: $CONF:$bogus_line: bogus: unknown option" "$(cat "$LOG")"
+lab_assert_eq "alive after broken reload" "yes" "$(kill -0 "$PID" 2>/dev/null && echo yes)"
+lab_assert_eq "still accepting after broken reload" "passthrough: ok" "$(passthrough "unix:$SOCK")"
+
+# A key table that became readable by others is refused as well.
+cp "$CONF.good" "$CONF"
+chmod 644 "$LAB_DIR/keys"
+kill -HUP "$PID"
+lab_wait_log "$LOG" "reload failed: keeping configuration generation 1" 10
+lab_assert_eq "bad key table: refused" "2" "$(count_lines "$LOG" 'reload failed: keeping configuration generation 1')"
+lab_assert_match "bad key table: why" "reload failed: .*sign\\.keys: $LAB_DIR/keys: group or other may access it \\(mode 0644\\)" "$(cat "$LOG")"
+chmod 600 "$LAB_DIR/keys"
+
+# Two SIGHUPs in a row: the second is sent as soon as the first has been
+# taken (not before: the kernel keeps one pending SIGHUP, not two).
+taken=$(count_lines "$LOG" 'SIGHUP from pid [0-9]+: reloading')
+kill -HUP "$PID"
+for _ in $(seq 1 100); do
+    [ "$(count_lines "$LOG" 'SIGHUP from pid [0-9]+: reloading')" -gt "$taken" ] && break
+    sleep 0.02
+done
+kill -HUP "$PID"
+lab_wait_log "$LOG" "reload ok: configuration generation 3 " 10
+lab_assert_eq "first quick reload" 1 "$(count_lines "$LOG" 'reload ok: configuration generation 2 \(mode sign, 2 keys, 0 identities\)')"
+lab_assert_eq "second quick reload" 1 "$(count_lines "$LOG" 'reload ok: configuration generation 3 \(mode sign, 2 keys, 0 identities\)')"
+lab_assert_eq "alive after two reloads" "yes" "$(kill -0 "$PID" 2>/dev/null && echo yes)"
+
+# A burst: HUPs may merge, but the milter must keep running and reloading.
+kill -HUP "$PID"; kill -HUP "$PID"; kill -HUP "$PID"
+lab_wait_log "$LOG" "reload ok: configuration generation 4 " 10
+lab_assert_eq "alive after a burst of SIGHUPs" "yes" "$(kill -0 "$PID" 2>/dev/null && echo yes)"
+lab_assert_eq "accepting after reloads" "passthrough: ok" "$(passthrough "unix:$SOCK")"
+lab_assert_eq "no stop on SIGHUP" 0 "$(count_lines "$LOG" 'stopping|stopped')"
+
+kill -USR1 "$PID"
+lab_wait_log "$LOG" "counters: 0 connections open, configuration generation [0-9]+" 5
+lab_assert_match "SIGUSR1 logs counters" "info: counters: 0 connections open" "$(cat "$LOG")"
+
+# SIGTERM while a message is in flight (slow.lua, 4 s) and another
+# connection is idle (late.lua sends MAIL 2 s later): the message finishes;
+# nothing new starts (a new connection, the late MAIL: tempfail); then exit 0.
+connects=$(count_lines "$LOG" 'debug: connect from')
+miltertest -D socket="unix:$SOCK" -D pause=4 -s "$SCRIPTS/slow.lua" > "$LAB_DIR/slow.out" 2>&1 &
+SLOW=$!
+miltertest -D socket="unix:$SOCK" -D pause=2 -s "$SCRIPTS/late.lua" > "$LAB_DIR/late.out" 2>&1 &
+LATE=$!
+for _ in $(seq 1 250); do
+    [ "$(count_lines "$LOG" 'debug: connect from')" -ge $((connects + 2)) ] && break
+    sleep 0.02
+done
+kill -TERM "$PID"
+lab_wait_log "$LOG" "SIGTERM from pid [0-9]+: stopping" 5
+lab_assert_eq "new connection while stopping: tempfail" "refused: ok" \
+    "$(miltertest -D socket="unix:$SOCK" -s "$SCRIPTS/refused.lua" 2>&1 | tail -1)"
+wait "$SLOW"; slow_rc=$?
+wait "$LATE"; late_rc=$?
+wait "$PID"; rc=$?
+lab_assert_eq "in-flight message finished" "slow: ok" "$(tail -1 "$LAB_DIR/slow.out")"
+lab_assert_eq "in-flight miltertest exit code" 0 "$slow_rc"
+lab_assert_eq "MAIL while stopping: tempfail" "late: ok" "$(tail -1 "$LAB_DIR/late.out")"
+lab_assert_eq "late miltertest exit code" 0 "$late_rc"
+lab_assert_eq "SIGTERM: exit code" 0 "$rc"
+lab_assert_match "SIGTERM logged with the message in flight" \
+    "info: SIGTERM from pid [0-9]+: stopping; 1 messages in flight on 2 connections, new ones refused" \
+    "$(cat "$LOG")"
+lab_assert_match "drain logged" "info: no message in flight: closing the socket" "$(cat "$LOG")"
+lab_assert_match "stop logged" "info: stopped" "$(tail -1 "$LOG")"
+lab_assert_eq "pid file removed" "absent" "$([ -e "$PIDFILE" ] && echo present || echo absent)"
+
+### 3. inet socket ###########################################################
+PORT=$(lab_free_port)
+LOG=$LAB_DIR/inet.log
+make_config "$CONF" "inet:$PORT@127.0.0.1"
+"$MILTER" -f -c "$CONF" 2>"$LOG" &
+PID=$!
+lab_track_pid "$PID"
+lab_wait_port "$PORT" || { cat "$LOG"; exit 1; }
+lab_assert_match "TCP_NODELAY on the inet listener" "debug: TCP_NODELAY set on listening descriptor [0-9]+" "$(cat "$LOG")"
+lab_assert_eq "inet: message accepted unchanged" "passthrough: ok" "$(passthrough "inet:$PORT@127.0.0.1")"
+kill -TERM "$PID"
+wait "$PID"; rc=$?
+lab_assert_eq "inet: SIGTERM exit code" 0 "$rc"
+
+### 4. Background ############################################################
+LOG=$LAB_DIR/background.log
+make_config "$CONF" "unix:$SOCK" 's|^log_level = .*|log_level = info|'
+"$MILTER" -c "$CONF" 2>"$LOG"; rc=$?
+lab_assert_eq "background: parent exit code" 0 "$rc"
+lab_wait_file "$PIDFILE" || exit 1
+BGPID=$(cat "$PIDFILE")
+lab_track_pid "$BGPID"
+lab_assert_eq "background: running" "yes" "$(kill -0 "$BGPID" 2>/dev/null && echo yes)"
+lab_assert_eq "background: a session of its own" "yes" \
+    "$([ "$(ps -o sid= -p "$BGPID" | tr -d ' ')" != "$(ps -o sid= -p $$ | tr -d ' ')" ] && echo yes)"
+lab_assert_eq "background: accepts" "passthrough: ok" "$(passthrough "unix:$SOCK")"
+kill -TERM "$BGPID"
+wait_gone "$BGPID" 15; gone=$?
+lab_assert_eq "background: stops on SIGTERM" 0 "$gone"
+lab_assert_eq "background: pid file removed" "absent" "$([ -e "$PIDFILE" ] && echo present || echo absent)"
+
+### 5. Dropping root #########################################################
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    RUN=$LAB_DIR/run
+    LOG=$LAB_DIR/nobody.log
+    mkdir -p "$RUN"
+    chown nobody "$RUN" "$LAB_DIR/keys"
+    make_config "$CONF" "unix:$RUN/milter.sock" \
+        "s|^user = .*|user = \"nobody\"|;s|^pidfile = .*|pidfile = \"$RUN/milter.pid\"|"
+    "$MILTER" -f -c "$CONF" 2>"$LOG" &
+    PID=$!
+    lab_track_pid "$PID"
+    lab_wait_log "$LOG" "starting: socket" 10
+    lab_assert_eq "runs as nobody" "$(id -u nobody)" \
+        "$(awk '/^Uid:/ {print $2 "," $3 "," $4 "," $5}' "/proc/$PID/status" | tr ',' '\n' | sort -u)"
+    lab_assert_eq "socket given to nobody, mode 660" "nobody 660" "$(stat -c '%U %a' "$RUN/milter.sock")"
+    lab_assert_eq "as nobody: accepts" "passthrough: ok" "$(passthrough "unix:$RUN/milter.sock")"
+    kill -HUP "$PID"
+    lab_wait_log "$LOG" "reload ok: configuration generation 2" 10
+    lab_assert_match "as nobody: reload reads the key table" "reload ok: configuration generation 2" "$(cat "$LOG")"
+    kill -TERM "$PID"
+    wait "$PID"; rc=$?
+    lab_assert_eq "as nobody: exit code" 0 "$rc"
+    lab_assert_eq "as nobody: pid file removed" "absent" "$([ -e "$RUN/milter.pid" ] && echo present || echo absent)"
+else
+    echo "skip: dropping root needs root and user nobody"
+fi
+
+lab_finish
