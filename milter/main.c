@@ -228,7 +228,6 @@ static int milter_run(const struct milter_options *options)
     daemon.display_path = options->config_path;
     daemon.config_path =
         realpath(options->config_path, absolute) != NULL ? absolute : options->config_path;
-    daemon.foreground = options->foreground;
 
     config_diag_init(&diag);
     if (config_load(daemon.config_path, daemon.display_path, &config, &diag) != XSMTP_OK) {
