@@ -1,68 +1,60 @@
 /*
- * hooks.c -- the pass-through hook bodies (hooks.h).
+ * hooks.c -- dispatch of the per-message hooks (hooks.h) to the signer
+ * and, later, the verifier, by the configured mode.
  *
- * Each function states what the signer/verifier is expected to do there.
- * Dispatch by mode goes here, e.g. in hooks_message_end():
- *
- *     if ((config->mode & MILTER_MODE_SIGN) != 0 && <sign policy>)
- *         return sign_message_end(ctx, session);
- *
- * where the sign policy uses session->client_internal and
- * session->message.authenticated.
+ * A message is the signer's when `mode` contains sign and the client is
+ * internal or authenticated; everything else passes through (and will be
+ * the verifier's when `mode` contains verify).  The decision is taken at
+ * MAIL and kept in session->sign, so the later hooks only look at it.
  */
 #include "config.h"
 
+#include "context.h"
 #include "hooks.h"
 #include "session.h"
+#include "sign_filter.h"
+
+static bool signing(const struct milter_session *session)
+{
+    return (session->context->config->mode & MILTER_MODE_SIGN) != 0;
+}
 
 sfsistat hooks_message_begin(SMFICTX *ctx, struct milter_session *session)
 {
-    /* Signer: decide here whether this message will be signed and reset
-     * the per-connection body hasher (no allocation per message). */
-    (void)ctx;
-    (void)session;
+    if (signing(session))
+        return sign_filter_begin(ctx, session);
     return SMFIS_CONTINUE;
 }
 
 sfsistat hooks_headers_done(SMFICTX *ctx, struct milter_session *session)
 {
-    /* Signer: From / Message-ID counts are final here; a message that
-     * cannot be signed may stop collecting the body (SMFIS_CONTINUE and
-     * ignore it: SMFIS_SKIP needs negotiation per connection). */
-    (void)ctx;
-    (void)session;
+    if (signing(session))
+        return sign_filter_headers_done(ctx, session);
     return SMFIS_CONTINUE;
 }
 
 sfsistat hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk,
                     size_t length)
 {
-    /* Signer and verifier: feed the body hash (xsmtp_bodyhash_update). */
-    (void)ctx;
-    (void)session;
-    (void)chunk;
-    (void)length;
+    if (signing(session))
+        return sign_filter_body(ctx, session, chunk, length);
     return SMFIS_CONTINUE;
 }
 
 sfsistat hooks_message_end(SMFICTX *ctx, struct milter_session *session)
 {
-    /* Signer: delete tracked X-XMPP-* headers (highest index first), insert
-     * X-XMPP-Identity and X-XMPP-Hash.  Verifier: remove forged verdicts,
-     * insert ours at index 0. */
-    (void)ctx;
-    (void)session;
+    if (signing(session))
+        return sign_filter_end(ctx, session);
     return SMFIS_ACCEPT;
 }
 
 void hooks_message_abort(struct milter_session *session)
 {
-    /* Signer/verifier: drop per-message state (cancel a pending query). */
+    /* The body hasher is reset at the next MAIL; nothing is pending. */
     (void)session;
 }
 
 void hooks_session_end(struct milter_session *session)
 {
-    /* Signer/verifier: free session->sign and session->verify. */
-    (void)session;
+    sign_filter_session_end(session);
 }

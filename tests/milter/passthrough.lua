@@ -2,8 +2,9 @@
 --
 -- Connects to xsmtp-milter, sends one message with headers that the signer
 -- and verifier will care about later (From, Message-ID, a forged
--- X-XMPP-Identity), and checks that today the milter accepts it and asks
--- for no change at all.  Run: miltertest -D socket=unix:/path -s passthrough.lua
+-- X-XMPP-Identity) from an external, unauthenticated client, and checks
+-- that the milter accepts it and asks for no change at all: such mail is
+-- neither signed nor cleaned by a signing gateway.  Run: miltertest -D socket=unix:/path -s passthrough.lua
 -- Each failure prints "FAIL: why" (miltertest does not print Lua errors)
 -- and raises an error, which makes miltertest exit non-zero.  No RCPT step:
 -- the milter negotiates it away and miltertest then refuses mt.rcptto().
@@ -46,7 +47,8 @@ end
 if not mt.test_action(conn, SMFIF_ADDHDRS) or not mt.test_action(conn, SMFIF_CHGHDRS) then
 	fail("milter did not ask for header changes (the signer needs them)")
 end
-check("connect", mt.conninfo(conn, "client.a.test", "127.0.0.1"))
+-- An external, unauthenticated client: neither signed nor changed.
+check("connect", mt.conninfo(conn, "client.example", "198.51.100.7"))
 expect_reply(conn, "connect", SMFIR_CONTINUE)
 check("helo", mt.helo(conn, "client.a.test"))
 check("mail", mt.mailfrom(conn, "<alice@a.test>"))
