@@ -11,6 +11,14 @@
 # lab_prosody_register USER HOST PASSWORD
 #     Creates an account with prosodyctl (works with the server up or down).
 # lab_stop_prosody / lab_restart_prosody
+# lab_prosody_make_cert DIR NAME DOMAIN...
+#     Writes DIR/NAME.crt and DIR/NAME.key: a self-signed certificate (it is
+#     its own CA, usable as a client's CA file) whose subjectAltName lists
+#     every DOMAIN.  openssl only.
+# lab_prosody_set_tls CERT KEY | lab_prosody_set_tls off
+#     Rewrites the configuration (same ports and snippets) with STARTTLS on
+#     c2s using CERT/KEY and c2s_require_encryption = true, or back to the
+#     plain lab; takes effect at the next (re)start.
 #
 # LAB-NOTES: always pass --config (else the system instance starts); as
 # root Prosody needs run_as_root; a busy port does not stop Prosody, so the
@@ -19,13 +27,20 @@
 PROSODY_PID=""
 PROSODY_C2S_PORT=""
 PROSODY_COMPONENT_PORT=""
+PROSODY_SNIPPETS=()
+PROSODY_TLS_CERT=""
+PROSODY_TLS_KEY=""
 
 lab_prosody_available() {
     command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1
 }
 
 _lab_prosody_write_config() {
-    local dir=$LAB_DIR/prosody snippet
+    local dir=$LAB_DIR/prosody snippet require_encryption=false disabled='"tls", '
+    if [ -n "$PROSODY_TLS_CERT" ]; then
+        require_encryption=true
+        disabled=""
+    fi
     mkdir -p "$dir/data" "$dir/certs"
     chmod 700 "$dir/data"
     PROSODY_CONFIG=$dir/prosody.cfg.lua
@@ -48,15 +63,20 @@ http_ports = { }
 https_ports = { }
 c2s_direct_tls_ports = { }
 authentication = "internal_hashed"
-c2s_require_encryption = false
+c2s_require_encryption = $require_encryption
 s2s_require_encryption = false
 allow_registration = false
 modules_enabled = { "roster", "saslauth", "disco", "ping" }
-modules_disabled = { "s2s", "offline", "smacks", "limits", "tls" }
+modules_disabled = { ${disabled}"s2s", "offline", "smacks", "limits" }
+EOF
+        if [ -n "$PROSODY_TLS_CERT" ]; then
+            echo "ssl = { certificate = \"$PROSODY_TLS_CERT\", key = \"$PROSODY_TLS_KEY\" }"
+        fi
+        cat <<EOF
 VirtualHost "a.test"
 VirtualHost "b.test"
 EOF
-        for snippet in "$@"; do
+        for snippet in ${PROSODY_SNIPPETS[@]+"${PROSODY_SNIPPETS[@]}"}; do
             echo "Include \"$snippet\""
         done
     } >"$PROSODY_CONFIG"
@@ -69,7 +89,8 @@ lab_start_prosody() {
         while [ "$PROSODY_COMPONENT_PORT" = "$PROSODY_C2S_PORT" ]; do
             PROSODY_COMPONENT_PORT=$(lab_free_port) || return 1
         done
-        _lab_prosody_write_config "$@"
+        PROSODY_SNIPPETS=("$@")
+        _lab_prosody_write_config
     fi
     prosody --config "$PROSODY_CONFIG" -F >>"$LAB_DIR/prosody/prosody.stdout" 2>&1 &
     PROSODY_PID=$!
@@ -106,4 +127,28 @@ lab_stop_prosody() {
 lab_restart_prosody() {
     lab_stop_prosody
     lab_start_prosody
+}
+
+lab_prosody_make_cert() {
+    local dir=$1 name=$2 san="" domain
+    shift 2
+    for domain in "$@"; do
+        san+="${san:+,}DNS:$domain"
+    done
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=$1" -addext "subjectAltName=$san" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -keyout "$dir/$name.key" -out "$dir/$name.crt" >/dev/null 2>&1 || return 1
+    chmod 600 "$dir/$name.key"
+}
+
+lab_prosody_set_tls() {
+    if [ "$1" = off ]; then
+        PROSODY_TLS_CERT=""
+        PROSODY_TLS_KEY=""
+    else
+        PROSODY_TLS_CERT=$1
+        PROSODY_TLS_KEY=$2
+    fi
+    _lab_prosody_write_config
 }

@@ -1,0 +1,178 @@
+/*
+ * check_client_map.c -- unit tests for xmpp/client_map.c: id format, the
+ * "pending id AND exact from" acceptance rule, removal, and many entries
+ * sharing few buckets.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_map.h"
+
+static const unsigned char seed[8] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0xab };
+#define PREFIX "01020304050607ab"
+
+START_TEST(test_id_format)
+{
+    struct client_map map;
+    char id[CLIENT_ID_SIZE];
+
+    ck_assert_int_eq(client_map_init(&map, 10, seed), XSMTP_OK);
+    ck_assert_uint_eq(map.mask, 15);
+    ck_assert_uint_eq(client_map_new_id(&map, id), 1);
+    ck_assert_str_eq(id, PREFIX "-1");
+    ck_assert_uint_eq(client_map_new_id(&map, id), 2);
+    ck_assert_str_eq(id, PREFIX "-2");
+    map.next_serial = 0xfffffffffffffffeULL;
+    client_map_new_id(&map, id);
+    ck_assert_str_eq(id, PREFIX "-fffffffffffffffe");
+    client_map_free(&map);
+}
+END_TEST
+
+START_TEST(test_accept_rules)
+{
+    struct client_map map;
+    struct pending_iq a = { .to = "xsmtp.a.test" }, b = { .to = "a.test" };
+    char id_a[CLIENT_ID_SIZE], id_b[CLIENT_ID_SIZE];
+    enum map_miss miss;
+
+    ck_assert_int_eq(client_map_init(&map, 64, seed), XSMTP_OK);
+    client_map_add(&map, &a, id_a);
+    client_map_add(&map, &b, id_b);
+    ck_assert_str_eq(id_a, PREFIX "-1");
+    ck_assert_str_eq(id_b, PREFIX "-2");
+    ck_assert_uint_eq(map.count, 2);
+
+    /* right id, wrong from: ignored, still pending */
+    ck_assert_ptr_null(client_map_accept(&map, id_a, "XSMTP.A.TEST", &miss));
+    ck_assert_int_eq(miss, MAP_WRONG_FROM);
+    ck_assert_ptr_null(client_map_accept(&map, id_a, "xsmtp.a.test/res", &miss));
+    ck_assert_int_eq(miss, MAP_WRONG_FROM);
+    ck_assert_ptr_null(client_map_accept(&map, id_a, "alice@a.test", &miss));
+    ck_assert_int_eq(miss, MAP_WRONG_FROM);
+    ck_assert_ptr_null(client_map_accept(&map, id_a, NULL, &miss));
+    ck_assert_int_eq(miss, MAP_WRONG_FROM);
+    ck_assert_uint_eq(map.count, 2);
+    /* right id and from: accepted once */
+    ck_assert_ptr_eq(client_map_accept(&map, id_a, "xsmtp.a.test", &miss), &a);
+    ck_assert_uint_eq(map.count, 1);
+    ck_assert(!a.in_map);
+    ck_assert_ptr_null(client_map_accept(&map, id_a, "xsmtp.a.test", &miss));
+    ck_assert_int_eq(miss, MAP_UNKNOWN_ID);
+    ck_assert_ptr_eq(client_map_accept(&map, id_b, "a.test", &miss), &b);
+    ck_assert_uint_eq(map.count, 0);
+    client_map_free(&map);
+}
+END_TEST
+
+START_TEST(test_foreign_ids)
+{
+    static const char *const ids[] = {
+        "ffffffffffffffff-1",           /* another prefix */
+        PREFIX "-01",                   /* leading zero: not ours */
+        PREFIX "-0",
+        PREFIX "-1A",                   /* upper case */
+        PREFIX "-1x",
+        PREFIX "-",
+        PREFIX "1",
+        PREFIX "-10000000000000001",    /* 17 digits */
+        PREFIX "-3",                    /* never handed out */
+        PREFIX,
+        "",
+        "1",
+        NULL,
+    };
+    struct client_map map;
+    struct pending_iq a = { .to = "xsmtp.a.test" };
+    char id[CLIENT_ID_SIZE];
+    enum map_miss miss;
+    size_t i;
+
+    ck_assert_int_eq(client_map_init(&map, 16, seed), XSMTP_OK);
+    client_map_add(&map, &a, id);
+    client_map_new_id(&map, id);     /* serial 2 handed out but not pending */
+    for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        miss = MAP_WRONG_FROM;
+        ck_assert_msg(client_map_accept(&map, ids[i], "xsmtp.a.test", &miss) == NULL,
+                      "id %zu accepted", i);
+        ck_assert_int_eq(miss, MAP_UNKNOWN_ID);
+    }
+    ck_assert_ptr_null(client_map_accept(&map, PREFIX "-2", "xsmtp.a.test", &miss));
+    ck_assert_int_eq(miss, MAP_UNKNOWN_ID);
+    ck_assert_uint_eq(map.count, 1);
+    client_map_free(&map);
+}
+END_TEST
+
+START_TEST(test_remove)
+{
+    struct client_map map;
+    struct pending_iq a = { .to = "x.test" }, b = { .to = "x.test" };
+    char id_a[CLIENT_ID_SIZE], id_b[CLIENT_ID_SIZE];
+    enum map_miss miss;
+
+    ck_assert_int_eq(client_map_init(&map, 1, seed), XSMTP_OK);   /* one chain */
+    client_map_add(&map, &a, id_a);
+    client_map_add(&map, &b, id_b);
+    client_map_remove(&map, &a);
+    client_map_remove(&map, &a);      /* twice is harmless */
+    ck_assert_uint_eq(map.count, 1);
+    ck_assert_ptr_null(client_map_accept(&map, id_a, "x.test", &miss));
+    ck_assert_int_eq(miss, MAP_UNKNOWN_ID);
+    ck_assert_ptr_eq(client_map_accept(&map, id_b, "x.test", &miss), &b);
+    client_map_free(&map);
+}
+END_TEST
+
+START_TEST(test_many)
+{
+    enum { N = 20000 };
+    struct pending_iq *iqs = calloc(N, sizeof *iqs);
+    char (*ids)[CLIENT_ID_SIZE] = calloc(N, CLIENT_ID_SIZE);
+    struct client_map map;
+    enum map_miss miss;
+    size_t i, j;
+
+    ck_assert_ptr_nonnull(iqs);
+    ck_assert_ptr_nonnull(ids);
+    ck_assert_int_eq(client_map_init(&map, 16, seed), XSMTP_OK);
+    for (i = 0; i < N; i++) {
+        iqs[i].to = "xsmtp.a.test";
+        client_map_add(&map, &iqs[i], ids[i]);
+    }
+    ck_assert_uint_eq(map.count, N);
+    /* answers in a scrambled order (7919 is prime to N) */
+    for (i = 0; i < N; i++) {
+        j = (i * 7919) % N;
+        ck_assert_ptr_eq(client_map_accept(&map, ids[j], "xsmtp.a.test", &miss), &iqs[j]);
+    }
+    ck_assert_uint_eq(map.count, 0);
+    client_map_free(&map);
+    free(iqs);
+    free(ids);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("client_map");
+    TCase *tc = tcase_create("client_map");
+    SRunner *runner;
+    int failed;
+
+    tcase_add_test(tc, test_id_format);
+    tcase_add_test(tc, test_accept_rules);
+    tcase_add_test(tc, test_foreign_ids);
+    tcase_add_test(tc, test_remove);
+    tcase_add_test(tc, test_many);
+    suite_add_tcase(suite, tc);
+    runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,290 @@
+/*
+ * client_query.c -- the XMPP thread's side of verify queries (XSMTP-1 s6):
+ * building the IQ, matching answers by id, the periodic reaper, failing
+ * everything at once when the stream drops; also the server keep-alive
+ * ping, answers to IQs addressed to us, and s8 notices.
+ *
+ * Every value goes into the stanza through libstrophe's stanza API, which
+ * escapes < > & ' " when it serializes; client_calls.c has already refused
+ * values that XML cannot carry.  Answers: client_map_accept() lets through
+ * only an id we have pending whose from is exactly the JID we asked; all
+ * else is counted and ignored (logged at debug).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <syslog.h>
+
+#include "client_internal.h"
+#include "log.h"
+
+static const char *const attr_names[ATTR_COUNT] = {
+    "identity", "message-id", "from", "t", "ip", "k", "bh", "h", "relay"
+};
+
+static bool is(const char *value, const char *expected)
+{
+    return value != NULL && strcmp(value, expected) == 0;
+}
+
+xmpp_stanza_t *client_iq_with_query(struct xmpp_client *client, const char *type,
+                                    const char *id, const char *to, const char *name,
+                                    const char *ns, xmpp_stanza_t **payload)
+{
+    xmpp_stanza_t *iq = xmpp_iq_new(client->ctx, type, id), *child;
+    bool ok;
+
+    if (iq == NULL)
+        return NULL;
+    child = xmpp_stanza_new(client->ctx);
+    ok = child != NULL && (to == NULL || xmpp_stanza_set_to(iq, to) == XMPP_EOK) &&
+         xmpp_stanza_set_name(child, name) == XMPP_EOK &&
+         xmpp_stanza_set_ns(child, ns) == XMPP_EOK &&
+         xmpp_stanza_add_child(iq, child) == XMPP_EOK;
+    if (child != NULL)
+        xmpp_stanza_release(child);     /* the iq holds its own reference */
+    if (!ok) {
+        xmpp_stanza_release(iq);
+        return NULL;
+    }
+    if (payload != NULL)
+        *payload = child;
+    return iq;
+}
+
+bool client_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition)
+{
+    xmpp_stanza_t *error = xmpp_stanza_get_child_by_name(stanza, "error"), *child;
+
+    *type = NULL;
+    *condition = NULL;
+    if (error == NULL)
+        return false;
+    *type = xmpp_stanza_get_type(error);
+    for (child = xmpp_stanza_get_children(error); child != NULL;
+         child = xmpp_stanza_get_next(child)) {
+        if (xmpp_stanza_is_tag(child) && is(xmpp_stanza_get_ns(child), CLIENT_NS_STANZAS) &&
+            !is(xmpp_stanza_get_name(child), "text")) {
+            *condition = xmpp_stanza_get_name(child);
+            break;
+        }
+    }
+    return true;
+}
+
+void client_active_add(struct xmpp_client *client, struct client_request *request)
+{
+    request->active_prev = NULL;
+    request->active_next = client->active_head;
+    if (client->active_head != NULL)
+        client->active_head->active_prev = request;
+    client->active_head = request;
+    request->active = true;
+}
+
+void client_query_fail(struct xmpp_client *client, struct client_request *request,
+                       enum answer_local_failure why)
+{
+    request->local_failure = (int)why;
+    if (request->kind == REQUEST_VERIFY)
+        answer_from_local(why, &request->verify);
+    else
+        client_disco_local(why, &request->discovery);
+    client_request_finish(client, request);
+}
+
+void client_query_fail_all(struct xmpp_client *client, enum answer_local_failure why)
+{
+    while (client->active_head != NULL)
+        client_query_fail(client, client->active_head, why);
+}
+
+void client_query_reap(struct xmpp_client *client, uint64_t now)
+{
+    struct client_request *request, *next;
+
+    for (request = client->active_head; request != NULL; request = next) {
+        next = request->active_next;
+        if (now >= request->deadline_ns)
+            client_query_fail(client, request, ANSWER_TIMEOUT);
+    }
+}
+
+void client_query_send(struct xmpp_client *client, struct client_request *request)
+{
+    xmpp_stanza_t *iq, *verify = NULL;
+    char id[CLIENT_ID_SIZE];
+    bool ok;
+    int i;
+
+    request->iq.to = request->to;
+    request->iq.owner = request;
+    request->iq.slot = -1;
+    client_map_add(&client->map, &request->iq, id);
+    iq = client_iq_with_query(client, "get", id, request->to, "verify", CLIENT_NS_XSMTP,
+                              &verify);
+    ok = iq != NULL;
+    for (i = 0; ok && i < ATTR_COUNT; i++)
+        if (request->attrs[i] != NULL)
+            ok = xmpp_stanza_set_attribute(verify, attr_names[i], request->attrs[i]) ==
+                 XMPP_EOK;
+    if (!ok) {
+        if (iq != NULL)
+            xmpp_stanza_release(iq);
+        log_msg(LOG_ERR, "xmpp: cannot build a verify query (out of memory)");
+        client_query_fail(client, request, ANSWER_INTERNAL);
+        return;
+    }
+    request->iq.sent_ns = client_now_ns();
+    xmpp_send(client->conn, iq);
+    xmpp_stanza_release(iq);
+    client_active_add(client, request);
+    client_stats_add(client, &client->stats.queries_sent, 1);
+}
+
+static void verify_answer(struct xmpp_client *client, struct client_request *request,
+                          xmpp_stanza_t *stanza, const char *type)
+{
+    uint64_t rtt_us = (client_now_ns() - request->iq.sent_ns) / 1000;
+    const char *error_type, *condition;
+    xmpp_stanza_t *verdict;
+
+    if (is(type, "result")) {
+        verdict = xmpp_stanza_get_child_by_name_and_ns(stanza, "verdict", CLIENT_NS_XSMTP);
+        answer_from_result(verdict != NULL ? xmpp_stanza_get_attribute(verdict, "result") : NULL,
+                           verdict != NULL ? xmpp_stanza_get_attribute(verdict, "reason") : NULL,
+                           &request->verify);
+    } else {
+        client_stanza_error(stanza, &error_type, &condition);
+        answer_from_error(error_type, condition, &request->verify);
+    }
+    request->verify.rtt_us = rtt_us > 0 ? rtt_us : 1;
+    client_request_finish(client, request);
+}
+
+/* An IQ get/set addressed to us: a ping is answered, the rest refused
+ * (RFC 6120 s8.2.3 requires an answer). */
+static void answer_incoming(struct xmpp_client *client, xmpp_stanza_t *stanza)
+{
+    const char *id = xmpp_stanza_get_id(stanza), *from = xmpp_stanza_get_from(stanza);
+    xmpp_stanza_t *reply, *error = NULL, *condition = NULL;
+    bool ping, ok;
+
+    if (id == NULL || strnlen(id, 257) > 256)
+        return;
+    ping = is(xmpp_stanza_get_type(stanza), "get") &&
+           xmpp_stanza_get_child_by_name_and_ns(stanza, "ping", CLIENT_NS_PING) != NULL;
+    reply = xmpp_iq_new(client->ctx, ping ? "result" : "error", id);
+    if (reply == NULL)
+        return;
+    ok = from == NULL || xmpp_stanza_set_to(reply, from) == XMPP_EOK;
+    if (ok && !ping) {
+        error = xmpp_stanza_new(client->ctx);
+        condition = xmpp_stanza_new(client->ctx);
+        ok = error != NULL && condition != NULL &&
+             xmpp_stanza_set_name(error, "error") == XMPP_EOK &&
+             xmpp_stanza_set_type(error, "cancel") == XMPP_EOK &&
+             xmpp_stanza_set_name(condition, "service-unavailable") == XMPP_EOK &&
+             xmpp_stanza_set_ns(condition, CLIENT_NS_STANZAS) == XMPP_EOK &&
+             xmpp_stanza_add_child(error, condition) == XMPP_EOK &&
+             xmpp_stanza_add_child(reply, error) == XMPP_EOK;
+    }
+    if (ok)
+        xmpp_send(client->conn, reply);
+    if (condition != NULL)
+        xmpp_stanza_release(condition);
+    if (error != NULL)
+        xmpp_stanza_release(error);
+    xmpp_stanza_release(reply);
+}
+
+int client_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+{
+    struct xmpp_client *client = userdata;
+    const char *type = xmpp_stanza_get_type(stanza);
+    const char *id = xmpp_stanza_get_id(stanza), *from = xmpp_stanza_get_from(stanza);
+    struct client_request *request;
+    struct pending_iq *pending;
+    enum map_miss miss;
+
+    (void)conn;
+    if (is(type, "get") || is(type, "set")) {
+        answer_incoming(client, stanza);
+        return 1;
+    }
+    if (!is(type, "result") && !is(type, "error"))
+        return 1;
+    pending = client_map_accept(&client->map, id, from, &miss);
+    if (pending == NULL) {
+        client_stats_add(client, &client->stats.answers_ignored, 1);
+        if (log_enabled(LOG_DEBUG))
+            log_msg(LOG_DEBUG, "xmpp: answer ignored (%s): id '%.60s' from '%.300s'",
+                    miss == MAP_WRONG_FROM ? "not from the JID asked" : "no such query pending",
+                    id != NULL ? id : "", from != NULL ? from : "");
+        return 1;
+    }
+    if (pending == &client->ping_iq)
+        return 1;   /* any answer, even an error, shows the stream is alive */
+    request = pending->owner;
+    if (request->kind == REQUEST_VERIFY)
+        verify_answer(client, request, stanza, type);
+    else
+        client_disco_answer(client, request, pending->slot, stanza);
+    return 1;
+}
+
+void client_ping_check(struct xmpp_client *client, uint64_t now)
+{
+    char id[CLIENT_ID_SIZE];
+    xmpp_stanza_t *iq;
+
+    if (client->link != LINK_CONNECTED)
+        return;
+    if (client->ping_iq.in_map) {
+        if (now - client->ping_iq.sent_ns > (uint64_t)CLIENT_PING_TIMEOUT_S * 1000000000ULL &&
+            client->last_rx_ns < client->ping_iq.sent_ns) {
+            log_msg(LOG_WARNING, "xmpp: no answer from the server for %d s: reconnecting",
+                    CLIENT_PING_TIMEOUT_S);
+            client_map_remove(&client->map, &client->ping_iq);
+            xmpp_disconnect(client->conn);
+        }
+        return;
+    }
+    if (now - client->last_rx_ns < (uint64_t)CLIENT_PING_IDLE_S * 1000000000ULL)
+        return;
+    client_map_add(&client->map, &client->ping_iq, id);
+    iq = client_iq_with_query(client, "get", id, client->domain, "ping", CLIENT_NS_PING, NULL);
+    if (iq == NULL) {
+        client_map_remove(&client->map, &client->ping_iq);
+        return;
+    }
+    client->ping_iq.sent_ns = now;
+    xmpp_send(client->conn, iq);
+    xmpp_stanza_release(iq);
+}
+
+void client_notice_send(struct xmpp_client *client, struct client_notice *notice)
+{
+    static const char *const names[5] = { "identity", "message-id", "status", "by", "t" };
+    xmpp_stanza_t *message, *progress;
+    char id[CLIENT_ID_SIZE];
+    bool ok;
+    int i;
+
+    client_map_new_id(&client->map, id);
+    message = xmpp_message_new(client->ctx, NULL, notice->to, id);
+    progress = xmpp_stanza_new(client->ctx);
+    ok = message != NULL && progress != NULL &&
+         xmpp_stanza_set_name(progress, "progress") == XMPP_EOK &&
+         xmpp_stanza_set_ns(progress, CLIENT_NS_XSMTP) == XMPP_EOK;
+    for (i = 0; ok && i < 5; i++)
+        ok = xmpp_stanza_set_attribute(progress, names[i], notice->values[i]) == XMPP_EOK;
+    ok = ok && xmpp_stanza_add_child(message, progress) == XMPP_EOK;
+    if (ok)
+        xmpp_send(client->conn, message);
+    if (progress != NULL)
+        xmpp_stanza_release(progress);
+    if (message != NULL)
+        xmpp_stanza_release(message);
+    client_stats_add(client, ok ? &client->stats.notices_sent : &client->stats.notices_dropped, 1);
+}
