@@ -29,7 +29,6 @@ struct cache_endpoint {
 struct cache_slot {
     redisContext *context;      /* NULL: not connected */
     unsigned generation;        /* master generation it was connected to */
-    int64_t timeout_us;         /* socket timeout set on it now; 0: none */
     bool in_use;
 };
 
@@ -85,15 +84,21 @@ void cache_pool_destroy(struct cache *cache);
  * Runs one command (argv form; argvlen NULL for NUL-terminated strings) on
  * a borrowed context, connecting first if needed, bounded by the sooner of
  * deadline and now + timeout_ms.  CACHE_OK: *reply is set (the caller frees
- * it with freeReplyObject) and is not an error reply.  Otherwise
+ * it with freeReplyObject); the only error reply passed on is WRONGTYPE
+ * (the key holds another type: a foreign value).  Otherwise
  * CACHE_UNAVAILABLE, *reply is NULL and stats.errors was counted.
  */
 enum cache_result cache_pool_command(struct cache *cache, const struct timespec *deadline,
                                      int argc, const char **argv, const size_t *argvlen,
                                      redisReply **reply);
-/* Sets a context's socket timeouts to the time left before end_ns;
- * false if none is left or the call failed. */
-bool cache_context_bound(redisContext *context, int64_t end_ns, int64_t *timeout_us);
+/*
+ * One command on a connected context, waiting for the answer with ppoll
+ * until end_ns (not with socket timeouts: those round up to kernel ticks).
+ * NULL on failure: *timed_out tells a timeout from an I/O error (then
+ * context->err is set).  After a failure the context must be freed.
+ */
+redisReply *cache_context_command(redisContext *context, int64_t end_ns, int argc,
+                                  const char **argv, const size_t *argvlen, bool *timed_out);
 /* Counts one unavailable answer. */
 void cache_count_error(struct cache *cache);
 
@@ -107,6 +112,6 @@ bool cache_sentinel_resolve(struct cache *cache, int64_t end_ns, struct cache_en
 /* Parses "host:port" / "[v6]:port" into endpoint; false if malformed. */
 bool cache_endpoint_parse(const char *text, struct cache_endpoint *endpoint);
 /* ROLE answers "master" on this context (checked after a Sentinel lookup). */
-bool cache_sentinel_is_master(redisContext *context, int64_t end_ns, int64_t *timeout_us);
+bool cache_sentinel_is_master(redisContext *context, int64_t end_ns);
 
 #endif

@@ -6,8 +6,9 @@
  * hiredis 0.14 contexts are not thread-safe: a caller borrows one for a
  * single command and gives it back.  Every step (waiting for a context,
  * connect, AUTH, SELECT, ROLE, the command) is bounded by the call's end
- * time: the connect timeout and the socket timeouts (SO_RCVTIMEO/SNDTIMEO
- * via redisSetTimeout) are set to the time left before each step.
+ * time: connect gets the time left as its timeout, and replies are waited
+ * for with ppoll until the end time (socket timeouts would round up to
+ * kernel ticks and cost two setsockopt calls per command).
  *
  * Health: a failure that is Redis's (refused, reset, timeout while the
  * bound was timeout_ms, AUTH refused) marks the server down until a retry
@@ -81,26 +82,48 @@ cache_deadline_after(struct timespec *deadline, unsigned ms)
         *deadline = ns_timespec(cache_clock_ns() + (int64_t)ms * NS_PER_MS);
 }
 
-bool
-cache_context_bound(redisContext *context, int64_t end_ns, int64_t *timeout_us)
+redisReply *
+cache_context_command(redisContext *context, int64_t end_ns, int argc, const char **argv,
+                      const size_t *argvlen, bool *timed_out)
 {
-    int64_t left_us = (end_ns - cache_clock_ns()) / 1000;
-    struct timeval tv;
+    void *reply = NULL;
+    int done = 0;
 
-    if (left_us <= 0)
-        return false;
-    /* Skip the two setsockopt calls when the timeout set is not beyond the
-       bound and at most 1 ms short of it (the kernel rounds to ticks anyway). */
-    if (*timeout_us > 0 && *timeout_us <= left_us && *timeout_us >= left_us - 1000)
-        return true;
-    tv.tv_sec = (time_t)(left_us / 1000000);
-    tv.tv_usec = (suseconds_t)(left_us % 1000000);
-    if (redisSetTimeout(context, tv) != REDIS_OK) {
-        *timeout_us = 0;
-        return false;
+    *timed_out = false;
+    if (redisAppendCommandArgv(context, argc, argv, argvlen) != REDIS_OK)
+        return NULL;
+    /* A command is a few hundred bytes into an idle socket: the write does
+       not wait (SO_SNDTIMEO, set at connect, is the safety net). */
+    do {
+        if (redisBufferWrite(context, &done) != REDIS_OK)
+            return NULL;
+    } while (!done);
+    for (;;) {
+        struct pollfd ready = { .fd = context->fd, .events = POLLIN, .revents = 0 };
+        struct timespec wait;
+        int64_t left;
+        int rc;
+
+        if (redisGetReplyFromReader(context, &reply) != REDIS_OK)
+            return NULL;
+        if (reply != NULL)
+            return reply;
+        left = end_ns - cache_clock_ns();
+        if (left <= 0) {
+            *timed_out = true;
+            return NULL;
+        }
+        wait = ns_timespec(left);
+        rc = ppoll(&ready, 1, &wait, NULL);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0) {
+            *timed_out = rc == 0;
+            return NULL;
+        }
+        if (redisBufferRead(context) != REDIS_OK)
+            return NULL;
     }
-    *timeout_us = left_us;
-    return true;
 }
 
 int
@@ -338,15 +361,15 @@ pool_find_master(struct cache *cache, struct borrow *borrow, int64_t end_ns, cha
 
 /* One setup command that must answer +OK. */
 static enum connect_outcome
-setup_command(redisContext *context, int argc, const char **argv, const char *what, char *why,
-              size_t whysz)
+setup_command(redisContext *context, int64_t end_ns, int argc, const char **argv,
+              const char *what, char *why, size_t whysz)
 {
-    redisReply *reply = redisCommandArgv(context, argc, argv, NULL);
     enum connect_outcome outcome = CONNECT_OK;
+    bool timed_out;
+    redisReply *reply = cache_context_command(context, end_ns, argc, argv, NULL, &timed_out);
 
     if (reply == NULL) {
-        bool timed_out = context->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-        snprintf(why, whysz, "%s: %s", what, context->errstr);
+        snprintf(why, whysz, "%s: %s", what, timed_out ? "timeout" : context->errstr);
         return timed_out ? CONNECT_TIMEOUT : CONNECT_FAILED;
     }
     if (reply->type != REDIS_REPLY_STATUS || strcmp(reply->str, "OK") != 0) {
@@ -409,24 +432,26 @@ pool_connect(struct cache *cache, struct borrow *borrow, int64_t end_ns, char *w
         redisFree(context);
         return timed_out ? CONNECT_TIMEOUT : CONNECT_FAILED;
     }
-    slot->timeout_us = 0;
+    /* Only a safety net for writes: replies are waited for with ppoll. */
+    tv.tv_sec = (time_t)(cache->timeout_ns / 1000000000LL);
+    tv.tv_usec = (suseconds_t)(cache->timeout_ns % 1000000000LL / 1000);
     outcome = CONNECT_OK;
-    if (!cache_context_bound(context, end_ns, &slot->timeout_us)) {
-        snprintf(why, whysz, "no time left after connect");
-        outcome = CONNECT_TIMEOUT;
+    if (redisSetTimeout(context, tv) != REDIS_OK) {
+        snprintf(why, whysz, "setting socket timeouts failed");
+        outcome = CONNECT_FAILED;
     }
     if (outcome == CONNECT_OK && cache->has_password) {
         const char *argv[] = { "AUTH", cache->password };
-        outcome = setup_command(context, 2, argv, "AUTH", why, whysz);
+        outcome = setup_command(context, end_ns, 2, argv, "AUTH", why, whysz);
     }
     if (outcome == CONNECT_OK && cache->db != 0) {
         char db_text[16];
         const char *argv[] = { "SELECT", db_text };
         snprintf(db_text, sizeof db_text, "%u", cache->db);
-        outcome = setup_command(context, 2, argv, "SELECT", why, whysz);
+        outcome = setup_command(context, end_ns, 2, argv, "SELECT", why, whysz);
     }
     if (outcome == CONNECT_OK && cache->sentinel_count > 0 &&
-        !cache_sentinel_is_master(context, end_ns, &slot->timeout_us)) {
+        !cache_sentinel_is_master(context, end_ns)) {
         snprintf(why, whysz, "%s:%u is not a master (failover in progress?)", target->host,
                  target->port);
         outcome = CONNECT_FAILED;
@@ -490,7 +515,7 @@ cache_pool_command(struct cache *cache, const struct timespec *deadline, int arg
     }
     for (;;) {
         struct cache_slot *slot = borrow.slot;
-        bool fresh = false;
+        bool fresh = false, timed_out;
         redisReply *reply;
 
         if (!pool_context_usable(cache, &borrow)) {
@@ -504,15 +529,10 @@ cache_pool_command(struct cache *cache, const struct timespec *deadline, int arg
                 break;
             fresh = true;
         }
-        if (!cache_context_bound(slot->context, end, &slot->timeout_us))
-            break;
-        errno = 0;
-        reply = redisCommandArgv(slot->context, argc, argv, argvlen);
+        reply = cache_context_command(slot->context, end, argc, argv, argvlen, &timed_out);
         if (reply == NULL) {
-            bool timed_out = (slot->context->err == REDIS_ERR_IO &&
-                              (errno == EAGAIN || errno == EWOULDBLOCK)) ||
-                             cache_clock_ns() >= end;
-            snprintf(why, sizeof why, "%s: %s", argv[0], slot->context->errstr);
+            snprintf(why, sizeof why, "%s: %s", argv[0],
+                     timed_out ? "timeout" : slot->context->errstr);
             redisFree(slot->context);
             slot->context = NULL;
             pool_forget_master(cache, &borrow);
@@ -538,10 +558,13 @@ cache_pool_command(struct cache *cache, const struct timespec *deadline, int arg
                 pool_mark_down(cache, &borrow, "master is read-only (failover)");
                 break;
             }
-            /* Not a server failure (WRONGTYPE, NOAUTH, OOM ...): say why, rarely. */
-            log_msg(LOG_DEBUG, "redis cache: %s answered: %.120s", argv[0], reply->str);
-            freeReplyObject(reply);
-            break;
+            if (!starts_with(reply->str, "WRONGTYPE")) {
+                /* Not a server failure (NOAUTH, OOM, LOADING ...), not ours to fix. */
+                log_msg(LOG_DEBUG, "redis cache: %s answered: %.120s", argv[0], reply->str);
+                freeReplyObject(reply);
+                break;
+            }
+            /* WRONGTYPE: the key holds something else; the caller decides. */
         }
         *reply_out = reply;
         worked = true;

@@ -113,7 +113,8 @@ ask_sentinel(struct cache *cache, const struct cache_endpoint *sentinel, int64_t
              struct cache_endpoint *master)
 {
     const char *argv[] = { "SENTINEL", "get-master-addr-by-name", cache->master_name };
-    int64_t left_us = (end_ns - cache_clock_ns()) / 1000, timeout_us = 0;
+    int64_t left_us = (end_ns - cache_clock_ns()) / 1000;
+    bool timed_out = false;
     redisContext *context;
     redisReply *reply = NULL;
     struct timeval tv;
@@ -126,17 +127,17 @@ ask_sentinel(struct cache *cache, const struct cache_endpoint *sentinel, int64_t
     context = redisConnectWithTimeout(sentinel->host, (int)sentinel->port, tv);
     if (context == NULL)
         return false;
-    if (context->err == 0 && cache_context_bound(context, end_ns, &timeout_us)) {
+    if (context->err == 0) {
         pthread_mutex_lock(&cache->pool.lock);
         cache->pool.stats.sentinel_queries++;
         pthread_mutex_unlock(&cache->pool.lock);
-        reply = redisCommandArgv(context, 3, argv, NULL);
+        reply = cache_context_command(context, end_ns, 3, argv, NULL, &timed_out);
         ok = master_from_reply(reply, master);
     }
     if (!ok)
         log_msg(LOG_DEBUG, "redis cache: sentinel %s:%u: %s", sentinel->host, sentinel->port,
                 context->err != 0 ? context->errstr
-                : reply == NULL  ? "no time left"
+                : reply == NULL  ? (timed_out ? "timeout" : "no answer")
                 : reply->type == REDIS_REPLY_NIL ? "master name unknown"
                                                  : "unexpected answer");
     if (reply != NULL)
@@ -169,15 +170,13 @@ cache_sentinel_resolve(struct cache *cache, int64_t end_ns, struct cache_endpoin
 }
 
 bool
-cache_sentinel_is_master(redisContext *context, int64_t end_ns, int64_t *timeout_us)
+cache_sentinel_is_master(redisContext *context, int64_t end_ns)
 {
     const char *argv[] = { "ROLE" };
     redisReply *reply;
-    bool master;
+    bool master, timed_out;
 
-    if (!cache_context_bound(context, end_ns, timeout_us))
-        return false;
-    reply = redisCommandArgv(context, 1, argv, NULL);
+    reply = cache_context_command(context, end_ns, 1, argv, NULL, &timed_out);
     if (reply == NULL)
         return false;
     master = reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&

@@ -6,12 +6,31 @@
 # the foreground as a child of the test shell, so the EXIT trap of
 # common.sh stops and reaps it, also when the test fails.
 #
-#   lab_start_redis NAME    sets NAME_PORT, NAME_SOCKET, NAME_DIR, NAME_PID;
-#                           returns once `redis-cli ping` answers PONG
+#   lab_start_redis NAME [CONFIG-LINE...]
+#                           sets NAME_PORT, NAME_SOCKET, NAME_DIR, NAME_PID;
+#                           returns once `redis-cli ping` answers PONG.
+#                           Extra lines go into its config as written, e.g.
+#                           "requirepass S3cret" (then NAME_PASSWORD is set
+#                           and the helpers authenticate) or
+#                           "replicaof 127.0.0.1 $M_PORT" (a replica of M)
 #   lab_stop_redis NAME     stops it (a test of "Redis went away")
-#   lab_restart_redis NAME  starts it again on the same port and socket,
-#                           empty (nothing is saved)
+#   lab_restart_redis NAME  starts it again on the same port, socket and
+#                           extra lines, empty (nothing is saved)
+#   lab_pause_redis NAME / lab_resume_redis NAME
+#                           SIGSTOP / SIGCONT: a server that accepts
+#                           connections but never answers (a slow Redis)
 #   lab_redis_cli NAME ARGS...   redis-cli against it (over the socket)
+#
+# Sentinel (Debian package redis-sentinel):
+#   lab_start_sentinel NAME MASTER-NAME REDIS [DOWN-AFTER-MS]
+#                           a sentinel on a free port monitoring the
+#                           instance REDIS (started with lab_start_redis)
+#                           as MASTER-NAME, quorum 1, failover-timeout 3 s;
+#                           sets NAME_PORT, NAME_DIR, NAME_PID; stop it
+#                           with lab_stop_redis NAME
+#   lab_sentinel_cli NAME ARGS...    redis-cli against a sentinel
+#   lab_sentinel_master_port NAME MASTER-NAME
+#                           prints the port the sentinel names for MASTER-NAME
 
 # _lab_alive PID: true while PID exists and is not a zombie (kill -0
 # succeeds on zombies).  Shared with postfix.sh; defined once.
@@ -39,6 +58,16 @@ lab_start_redis() {
         return 1
     fi
     mkdir -p "$dir" || return 1
+    shift
+    : >"$dir/extra.conf"
+    printf -v "${name}_PASSWORD" '%s' ""
+    local line
+    for line in "$@"; do
+        printf '%s\n' "$line" >>"$dir/extra.conf"
+        if [[ "$line" =~ ^requirepass[[:space:]]+([^[:space:]]+)$ ]]; then
+            printf -v "${name}_PASSWORD" '%s' "${BASH_REMATCH[1]}"
+        fi
+    done
     for try in 1 2 3; do
         port=$(lab_free_port) || return 1
         if _lab_run_redis "$name" "$port"; then
@@ -76,13 +105,17 @@ supervised no
 # Nothing to protect on loopback, and no warnings about it.
 protected-mode no
 EOF
+    # Lines given to lab_start_redis (kept for restarts).
+    cat "$dir/extra.conf" >>"$dir/redis.conf" 2>/dev/null
     rm -f "$socket"
     redis-server "$dir/redis.conf" </dev/null >>"$dir/redis.out" 2>&1 &
     pid=$!
     lab_track_pid "$pid"
+    local password_var=${name}_PASSWORD
+    local auth=${!password_var:-}
     for ((i = 0; i < 200; i++)); do
-        if [ "$(redis-cli -s "$socket" ping 2>/dev/null)" = PONG ] &&
-            [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then
+        if [ "$(_lab_redis_auth "$auth" -s "$socket" ping 2>/dev/null)" = PONG ] &&
+            [ "$(_lab_redis_auth "$auth" -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then
             printf -v "${name}_PORT" '%s' "$port"
             printf -v "${name}_SOCKET" '%s' "$socket"
             printf -v "${name}_DIR" '%s' "$dir"
@@ -101,6 +134,8 @@ lab_stop_redis() {
     local pid_var=${1}_PID pid i
     pid=${!pid_var:-}
     [ -n "$pid" ] || return 0
+    # A paused server would not see TERM.
+    kill -CONT "$pid" 2>/dev/null
     kill -TERM "$pid" 2>/dev/null
     # redis exits on TERM at once when it has nothing to save.
     for ((i = 0; i < 50; i++)); do
@@ -130,6 +165,90 @@ lab_restart_redis() {
 lab_redis_cli() {
     local name=$1
     shift
-    local socket_var=${name}_SOCKET
-    redis-cli -s "${!socket_var}" "$@"
+    local socket_var=${name}_SOCKET password_var=${name}_PASSWORD
+    _lab_redis_auth "${!password_var:-}" -s "${!socket_var}" "$@"
+}
+
+# _lab_redis_auth PASSWORD ARGS...: redis-cli, authenticated when PASSWORD
+# is not empty (through the environment, not the command line, so it does
+# not show in ps; an empty REDISCLI_AUTH would send "AUTH ''").
+_lab_redis_auth() {
+    local password=$1
+    shift
+    if [ -n "$password" ]; then
+        REDISCLI_AUTH=$password redis-cli "$@"
+    else
+        redis-cli "$@"
+    fi
+}
+
+lab_pause_redis() {
+    local pid_var=${1}_PID
+    [ -n "${!pid_var:-}" ] && kill -STOP "${!pid_var}"
+}
+
+lab_resume_redis() {
+    local pid_var=${1}_PID
+    [ -n "${!pid_var:-}" ] && kill -CONT "${!pid_var}"
+}
+
+# lab_start_sentinel NAME MASTER-NAME REDIS [DOWN-AFTER-MS]
+lab_start_sentinel() {
+    local name=$1 master_name=$2 down_after=${4:-500}
+    local redis_port_var=${3}_PORT dir port pid i
+    if ! [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || [ -z "${LAB_DIR:-}" ] ||
+        [ -z "${!redis_port_var:-}" ]; then
+        echo "lab: lab_start_sentinel needs lab_init, a shell-identifier name and a started redis" >&2
+        return 1
+    fi
+    if ! command -v redis-sentinel >/dev/null; then
+        echo "lab: redis-sentinel not installed (Debian package redis-sentinel)" >&2
+        return 1
+    fi
+    dir=$LAB_DIR/$name
+    mkdir -p "$dir" || return 1
+    port=$(lab_free_port) || return 1
+    # Sentinel rewrites its own config file: it must be writable.
+    cat >"$dir/sentinel.conf" <<EOF
+# Private lab sentinel "$name" watching "$3", generated by tests/lab/redis.sh.
+bind 127.0.0.1
+port $port
+protected-mode no
+dir $dir
+pidfile $dir/sentinel.pid
+logfile $dir/sentinel.log
+daemonize no
+sentinel monitor $master_name 127.0.0.1 ${!redis_port_var} 1
+sentinel down-after-milliseconds $master_name $down_after
+sentinel failover-timeout $master_name 3000
+sentinel parallel-syncs $master_name 1
+EOF
+    redis-sentinel "$dir/sentinel.conf" </dev/null >>"$dir/sentinel.out" 2>&1 &
+    pid=$!
+    lab_track_pid "$pid"
+    for ((i = 0; i < 200; i++)); do
+        if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then
+            printf -v "${name}_PORT" '%s' "$port"
+            printf -v "${name}_DIR" '%s' "$dir"
+            printf -v "${name}_PID" '%s' "$pid"
+            return 0
+        fi
+        _lab_alive "$pid" || break
+        sleep 0.025
+    done
+    echo "lab: sentinel $name did not start:" >&2
+    tail -n 20 "$dir/sentinel.log" >&2 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 1
+}
+
+lab_sentinel_cli() {
+    local port_var=${1}_PORT
+    shift
+    redis-cli -h 127.0.0.1 -p "${!port_var}" "$@"
+}
+
+lab_sentinel_master_port() {
+    lab_sentinel_cli "$1" SENTINEL get-master-addr-by-name "$2" 2>/dev/null | sed -n 2p
 }
