@@ -21,6 +21,7 @@
  *   until SECONDS JID                  verify every 50 ms until pass
  *   notice JID IDENTITY MSGID STATUS BY T   /   notices N JID
  *   stats                              the counters
+ *   sleep MS                           "slept"
  */
 #include "config.h"
 
@@ -558,6 +559,9 @@ static void dispatch(char **w, int n)
         xmpp_client_stop(probe.client);
         probe.client = NULL;
         printf("stopped\n");
+    } else if (strcmp(w[0], "sleep") == 0 && n == 2) {
+        usleep((useconds_t)atol(w[1]) * 1000);
+        printf("slept\n");
     } else if (probe.client == NULL && strcmp(w[0], "set") != 0) {
         printf("not started\n");
     } else if (strcmp(w[0], "connected") == 0 && n == 2) {

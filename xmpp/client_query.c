@@ -208,6 +208,9 @@ int client_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     enum map_miss miss;
 
     (void)conn;
+    /* Before the session is up, IQs are libstrophe's own (bind, session). */
+    if (client->link != LINK_CONNECTED)
+        return 1;
     if (is(type, "get") || is(type, "set")) {
         answer_incoming(client, stanza);
         return 1;

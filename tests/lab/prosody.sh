@@ -36,9 +36,10 @@ lab_prosody_available() {
 }
 
 _lab_prosody_write_config() {
-    local dir=$LAB_DIR/prosody snippet require_encryption=false disabled='"tls", '
+    local dir=$LAB_DIR/prosody snippet require_encryption=false enabled="" disabled='"tls", '
     if [ -n "$PROSODY_TLS_CERT" ]; then
         require_encryption=true
+        enabled=', "tls"'
         disabled=""
     fi
     mkdir -p "$dir/data" "$dir/certs"
@@ -66,7 +67,7 @@ authentication = "internal_hashed"
 c2s_require_encryption = $require_encryption
 s2s_require_encryption = false
 allow_registration = false
-modules_enabled = { "roster", "saslauth", "disco", "ping" }
+modules_enabled = { "roster", "saslauth", "disco", "ping"$enabled }
 modules_disabled = { ${disabled}"s2s", "offline", "smacks", "limits" }
 EOF
         if [ -n "$PROSODY_TLS_CERT" ]; then
