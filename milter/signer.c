@@ -108,6 +108,7 @@ enum sign_outcome signer_sign(const struct sign_policy *policy, const struct sig
 {
     char msgid[XSMTP_EXTRACT_SIZE];
     char time_text[24];
+    xsmtp_status status;
     struct xsmtp_hash_tags tags;
     struct xsmtp_token_input input;
     const struct xsmtp_key *key;
@@ -147,9 +148,18 @@ enum sign_outcome signer_sign(const struct sign_policy *policy, const struct sig
                              sizeof msgid);
         if (outcome != SIGN_OK)
             return outcome;
-    } else if (xsmtp_extract_msgid(facts->msgid_value, strlen(facts->msgid_value), msgid,
-                                   sizeof msgid) != XSMTP_OK) {
-        return SIGN_ERROR;
+    } else {
+        status = xsmtp_extract_msgid(facts->msgid_value, strlen(facts->msgid_value), msgid,
+                                     sizeof msgid);
+        /*
+         * "<>" or a blank value is the client's doing, not ours: answering it
+         * as an internal error would defer the message for ever.  The
+         * verifier refuses such a msgid too, so signing it would be useless.
+         */
+        if (status == XSMTP_EMALFORMED)
+            return SIGN_SKIP_BAD_MSGID;
+        if (status != XSMTP_OK)
+            return SIGN_ERROR;
     }
 
     input = (struct xsmtp_token_input){
@@ -173,6 +183,7 @@ const char *signer_outcome_str(enum sign_outcome outcome)
     case SIGN_SKIP_NO_FROM: return "no From header";
     case SIGN_SKIP_MULTIPLE_FROM: return "several From headers";
     case SIGN_SKIP_MULTIPLE_MSGID: return "several Message-ID headers";
+    case SIGN_SKIP_BAD_MSGID: return "Message-ID holds no usable msgid";
     case SIGN_SKIP_MULTIPLE_MAILBOX: return "From holds several mailboxes";
     case SIGN_SKIP_BAD_FROM: return "From address unusable";
     case SIGN_SKIP_FOREIGN_DOMAIN: return "From domain is not a signing domain";

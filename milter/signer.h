@@ -27,6 +27,7 @@ enum sign_outcome {
     SIGN_SKIP_NO_FROM,          /* no From header */
     SIGN_SKIP_MULTIPLE_FROM,    /* several From headers */
     SIGN_SKIP_MULTIPLE_MSGID,   /* several Message-ID headers */
+    SIGN_SKIP_BAD_MSGID,        /* the Message-ID yields an empty msgid ("<>", blank) */
     SIGN_SKIP_MULTIPLE_MAILBOX, /* From lists several mailboxes */
     SIGN_SKIP_BAD_FROM,         /* From address unusable (no domain, too long) */
     SIGN_SKIP_FOREIGN_DOMAIN,   /* From domain not in sign.domains */

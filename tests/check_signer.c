@@ -173,6 +173,26 @@ START_TEST(test_skip_cases)
 }
 END_TEST
 
+/*
+ * A Message-ID that extracts to nothing is the client's fault: it must be
+ * a "not signed" outcome, never SIGN_ERROR (which defers the message under
+ * the default on_internal_error = tempfail, on every retry).
+ */
+static const char *const unusable_msgids[] = { "<>", "", "   ", "\r\n\t", " <> (comment)" };
+
+START_TEST(test_unusable_msgid_skipped)
+{
+    struct sign_policy sign_policy = policy();
+    struct sign_facts facts = vector1_facts();
+    struct sign_result result;
+
+    facts.msgid_value = unusable_msgids[_i];
+    ck_assert_msg(signer_sign(&sign_policy, &facts, &result) == SIGN_SKIP_BAD_MSGID,
+                  "Message-ID '%s'", unusable_msgids[_i]);
+    ck_assert_str_eq(signer_outcome_str(SIGN_SKIP_BAD_MSGID), "Message-ID holds no usable msgid");
+}
+END_TEST
+
 static Suite *signer_suite(void)
 {
     Suite *suite = suite_create("signer");
@@ -184,6 +204,8 @@ static Suite *signer_suite(void)
     tcase_add_test(tcase, test_identity_map);
     tcase_add_test(tcase, test_missing_msgid_added);
     tcase_add_loop_test(tcase, test_skip_cases, 0, sizeof skip_cases / sizeof skip_cases[0]);
+    tcase_add_loop_test(tcase, test_unusable_msgid_skipped, 0,
+                        sizeof unusable_msgids / sizeof unusable_msgids[0]);
     suite_add_tcase(suite, tcase);
     return suite;
 }
