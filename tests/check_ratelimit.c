@@ -122,6 +122,29 @@ START_TEST(test_many_domains_bounded)
 }
 END_TEST
 
+/*
+ * The API takes any uint32_t rate.  At 2^32-1 tokens/s, rate * elapsed_ns
+ * wraps a uint64_t after about 4.3 s: 2^32+2 ns later the bucket must be
+ * full again (it refills in ~23 us), not hold the ~4 tokens the wrapped
+ * product gives.
+ */
+START_TEST(test_huge_rate_refills_fully)
+{
+    struct ratelimit *limit = NULL;
+    const uint64_t later = (1ULL << 32) + 2;
+    unsigned i;
+
+    ck_assert_int_eq(ratelimit_new(UINT32_MAX, 100, 10, &limit), XSMTP_OK);
+    for (i = 0; i < 100; i++)
+        ck_assert(ratelimit_take(limit, "b.test", 0));
+    ck_assert(!ratelimit_take(limit, "b.test", 0));
+    for (i = 0; i < 100; i++)
+        ck_assert_msg(ratelimit_take(limit, "b.test", later), "take %u after refill", i);
+    ck_assert(!ratelimit_take(limit, "b.test", later));
+    ratelimit_free(limit);
+}
+END_TEST
+
 static Suite *ratelimit_suite(void)
 {
     Suite *suite = suite_create("ratelimit");
@@ -131,6 +154,7 @@ static Suite *ratelimit_suite(void)
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_long_key_refused);
     tcase_add_test(tc, test_many_domains_bounded);
+    tcase_add_test(tc, test_huge_rate_refills_fully);
     suite_add_tcase(suite, tc);
     return suite;
 }

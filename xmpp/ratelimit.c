@@ -25,6 +25,7 @@ struct bucket {
 struct ratelimit {
     uint64_t rate;              /* tokens per second (whole tokens) */
     uint64_t capacity;          /* burst in fixed point */
+    uint64_t fill_ns;           /* time an empty bucket takes to fill up */
     size_t max_keys;
     size_t key_count;
     struct bucket *chains[BUCKET_CHAINS];
@@ -43,6 +44,8 @@ xsmtp_status ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
         return XSMTP_ENOMEM;
     limit->rate = rate;
     limit->capacity = (uint64_t)burst * TOKEN_UNIT;
+    /* capacity * 1000 <= 2^32 * 10^9 < 2^64: no overflow (rate 0 never refills). */
+    limit->fill_ns = rate == 0 ? UINT64_MAX : (limit->capacity * 1000 + rate - 1) / rate;
     limit->max_keys = max_keys;
     *out = limit;
     return XSMTP_OK;
@@ -83,9 +86,14 @@ static void refill(const struct ratelimit *limit, struct bucket *b, uint64_t now
     if (now_ns <= b->stamp_ns)
         return;
     elapsed = now_ns - b->stamp_ns;
-    /* rate tokens/s * elapsed ns, in millionths of a token: rate*elapsed/1000 */
-    if (elapsed > 3600ULL * 1000000000ULL)
-        add = limit->capacity;  /* an hour refills any bucket; avoids overflow */
+    /*
+     * rate tokens/s * elapsed ns, in millionths of a token: rate*elapsed/1000.
+     * Past the time an empty bucket takes to fill, the bucket is full; below
+     * it, rate*elapsed < capacity*1000 <= 2^32 * 10^9, so the product cannot
+     * wrap whatever rate the caller chose.
+     */
+    if (elapsed >= limit->fill_ns)
+        add = limit->capacity;
     else
         add = limit->rate * elapsed / 1000;
     b->tokens = (b->tokens + add > limit->capacity) ? limit->capacity : b->tokens + add;
