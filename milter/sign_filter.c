@@ -242,10 +242,15 @@ sfsistat sign_filter_end(SMFICTX *ctx, struct milter_session *session)
                 queue_id(session), session->client_ip[0] != '\0' ? session->client_ip : "(unknown)");
         return SMFIS_ACCEPT;
     }
-    if (sign->failed)
-        return internal_error(ctx, session, "body hasher");
+    /*
+     * Deletion comes before any internal-error answer: with
+     * on_internal_error = accept the message still goes on, and a client's
+     * X-XMPP-* headers must never go with it (XSMTP-1 s9).
+     */
     if (!delete_client_xmpp_headers(ctx, session))
         return internal_error(ctx, session, "deleting client X-XMPP-* headers");
+    if (sign->failed)
+        return internal_error(ctx, session, "body hasher");
     if (!sign->from_eligible) {
         log_not_signed(session, sign->from_outcome, NULL);
         return SMFIS_ACCEPT;

@@ -56,4 +56,52 @@ lab_assert_eq "log: two mailboxes" 1 "$(grep -c 'not signed: From holds several 
 lab_assert_eq "log never holds the secret" 0 "$(grep -c -F "$SECRET" <<<"$log")"
 
 kill -TERM "$(jobs -p | head -1)" 2>/dev/null
+
+# XSMTP-1 s9: even when a fault of our own stops the signing and
+# on_internal_error = accept lets the message go, client X-XMPP-* headers
+# must not pass.  The fault: a preloaded EVP_DigestUpdate that fails on a
+# marker, so the body hasher fails mid-message (bodies over 4 KiB reach the
+# digest before the end of the message).
+cat >"$LAB_DIR/fault.c" <<'EOF2'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+typedef int (*update_fn)(void *, const void *, size_t);
+int EVP_DigestUpdate(void *context, const void *data, size_t length)
+{
+    update_fn real = (update_fn)dlsym(RTLD_NEXT, "EVP_DigestUpdate");
+    if (data != NULL && memmem(data, length, "XSMTP-FAULT-INJECT", 18) != NULL)
+        return 0;
+    return real(context, data, length);
+}
+EOF2
+${CC:-cc} -shared -fPIC -o "$LAB_DIR/fault.so" "$LAB_DIR/fault.c" -ldl || exit 99
+sed -e "s|milter.sock|fault.sock|" -e "s|^mode = sign|mode = sign\non_internal_error = accept|" \
+    "$LAB_DIR/milter.conf" >"$LAB_DIR/fault.conf"
+LD_PRELOAD="$LAB_DIR/fault.so" "$MILTER" -f -c "$LAB_DIR/fault.conf" >"$LAB_DIR/fault.log" 2>&1 &
+lab_track_pid $!
+lab_wait_file "$LAB_DIR/fault.sock" 10 || exit 99
+cat >"$LAB_DIR/fault.lua" <<'EOF2'
+local lib = dofile(os.getenv("XSMTP_LUA_LIB"))
+local body = "XSMTP-FAULT-INJECT\r\n" .. string.rep(string.rep("y", 78) .. "\r\n", 80)
+local conn = lib.send(os.getenv("XSMTP_MILTER_SOCKET"), { ip = "127.0.0.1",
+    headers = { { "X-XMPP-Identity", "mallory@a.test" }, { "From", "alice@a.test" },
+                { "Message-ID", "<fault-1@a.test>" }, { "X-XMPP-Hash", "v=1; k=s1" } },
+    body = body })
+lib.check_eq(SMFIR_ACCEPT, mt.getreply(conn), "digest fault: accepted (on_internal_error = accept)")
+lib.check(mt.eom_check(conn, MT_HDRDELETE, "X-XMPP-Identity"),
+          "digest fault: client X-XMPP-Identity deleted")
+lib.check(mt.eom_check(conn, MT_HDRDELETE, "X-XMPP-Hash"), "digest fault: client X-XMPP-Hash deleted")
+lib.check(not mt.eom_check(conn, MT_HDRINSERT), "digest fault: nothing inserted")
+mt.disconnect(conn)
+lib.finish()
+EOF2
+XSMTP_MILTER_SOCKET="unix:$LAB_DIR/fault.sock" XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" \
+miltertest -s "$LAB_DIR/fault.lua" >"$LAB_DIR/fault.out" 2>&1
+rc=$?
+cat "$LAB_DIR/fault.out"
+lab_assert_eq "miltertest fault.lua exit code" 0 "$rc"
+lab_assert_eq "digest fault: logged as an internal error, message accepted" 1 \
+    "$(grep -c 'internal error while signing (body hasher); accepting unsigned' "$LAB_DIR/fault.log")"
+
 lab_finish
