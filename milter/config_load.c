@@ -34,10 +34,18 @@
 /* A configuration file is a few kilobytes; anything this big is a mistake. */
 #define CONFIG_FILE_MAX (1024 * 1024)
 
+/* The verifier's sections (config_verify.c, config_xmpp.c, config_redis.c). */
+extern const struct config_section config_section_verify;
+extern const struct config_section config_section_xmpp;
+extern const struct config_section config_section_redis;
+
 /* Sections in file order; the top level first (later ones may use its values). */
 static const struct config_section *const config_sections[] = {
     &config_section_top,
     &config_section_sign,
+    &config_section_verify,
+    &config_section_xmpp,
+    &config_section_redis,
 };
 #define CONFIG_SECTION_COUNT (sizeof config_sections / sizeof config_sections[0])
 

@@ -1,11 +1,13 @@
 /*
  * hooks.c -- dispatch of the per-message hooks (hooks.h) to the signer
- * and, later, the verifier, by the configured mode.
+ * and the verifier, by the configured mode and the client.
  *
- * A message is the signer's when `mode` contains sign and the client is
- * internal or authenticated; everything else passes through (and will be
- * the verifier's when `mode` contains verify).  The decision is taken at
- * MAIL and kept in session->sign, so the later hooks only look at it.
+ * A message is the verifier's when `mode` contains verify and the client
+ * is neither internal nor authenticated (inbound mail); everything else
+ * is the signer's when `mode` contains sign (the signer itself passes on
+ * what it does not sign), and passes through otherwise.  Both decisions
+ * are taken at MAIL and kept in session->sign / session->verify, so the
+ * later hooks only look at them.
  */
 #include "config.h"
 
@@ -13,14 +15,30 @@
 #include "hooks.h"
 #include "session.h"
 #include "sign_filter.h"
+#include "verify_filter.h"
 
 static bool signing(const struct milter_session *session)
 {
     return (session->context->config->mode & MILTER_MODE_SIGN) != 0;
 }
 
+static bool verifying(const struct milter_session *session)
+{
+    return (session->context->config->mode & MILTER_MODE_VERIFY) != 0;
+}
+
 sfsistat hooks_message_begin(SMFICTX *ctx, struct milter_session *session)
 {
+    sfsistat status;
+
+    if (verifying(session)) {
+        status = verify_filter_begin(ctx, session);
+        if (status != SMFIS_CONTINUE || verify_filter_active(session))
+            return status;
+    } else if (session->verify != NULL) {
+        /* A reload switched verify off: forget the old decision. */
+        verify_filter_session_end(session);
+    }
     if (signing(session))
         return sign_filter_begin(ctx, session);
     return SMFIS_CONTINUE;
@@ -28,6 +46,8 @@ sfsistat hooks_message_begin(SMFICTX *ctx, struct milter_session *session)
 
 sfsistat hooks_headers_done(SMFICTX *ctx, struct milter_session *session)
 {
+    if (verify_filter_active(session))
+        return verify_filter_headers_done(ctx, session);
     if (signing(session))
         return sign_filter_headers_done(ctx, session);
     return SMFIS_CONTINUE;
@@ -36,6 +56,8 @@ sfsistat hooks_headers_done(SMFICTX *ctx, struct milter_session *session)
 sfsistat hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk,
                     size_t length)
 {
+    if (verify_filter_active(session))
+        return verify_filter_body(ctx, session, chunk, length);
     if (signing(session))
         return sign_filter_body(ctx, session, chunk, length);
     return SMFIS_CONTINUE;
@@ -43,6 +65,8 @@ sfsistat hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned
 
 sfsistat hooks_message_end(SMFICTX *ctx, struct milter_session *session)
 {
+    if (verify_filter_active(session))
+        return verify_filter_end(ctx, session);
     if (signing(session))
         return sign_filter_end(ctx, session);
     return SMFIS_ACCEPT;
@@ -50,11 +74,12 @@ sfsistat hooks_message_end(SMFICTX *ctx, struct milter_session *session)
 
 void hooks_message_abort(struct milter_session *session)
 {
-    /* The body hasher is reset at the next MAIL; nothing is pending. */
+    /* The body hashers are reset at the next message; nothing is pending. */
     (void)session;
 }
 
 void hooks_session_end(struct milter_session *session)
 {
     sign_filter_session_end(session);
+    verify_filter_session_end(session);
 }

@@ -10,6 +10,8 @@
  *      stale unix socket), TCP_NODELAY on an inet listener, unix socket
  *      given to `user`;
  *   4. detach unless -f; write the pid file; drop privileges;
+ *      with mode verify, start the XMPP client and open the Redis cache
+ *      (verify_runtime.h);
  *   5. smfi_main().  SIGTERM makes it return once the messages in flight
  *      are done (at most MILTER_DRAIN_SECONDS, see reload.c); exit 0.
  * `-t` runs step 2 only and prints one line per problem (config_diag.h).
@@ -34,6 +36,7 @@
 #include "milter_config.h"
 #include "signals.h"
 #include "socket_spec.h"
+#include "verify_runtime.h"
 
 #define MILTER_IDENT "xsmtp-milter"
 
@@ -258,6 +261,13 @@ static int milter_run(const struct milter_options *options)
     }
     if (!milter_open_socket(config) || !milter_become_daemon(config, options))
         return 1;
+    /* After the privilege drop (password files are read as `user`) and
+     * before libmilter opens connections (low descriptor for select()). */
+    if (verify_runtime_start(config, err, sizeof err) != XSMTP_OK) {
+        log_msg(LOG_ERR, "not starting: %s", err);
+        daemon_remove_pidfile(config->pidfile);
+        return 1;
+    }
 
     handlers.reload = milter_reload;
     handlers.stop = milter_stop;
@@ -272,6 +282,10 @@ static int milter_run(const struct milter_options *options)
 
     (void)smfi_main();
 
+    verify_runtime_counters(err, sizeof err);
+    if (err[0] != '\0')
+        log_msg(LOG_INFO, "verifier: %s", err);
+    verify_runtime_stop();
     if (!atomic_load(&daemon.stop_requested)) {
         log_msg(LOG_ERR, "libmilter stopped on its own (see its messages); exiting");
         daemon_remove_pidfile(daemon.started_pidfile);

@@ -54,6 +54,65 @@ struct sign_config {
     char fixed_ip[XSMTP_IP_MAX + 1];    /* inet_ntop form when SIGN_IP_FIXED */
 };
 
+/* What the verifier does with a message after a verdict (verify.on_*). */
+enum verify_action {
+    VERIFY_ACTION_ACCEPT,       /* deliver, verdict headers added */
+    VERIFY_ACTION_QUARANTINE,   /* deliver into the MTA's hold queue (smfi_quarantine) */
+    VERIFY_ACTION_REJECT,       /* 550 5.7.1 */
+    VERIFY_ACTION_TEMPFAIL      /* 451 4.7.1 */
+};
+
+/* One entry of verify.components: mail of identities @domain goes to jid. */
+struct verify_route {
+    char *domain;                       /* lowercased */
+    char *jid;                          /* lowercased domain JID */
+};
+
+/* Section verify { ... } (config_verify.c). */
+struct verify_config {
+    unsigned timeout_ms;                /* the whole verification of one message */
+    long long max_age;                  /* seconds; older t fails "expired" */
+    enum verify_action on_fail;
+    enum verify_action on_permerror;
+    enum verify_action on_temperror;
+    struct verify_route *routes;        /* sorted by domain, unique */
+    size_t route_count;
+    bool notices;                       /* send s8 progress notices for pass */
+};
+
+/* xmpp.tls */
+enum xmpp_tls_mode {
+    XMPP_TLS_REQUIRED,
+    XMPP_TLS_OPTIONAL
+};
+
+/* Section xmpp { ... } (config_xmpp.c): the verifier's c2s account. */
+struct xmpp_config {
+    char *jid;                          /* full JID with resource; NULL: not set */
+    char *password_file;                /* absolute; NULL: not set */
+    char *server;                       /* NULL: the JID's domain */
+    unsigned port;                      /* 0: 5222 */
+    enum xmpp_tls_mode tls;
+    char *ca_file;                      /* NULL: the system's store */
+    bool tls_trust;                     /* skip certificate checks (test labs) */
+};
+
+/* Section redis { ... } (config_redis.c): the shared verdict cache. */
+struct redis_config {
+    bool enabled;                       /* host, socket or sentinels given */
+    char *host;                         /* NULL: not set */
+    unsigned port;                      /* 0: 6379 */
+    char *socket;                       /* NULL: not set */
+    char *password_file;                /* NULL: no AUTH */
+    unsigned db;
+    char *prefix;                       /* never NULL once loaded */
+    unsigned timeout_ms;                /* per Redis call */
+    unsigned pool_size;                 /* connections per process */
+    char **sentinels;                   /* "host:port" */
+    size_t sentinel_count;
+    char *master_name;                  /* NULL unless sentinels */
+};
+
 struct milter_config {
     char *path;                         /* the file this was loaded from */
     char *socket;                       /* as written */
@@ -66,6 +125,9 @@ struct milter_config {
     char *authserv_id;
     enum milter_on_internal_error on_internal_error;
     struct sign_config sign;
+    struct verify_config verify;
+    struct xmpp_config xmpp;
+    struct redis_config redis;
 };
 
 /*
@@ -80,6 +142,12 @@ void config_free(struct milter_config *config);
 
 /* "sign", "verify" or "sign+verify". */
 const char *config_mode_text(unsigned mode);
+
+/* The verify.components JID for domain (any case); NULL when not listed. */
+const char *config_verify_route(const struct milter_config *config, const char *domain);
+
+/* "accept", "quarantine", "reject", "tempfail". */
+const char *config_verify_action_text(enum verify_action action);
 
 /* Whether domain (any case) is one of sign.domains. */
 bool config_sign_domain_listed(const struct milter_config *config, const char *domain);

@@ -23,7 +23,10 @@ mkdir -p "$WORK"
 for file in "$DATA"/*; do
     sed "s|@DIR@|$WORK|g" "$file" > "$WORK/$(basename "$file")"
 done
-chmod 600 "$WORK"/*.keys
+chmod 600 "$WORK"/*.keys "$WORK"/*.password
+# The verifier's password files: one only its owner may read, one open.
+cp "$WORK/xmpp.password" "$WORK/open.password"
+chmod 644 "$WORK/open.password"
 cp "$WORK/test.keys" "$WORK/open.keys"
 chmod 644 "$WORK/open.keys"
 

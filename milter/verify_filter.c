@@ -1,0 +1,318 @@
+/*
+ * verify_filter.c -- libmilter glue of the verifier: collects the body
+ * hash, asks verifier.c and verify_resolve() for the verdict, edits the
+ * header and applies verify.on_<verdict> at end of message.
+ *
+ * Per connection we keep one body hasher (allocated once, reset per
+ * message) and one `struct verifier_message` (two header-sized buffers),
+ * so a verification allocates nothing per message.  The body is hashed
+ * only when the headers alone do not decide.
+ *
+ * Never lose mail: every fault of our own after MAIL becomes the verdict
+ * temperror "internal-error" and goes through verify.on_temperror like any
+ * other temperror; only a failure to allocate the per-connection state at
+ * MAIL falls back to on_internal_error (there is nothing to work with).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bodyhash.h"
+#include "context.h"
+#include "log.h"
+#include "session.h"
+#include "sign_filter.h"
+#include "verifier.h"
+#include "verify_filter.h"
+#include "verify_runtime.h"
+
+/* Room for the reply / quarantine text (identity up to ~390 octets). */
+#define VERIFY_REPLY_SIZE 640
+/* Room for our two header values (see verifier_format_*). */
+#define VERIFY_HEADER_SIZE 2048
+
+struct verify_session {
+    struct xsmtp_bodyhash *bodyhash;    /* per connection, reset per message */
+    bool active;                        /* this message is the verifier's */
+    bool need_body;                     /* the headers did not decide */
+    const char *failure;                /* an internal fault mid-message; NULL: none */
+    struct verifier_message message;
+};
+
+static const char *queue_id(const struct milter_session *session)
+{
+    return session->message.queue_id[0] != '\0' ? session->message.queue_id : "NOQUEUE";
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) * 1000.0 +
+           (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+bool verify_filter_active(const struct milter_session *session)
+{
+    return session->verify != NULL && session->verify->active;
+}
+
+sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
+{
+    const struct milter_config *config = session->context->config;
+    struct verify_session *verify = session->verify;
+
+    verify_runtime_note_config(config, session->context->generation);
+    if (verify == NULL) {
+        verify = calloc(1, sizeof *verify);
+        if (verify == NULL) {
+            /* Nothing to remember the message with: on_internal_error. */
+            log_msg(LOG_ERR, "%s: verifier out of memory at MAIL; answering %s",
+                    queue_id(session),
+                    config->on_internal_error == MILTER_ON_ERROR_ACCEPT ? "accept" : "tempfail");
+            if (config->on_internal_error == MILTER_ON_ERROR_ACCEPT)
+                return SMFIS_ACCEPT;
+            (void)smfi_setreply(ctx, "451", "4.3.0",
+                                "xsmtp: internal error while verifying, try again later");
+            return SMFIS_TEMPFAIL;
+        }
+        session->verify = verify;
+    }
+    verify->active = !sign_filter_client_eligible(session);
+    verify->need_body = false;
+    verify->failure = NULL;
+    verify->message.decided = false;
+    return SMFIS_CONTINUE;
+}
+
+static struct verifier_header header_of(const struct message_header_value *value)
+{
+    return (struct verifier_header){
+        .value = value->count > 0 ? value->value : NULL,
+        .count = value->count,
+        .too_long = value->too_long,
+    };
+}
+
+sfsistat verify_filter_headers_done(SMFICTX *ctx, struct milter_session *session)
+{
+    struct verify_session *verify = session->verify;
+    const struct milter_message *message = &session->message;
+    struct verifier_facts facts;
+
+    (void)ctx;
+    if (verify == NULL || !verify->active)
+        return SMFIS_CONTINUE;
+    facts = (struct verifier_facts){
+        .identity = header_of(&message->xmpp_identity),
+        .hash = header_of(&message->xmpp_hash),
+        .from = header_of(&message->from),
+        .message_id = header_of(&message->message_id),
+        .now = (int64_t)time(NULL),
+        .max_age = session->context->config->verify.max_age,
+    };
+    verify->need_body = verifier_check_headers(&facts, &verify->message);
+    if (!verify->need_body)
+        return SMFIS_CONTINUE;
+    if (verify->bodyhash == NULL && xsmtp_bodyhash_new(&verify->bodyhash) != XSMTP_OK)
+        verify->failure = "body hasher";
+    else if (xsmtp_bodyhash_reset(verify->bodyhash) != XSMTP_OK)
+        verify->failure = "body hasher";
+    return SMFIS_CONTINUE;
+}
+
+sfsistat verify_filter_body(SMFICTX *ctx, struct milter_session *session,
+                            const unsigned char *chunk, size_t length)
+{
+    struct verify_session *verify = session->verify;
+
+    (void)ctx;
+    if (verify == NULL || !verify->active || !verify->need_body || verify->failure != NULL)
+        return SMFIS_CONTINUE;
+    if (xsmtp_bodyhash_update(verify->bodyhash, chunk, length) != XSMTP_OK)
+        verify->failure = "body hasher";
+    return SMFIS_CONTINUE;
+}
+
+/* The verdict: local, or over the network within the deadline. */
+static void decide(struct milter_session *session, const struct timespec *start,
+                   struct verifier_result *result)
+{
+    const struct milter_config *config = session->context->config;
+    struct verify_session *verify = session->verify;
+    char body_hash[XSMTP_B64_SHA256 + 1];
+    struct timespec deadline = *start;
+
+    if (verify->failure == NULL && verify->need_body &&
+        xsmtp_bodyhash_final(verify->bodyhash, body_hash) != XSMTP_OK)
+        verify->failure = "body hash";
+    if (verify->failure != NULL) {
+        verifier_result_set(result, VERIFIER_TEMPERROR, "internal-error", NULL);
+        return;
+    }
+    if (!verify->need_body || !verifier_check_body(&verify->message, body_hash)) {
+        *result = verify->message.result;
+        return;
+    }
+    deadline.tv_sec += (time_t)(config->verify.timeout_ms / 1000);
+    deadline.tv_nsec += (long)(config->verify.timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    verify_resolve(config, &verify->message, session->client_ip, &deadline, result);
+}
+
+static enum verify_action action_for(const struct milter_config *config,
+                                     enum verifier_verdict verdict)
+{
+    switch (verdict) {
+    case VERIFIER_FAIL: return config->verify.on_fail;
+    case VERIFIER_PERMERROR: return config->verify.on_permerror;
+    case VERIFIER_TEMPERROR: return config->verify.on_temperror;
+    default: return VERIFY_ACTION_ACCEPT;
+    }
+}
+
+/* Deletes count..from+1 of name (indices we cannot see; absent ones are
+ * ignored by the MTA). */
+static bool delete_range(SMFICTX *ctx, const char *name, unsigned long count, int from)
+{
+    for (unsigned long index = count; index > (unsigned long)from; index--)
+        if (smfi_chgheader(ctx, (char *)name, (int)index, NULL) != MI_SUCCESS)
+            return false;
+    return true;
+}
+
+/*
+ * XSMTP-1 s7/s9: every X-XSMTP-Verdict and every Authentication-Results
+ * under our authserv-id is a forgery.  Highest index first (Postfix
+ * shifts later indices after a deletion).  When message.c could not track
+ * every such header (tracked_overflow), the untracked ones are deleted by
+ * index up to the header count, Authentication-Results of other
+ * authserv-ids included: we cannot tell them apart, and losing a foreign
+ * A-R is safer than keeping a forged one of ours.
+ */
+static bool delete_forged(SMFICTX *ctx, const struct milter_session *session)
+{
+    const struct milter_message *message = &session->message;
+    int last_verdict = 0, last_results = 0;
+
+    for (size_t i = 0; i < message->tracked_count; i++) {
+        const struct message_tracked_header *tracked = &message->tracked[i];
+        if (tracked->kind == MESSAGE_TRACKED_VERDICT && tracked->index > last_verdict)
+            last_verdict = tracked->index;
+        if (tracked->kind == MESSAGE_TRACKED_AUTH_RESULTS && tracked->index > last_results)
+            last_results = tracked->index;
+    }
+    if (message->tracked_overflow) {
+        log_msg(LOG_WARNING, "%s: too many X-XMPP-*, X-XSMTP-Verdict and "
+                "Authentication-Results headers to track: deleting every untracked "
+                "X-XSMTP-Verdict and Authentication-Results", queue_id(session));
+        if (!delete_range(ctx, "X-XSMTP-Verdict", message->header_count, last_verdict) ||
+            !delete_range(ctx, "Authentication-Results", message->header_count, last_results))
+            return false;
+    }
+    for (size_t i = message->tracked_count; i-- > 0;) {
+        const struct message_tracked_header *tracked = &message->tracked[i];
+        bool forged = tracked->kind == MESSAGE_TRACKED_VERDICT ||
+                      (tracked->kind == MESSAGE_TRACKED_AUTH_RESULTS && tracked->ours);
+
+        if (forged &&
+            smfi_chgheader(ctx, (char *)tracked->name, tracked->index, NULL) != MI_SUCCESS)
+            return false;
+    }
+    return true;
+}
+
+static bool insert_verdict(SMFICTX *ctx, const struct milter_session *session,
+                           const struct verifier_result *result)
+{
+    const struct verifier_message *message = &session->verify->message;
+    char verdict[VERIFY_HEADER_SIZE], results[VERIFY_HEADER_SIZE];
+
+    if (verifier_format_verdict(message, result, verdict, sizeof verdict) != XSMTP_OK ||
+        verifier_format_auth_results(session->context->config->authserv_id, message, result,
+                                     results, sizeof results) != XSMTP_OK)
+        return false;
+    /* Both at index 0: the verdict ends up on top, as in XSMTP-1 s7. */
+    return smfi_insheader(ctx, 0, "Authentication-Results", results) == MI_SUCCESS &&
+           smfi_insheader(ctx, 0, "X-XSMTP-Verdict", verdict) == MI_SUCCESS;
+}
+
+static void log_verdict(const struct milter_session *session,
+                        const struct verifier_result *result, enum verify_action action,
+                        double elapsed)
+{
+    const struct verifier_message *message = &session->verify->message;
+
+    log_msg(LOG_INFO, "%s: verified verdict=%s identity=%s reason=%s component=%s cached=%s "
+            "elapsed_ms=%.3f action=%s%s%s%s", queue_id(session),
+            verifier_verdict_name(result->verdict),
+            message->identity_ok ? message->identity : "-",
+            result->reason[0] != '\0' ? result->reason : "-",
+            result->component[0] != '\0' ? result->component : "-",
+            result->cached ? "yes" : "no", elapsed, config_verify_action_text(action),
+            message->detail != NULL ? " (" : "", message->detail != NULL ? message->detail : "",
+            message->detail != NULL ? ")" : "");
+}
+
+sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
+{
+    const struct milter_config *config = session->context->config;
+    struct verify_session *verify = session->verify;
+    struct verifier_result result;
+    enum verify_action action;
+    char reply[VERIFY_REPLY_SIZE];
+    struct timespec start;
+    sfsistat status = SMFIS_ACCEPT;
+
+    if (verify == NULL || !verify->active)
+        return SMFIS_ACCEPT;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    verify_runtime_count(VERIFY_COUNT_MESSAGES);
+    decide(session, &start, &result);
+    action = action_for(config, result.verdict);
+    if (verifier_format_reply(&verify->message, &result, reply, sizeof reply) != XSMTP_OK)
+        snprintf(reply, sizeof reply, "XSMTP verification failed: %s",
+                 verifier_verdict_name(result.verdict));
+
+    if (action == VERIFY_ACTION_REJECT) {
+        /* Should the text be refused, the MTA still answers with a 5xx. */
+        (void)smfi_setreply(ctx, "550", "5.7.1", reply);
+        status = SMFIS_REJECT;
+    } else if (action == VERIFY_ACTION_TEMPFAIL) {
+        (void)smfi_setreply(ctx, "451", "4.7.1", reply);
+        status = SMFIS_TEMPFAIL;
+    } else if (!delete_forged(ctx, session) || !insert_verdict(ctx, session, &result)) {
+        /* Forged verdicts might stay in: let the client retry instead. */
+        log_msg(LOG_ERR, "%s: cannot edit the header (libmilter refused); answering tempfail",
+                queue_id(session));
+        (void)smfi_setreply(ctx, "451", "4.3.0",
+                            "xsmtp: cannot record the verdict, try again later");
+        status = SMFIS_TEMPFAIL;
+    } else if (action == VERIFY_ACTION_QUARANTINE &&
+               smfi_quarantine(ctx, reply) != MI_SUCCESS) {
+        log_msg(LOG_ERR, "%s: quarantine refused by the MTA; delivering with the verdict "
+                "headers", queue_id(session));
+    }
+    log_verdict(session, &result, action, elapsed_ms(&start));
+    if (result.verdict == VERIFIER_PASS && status == SMFIS_ACCEPT)
+        verify_runtime_notice(config, &verify->message, &result, "accepted");
+    return status;
+}
+
+void verify_filter_session_end(struct milter_session *session)
+{
+    struct verify_session *verify = session->verify;
+
+    if (verify == NULL)
+        return;
+    xsmtp_bodyhash_free(verify->bodyhash);
+    free(verify);
+    session->verify = NULL;
+}
