@@ -61,9 +61,11 @@ static sfsistat callbacks_negotiate(SMFICTX *ctx, unsigned long offered_actions,
                                     unsigned long *steps, unsigned long *unused2_out,
                                     unsigned long *unused3_out)
 {
-    /* Header changes are for the signer and verifier; the symbol list asks
-     * for {auth_authen} at MAIL (Postfix does not send it everywhere). */
-    const unsigned long wanted_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST;
+    /* Header changes are for the signer and verifier, quarantine for the
+     * verifier's verify.on_* = quarantine; the symbol list asks for
+     * {auth_authen} at MAIL (Postfix does not send it everywhere). */
+    const unsigned long wanted_actions =
+        SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
     const unsigned long skipped_steps = SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN;
 
     (void)unused2;
@@ -209,7 +211,7 @@ struct smfiDesc *callbacks_filter(void)
     static struct smfiDesc filter = {
         .xxfi_name = filter_name,
         .xxfi_version = SMFI_VERSION,
-        .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST,
+        .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST,
         .xxfi_connect = callbacks_connect,
         .xxfi_helo = callbacks_helo,
         .xxfi_envfrom = callbacks_envfrom,
