@@ -237,8 +237,11 @@ ask "load 40 20 xsmtp.a.test 500"
 lab_assert_match "hung component: 40 queries from 20 threads all time out" \
     "^load n=40 temperror/timeout=40 seconds=" "$ANSWER"
 kill -CONT "$COMP_PID"
-sleep 0.5
-ask stats
+for _ in $(seq 1 50); do     # until the resumed component has answered all 41
+    ask stats
+    [ $(( $(stat_of ignored) - ignored_before )) -ge 41 ] && break
+    sleep 0.1
+done
 lab_assert_eq "late answers of the resumed component are ignored (41 of them)" "41" \
     "$(( $(stat_of ignored) - ignored_before ))"
 check "answers again after SIGCONT" "pass" "verify xsmtp.a.test 2000"
@@ -272,14 +275,16 @@ lab_assert_eq "notice counters: queued + dropped = 2,000" "2000 $full" \
     "$(( $(stat_of notices_queued) + $(stat_of notices_dropped) )) $(stat_of notices_dropped)"
 
 # ---- Prosody killed with queries in flight, then back --------------------------------------
-ask "killmid $PROSODY_PID 9 20 xsmtp.a.test 10000" 2>/dev/null   # (no "Killed" job notice)
+exec 3>&2 2>/dev/null    # keep bash's "Killed" job notice out of the output
+ask "killmid $PROSODY_PID 9 20 xsmtp.a.test 10000"
+wait "$PROSODY_PID"
+exec 2>&3 3>&-
 lab_assert_match "Prosody killed: all 20 callers fail as temperror disconnected" \
     "^killmid temperror/disconnected=20 last_end_after_signal_ms=" "$ANSWER"
 after=$(ms_of last_end_after_signal_ms)
 echo "info: callers with queries in flight returned ${after} ms after SIGKILL (deadline 10 s)"
 lab_assert_eq "in-flight calls failed at once (< 200 ms, deadline 10 s)" "yes" \
     "$(below "$after" 200 && echo yes || echo "no ($after)")"
-wait "$PROSODY_PID" 2>/dev/null
 PROSODY_PID=""
 ask "tverify xsmtp.a.test 5000"
 lab_assert_match "stream down: a new call fails at once" "^temperror disconnected elapsed_ms=" "$ANSWER"
@@ -310,6 +315,29 @@ check "component offline: discovery -> tempfail, not none" "tempfail remote-serv
 start_component
 check_match "component back: answers again" "^reached after " "until 30 xsmtp.a.test"
 probe_quit
+
+# ---- a silent server (SIGSTOP): the keep-alive ping declares the stream dead ---------------
+probe_start keepalive --password-file "$D/password" --tls optional --keepalive-idle 1 \
+    --keepalive-timeout 1
+ask start
+check "keep-alive client: connected" "connected" "connected 5000"
+check "keep-alive client: passes" "pass" "verify xsmtp.a.test 2000"
+kill -STOP "$PROSODY_PID"
+ask "tverify xsmtp.a.test 10000"
+lab_assert_match "silent server: the call fails as disconnected, long before its deadline" \
+    "^temperror disconnected elapsed_ms=" "$ANSWER"
+elapsed=$(ms_of elapsed_ms)
+echo "info: silent server (idle 1 s + ping timeout 1 s): call failed after $elapsed ms (deadline 10 s)"
+lab_assert_eq "silent server: failed within 2.5 s" "yes" \
+    "$(below "$elapsed" 2500 && echo yes || echo "no ($elapsed)")"
+kill -CONT "$PROSODY_PID"
+check_match "silent server resumed: reconnects and passes" "^reached after " "until 30 xsmtp.a.test"
+ask stats
+lab_assert_match "keep-alive: one stream declared dead, one reconnect" \
+    "^stats connected=1 connects=2 disconnects=1 " "$ANSWER"
+probe_quit
+lab_assert_match "keep-alive: the reason is logged" "no answer to a ping from the server" \
+    "$(cat "$D/probe-keepalive.log")"
 lab_assert_eq "no libstrophe errors in the plain run" "" \
     "$(grep -h 'libstrophe' "$D/probe-plain.log" | grep -v 'Connection refused' | head -3)"
 

@@ -618,6 +618,8 @@ int main(int argc, char **argv)
         { "trust", no_argument, NULL, 'T' },
         { "max-pending", required_argument, NULL, 'm' },
         { "notice-queue", required_argument, NULL, 'n' },
+        { "keepalive-idle", required_argument, NULL, 'k' },
+        { "keepalive-timeout", required_argument, NULL, 'K' },
         { "debug", no_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 },
     };
@@ -638,11 +640,14 @@ int main(int argc, char **argv)
         case 'T': probe.options.tls_trust = true; break;
         case 'm': probe.options.max_pending = (unsigned)atoi(optarg); break;
         case 'n': probe.options.notice_queue_max = (unsigned)atoi(optarg); break;
+        case 'k': probe.options.keepalive_idle_s = (unsigned)atoi(optarg); break;
+        case 'K': probe.options.keepalive_timeout_s = (unsigned)atoi(optarg); break;
         case 'd': level = LOG_DEBUG; break;
         default:
             fprintf(stderr, "usage: xmpp_client_probe --jid J --password-file F [--server H] "
                             "[--port P] [--tls required|optional] [--ca-file F] [--trust] "
-                            "[--max-pending N] [--notice-queue N] [--debug]\n");
+                            "[--max-pending N] [--notice-queue N] [--keepalive-idle S] "
+                            "[--keepalive-timeout S] [--debug]\n");
             return 2;
         }
     }

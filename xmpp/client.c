@@ -36,6 +36,8 @@
 #define DEFAULT_MAX_PENDING 10000
 #define DEFAULT_NOTICE_QUEUE 1000
 #define DEFAULT_BACKOFF_MAX 60
+#define DEFAULT_KEEPALIVE_IDLE 30
+#define DEFAULT_KEEPALIVE_TIMEOUT 10
 #define PASSWORD_MAX 1024
 
 uint64_t client_now_ns(void)
@@ -279,6 +281,13 @@ static xsmtp_status client_new(const struct xmpp_client_options *o, struct xmpp_
     client->notice_queue_max =
         o->notice_queue_max != 0 ? o->notice_queue_max : DEFAULT_NOTICE_QUEUE;
     client->backoff_max_s = o->backoff_max_s != 0 ? o->backoff_max_s : DEFAULT_BACKOFF_MAX;
+    client->keepalive_idle_ns =
+        (uint64_t)(o->keepalive_idle_s != 0 ? o->keepalive_idle_s : DEFAULT_KEEPALIVE_IDLE) *
+        1000000000ULL;
+    client->keepalive_timeout_ns =
+        (uint64_t)(o->keepalive_timeout_s != 0 ? o->keepalive_timeout_s
+                                               : DEFAULT_KEEPALIVE_TIMEOUT) *
+        1000000000ULL;
     client->conn_flags = XMPP_CONN_FLAG_DISABLE_SM;     /* LAB-NOTES libstrophe #2 */
     if (o->tls == XMPP_CLIENT_TLS_REQUIRED)
         client->conn_flags |= XMPP_CONN_FLAG_MANDATORY_TLS;

@@ -51,6 +51,11 @@ struct xmpp_client_options {
     unsigned max_pending;       /* requests queued or in flight; 0: 10000 */
     unsigned notice_queue_max;  /* notices waiting to be sent; 0: 1000 */
     unsigned backoff_max_s;     /* longest pause between connection attempts; 0: 60 */
+    /* Dead-stream detection: after keepalive_idle_s without any stanza from
+     * the server, ping it (XEP-0199); no stanza within keepalive_timeout_s
+     * more and the stream is declared dead: pending calls fail at once and
+     * the client reconnects.  0: 30 and 10. */
+    unsigned keepalive_idle_s, keepalive_timeout_s;
 };
 
 /*
@@ -95,7 +100,8 @@ struct xmpp_client_stats {
     unsigned long connect_failures;     /* attempts that never got a session */
     unsigned long queries_sent;         /* verify IQs written */
     unsigned long answers;              /* verify answers accepted */
-    unsigned long answers_ignored;      /* IQ answers with an unknown id or a wrong from */
+    unsigned long answers_ignored;      /* answers with one of our ids that is not pending
+                                         * (late, repeated) or from another JID */
     unsigned long timeouts;             /* calls that reached their deadline */
     unsigned long failed_disconnected;  /* calls failed because the stream was down */
     unsigned long overloaded;           /* calls refused: max_pending reached */

@@ -128,7 +128,7 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 {
     struct xmpp_client *client = userdata;
     uint64_t now = client_now_ns();
-    bool was_connected = client->link == LINK_CONNECTED;
+    bool was_connected = client->link == LINK_CONNECTED || client->link == LINK_CLOSING;
 
     if (event == XMPP_CONN_CONNECT) {
         client->link = LINK_CONNECTED;
@@ -239,7 +239,7 @@ void client_conn_maintain(struct xmpp_client *client, uint64_t now)
 {
     if (client->link == LINK_WAITING && now >= client->next_attempt_ns) {
         try_connect(client, now);
-    } else if (client->link == LINK_CONNECTING &&
+    } else if ((client->link == LINK_CONNECTING || client->link == LINK_CLOSING) &&
                now - client->connecting_since_ns >
                    (uint64_t)CLIENT_HANDSHAKE_TIMEOUT_S * 1000000000ULL) {
         log_msg(LOG_WARNING, "xmpp: no session after %d s: giving up this attempt",
@@ -262,7 +262,7 @@ void client_conn_wait(struct xmpp_client *client, uint64_t now, unsigned long se
         if (client->next_attempt_ns > now &&
             (client->next_attempt_ns - now) / 1000000 < cap)
             cap = (unsigned long)((client->next_attempt_ns - now) / 1000000) + 1;
-    } else if (client->link == LINK_CONNECTING) {
+    } else if (client->link != LINK_CONNECTED) {
         cap = WAIT_CAP_CONNECTING_MS;
     } else {
         cap = xmpp_conn_is_secured(client->conn) ? WAIT_CAP_TLS_MS : WAIT_CAP_PLAIN_MS;
@@ -278,6 +278,21 @@ void client_conn_wait(struct xmpp_client *client, uint64_t now, unsigned long se
     }
     if (poll(fds, count, (int)cap) < 0 && errno != EINTR)
         log_msg(LOG_ERR, "xmpp: poll: %s", strerror(errno));
+}
+
+void client_conn_declare_dead(struct xmpp_client *client, const char *why)
+{
+    log_msg(LOG_WARNING, "xmpp: %s: closing the stream and reconnecting", why);
+    /* libstrophe waits up to 2 s for the server's </stream:stream> before it
+     * reports the disconnection; nobody should wait for that. */
+    client->link = LINK_CLOSING;
+    client->connecting_since_ns = client_now_ns();     /* the watchdog covers closing too */
+    pthread_mutex_lock(&client->lock);
+    client->link_up = false;
+    pthread_mutex_unlock(&client->lock);
+    client_map_remove(&client->map, &client->ping_iq);
+    client_query_fail_all(client, ANSWER_DISCONNECTED);
+    xmpp_disconnect(client->conn);
 }
 
 void client_conn_shutdown(struct xmpp_client *client)

@@ -32,10 +32,6 @@
 #define CLIENT_DISCO_MAX_ITEMS 20
 /* A connection attempt without a session after this long is abandoned. */
 #define CLIENT_HANDSHAKE_TIMEOUT_S 30
-/* Nothing received for this long: ping the server; no answer in
- * CLIENT_PING_TIMEOUT_S: the stream is dead, reconnect. */
-#define CLIENT_PING_IDLE_S 30
-#define CLIENT_PING_TIMEOUT_S 10
 /* The reaper's period (expired requests leave the map). */
 #define CLIENT_REAP_MS 20
 
@@ -92,7 +88,8 @@ struct client_notice {
 enum link_state {
     LINK_WAITING,       /* down; next attempt at next_attempt_ns */
     LINK_CONNECTING,    /* TCP, TLS, SASL, bind in progress */
-    LINK_CONNECTED      /* session up: queries flow */
+    LINK_CONNECTED,     /* session up: queries flow */
+    LINK_CLOSING        /* declared dead, libstrophe still closing it */
 };
 
 struct xmpp_client {
@@ -100,6 +97,7 @@ struct xmpp_client {
     char *jid, *server, *ca_file;
     char domain[XSMTP_DOMAIN_MAX + 1];  /* of our own JID: where pings go */
     unsigned port, max_pending, notice_queue_max, backoff_max_s;
+    uint64_t keepalive_idle_ns, keepalive_timeout_ns;
     long conn_flags;
     pthread_t thread;
     bool thread_started;
@@ -148,6 +146,7 @@ void client_conn_free(struct xmpp_client *client);
 void client_conn_maintain(struct xmpp_client *client, uint64_t now);
 void client_conn_wait(struct xmpp_client *client, uint64_t now, unsigned long seen_before);
 void client_conn_shutdown(struct xmpp_client *client);
+void client_conn_declare_dead(struct xmpp_client *client, const char *why);
 
 /* client_query.c */
 int client_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata);

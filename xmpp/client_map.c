@@ -88,17 +88,15 @@ void client_map_remove(struct client_map *map, struct pending_iq *iq)
     }
 }
 
-/* Parses our own id format; false for anything else (including leading
- * zeros, upper case or a serial we never handed out). */
+/* Parses the serial after our prefix and '-' (checked by the caller);
+ * false for anything else (leading zeros, upper case, a serial we never
+ * handed out). */
 static bool parse_id(const struct client_map *map, const char *id, uint64_t *serial)
 {
     uint64_t value = 0;
     const char *p;
     size_t digits = 0;
 
-    if (id == NULL || strncmp(id, map->prefix, CLIENT_ID_PREFIX_LEN) != 0 ||
-        id[CLIENT_ID_PREFIX_LEN] != '-')
-        return false;
     p = id + CLIENT_ID_PREFIX_LEN + 1;
     if (*p == '0')
         return false;
@@ -124,6 +122,10 @@ struct pending_iq *client_map_accept(struct client_map *map, const char *id, con
     struct pending_iq *iq;
     uint64_t serial;
 
+    *miss = MAP_FOREIGN_ID;
+    if (id == NULL || strncmp(id, map->prefix, CLIENT_ID_PREFIX_LEN) != 0 ||
+        id[CLIENT_ID_PREFIX_LEN] != '-')
+        return NULL;
     *miss = MAP_UNKNOWN_ID;
     if (!parse_id(map, id, &serial))
         return NULL;

@@ -44,7 +44,8 @@ struct client_map {
 };
 
 enum map_miss {
-    MAP_UNKNOWN_ID,     /* malformed, foreign, already answered or expired */
+    MAP_FOREIGN_ID,     /* not PREFIX-...: not one of ours (libstrophe's own, junk) */
+    MAP_UNKNOWN_ID,     /* ours, but not pending: already answered, expired, forged */
     MAP_WRONG_FROM      /* pending, but from is not the JID we asked */
 };
 

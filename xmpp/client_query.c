@@ -219,16 +219,26 @@ int client_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
         return 1;
     pending = client_map_accept(&client->map, id, from, &miss);
     if (pending == NULL) {
-        client_stats_add(client, &client->stats.answers_ignored, 1);
+        /* Foreign ids are libstrophe's own IQs (bind) or junk: not counted. */
+        if (miss != MAP_FOREIGN_ID)
+            client_stats_add(client, &client->stats.answers_ignored, 1);
         if (log_enabled(LOG_DEBUG))
             log_msg(LOG_DEBUG, "xmpp: answer ignored (%s): id '%.60s' from '%.300s'",
-                    miss == MAP_WRONG_FROM ? "not from the JID asked" : "no such query pending",
+                    miss == MAP_WRONG_FROM   ? "not from the JID asked"
+                    : miss == MAP_FOREIGN_ID ? "not one of our ids"
+                                             : "no such query pending",
                     id != NULL ? id : "", from != NULL ? from : "");
         return 1;
     }
     if (pending == &client->ping_iq)
         return 1;   /* any answer, even an error, shows the stream is alive */
     request = pending->owner;
+    if (client_now_ns() >= request->deadline_ns) {
+        /* Its caller has gone; the reaper just has not come by yet. */
+        client_stats_add(client, &client->stats.answers_ignored, 1);
+        client_query_fail(client, request, ANSWER_TIMEOUT);
+        return 1;
+    }
     if (request->kind == REQUEST_VERIFY)
         verify_answer(client, request, stanza, type);
     else
@@ -244,16 +254,14 @@ void client_ping_check(struct xmpp_client *client, uint64_t now)
     if (client->link != LINK_CONNECTED)
         return;
     if (client->ping_iq.in_map) {
-        if (now - client->ping_iq.sent_ns > (uint64_t)CLIENT_PING_TIMEOUT_S * 1000000000ULL &&
-            client->last_rx_ns < client->ping_iq.sent_ns) {
-            log_msg(LOG_WARNING, "xmpp: no answer from the server for %d s: reconnecting",
-                    CLIENT_PING_TIMEOUT_S);
+        /* Anything received since the ping shows the stream is alive. */
+        if (client->last_rx_ns >= client->ping_iq.sent_ns)
             client_map_remove(&client->map, &client->ping_iq);
-            xmpp_disconnect(client->conn);
-        }
+        else if (now - client->ping_iq.sent_ns >= client->keepalive_timeout_ns)
+            client_conn_declare_dead(client, "no answer to a ping from the server");
         return;
     }
-    if (now - client->last_rx_ns < (uint64_t)CLIENT_PING_IDLE_S * 1000000000ULL)
+    if (now - client->last_rx_ns < client->keepalive_idle_ns)
         return;
     client_map_add(&client->map, &client->ping_iq, id);
     iq = client_iq_with_query(client, "get", id, client->domain, "ping", CLIENT_NS_PING, NULL);
