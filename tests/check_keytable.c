@@ -108,8 +108,9 @@ START_TEST(test_load_good)
     ck_assert_str_eq(multi->patterns[1], "*@c.test");
     ck_assert_str_eq(multi->patterns[2], "carol@d.test");
     ck_assert_str_eq(table->keys[1].patterns[0], "alice@a.test");
-    /* '#' inside a word is not a comment. */
-    ck_assert_str_eq(table->keys[4].patterns[0], "a#b@e.test");
+    /* XSMTP-1 s4: '#' starts a comment wherever it stands. */
+    ck_assert_uint_eq(table->keys[4].pattern_count, 1);
+    ck_assert_str_eq(table->keys[4].patterns[0], "ab@e.test");
     ck_assert_mem_eq(table->keys[2].secret, "secret-for-test-vector-one-32bytes!", 35);
 
     xsmtp_keytable_free(table);
@@ -131,7 +132,8 @@ static const struct lookup_case good_lookups[] = {
     { "x@sub.c.test", "catch-all" },    /* *@domain is not *@*.domain */
     { "carol@d.test", "multi" },
     { "dave@d.test", "catch-all" },
-    { "a#b@e.test", "hash.local" },
+    { "ab@e.test", "hash.local" },
+    { "a#b@e.test", "catch-all" },      /* the comment cut "#..." off the pattern */
     { "anyone@anywhere", "catch-all" },
 };
 #define GOOD_LOOKUP_COUNT (int)(sizeof good_lookups / sizeof good_lookups[0])
@@ -358,7 +360,7 @@ static const struct layout_case layouts[] = {
     { "# only a comment\n\n \t \n", 0 },
     { "s1" S "a@x.test", 1 },                        /* no final line end */
     { "s1" S "a@x.test\r\ns2" S "b@x.test\r\n", 2 }, /* CRLF line ends */
-    { "s1" S "a#not-a-comment@x.test\n", 1 },
+    { "s1" S "a@x.test#comment-right-after\n", 1 },
     { "\ts1\t" SECRET_B "\t*\trevoked\t# why\n", 1 },
     { "max " Z85 "AA== *\n", 1 },                   /* a 256-byte secret */
 };
@@ -379,7 +381,7 @@ START_TEST(test_layouts)
     if (_i == 3)
         ck_assert_str_eq(table->keys[1].patterns[0], "b@x.test");
     if (_i == 4)
-        ck_assert_str_eq(table->keys[0].patterns[0], "a#not-a-comment@x.test");
+        ck_assert_str_eq(table->keys[0].patterns[0], "a@x.test");
     if (_i == 5)
         ck_assert(table->keys[0].revoked);
     if (_i == 6)
