@@ -39,8 +39,8 @@ struct xsmtp_keytable {
  * created.  Duplicate key ids are an error.  File-level failures
  * (XSMTP_EPERM, XSMTP_EIO) write "PATH: what is wrong".  No message ever
  * quotes a field of the file, so a secret in the wrong column is not logged.
- * Line syntax: KEY-ID SECRET-BASE64 PATTERN[, PATTERN...] [revoked]; '#' at
- * the start of a word begins a comment.
+ * Line syntax: KEY-ID SECRET-BASE64 PATTERN[, PATTERN...] [revoked]; a '#'
+ * anywhere begins a comment (XSMTP-1 s4).
  */
 xsmtp_status xsmtp_keytable_load(const char *path, struct xsmtp_keytable **out, char *err,
                                  size_t errsz);
