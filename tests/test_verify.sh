@@ -1,0 +1,275 @@
+#!/bin/bash
+# tests/test_verify.sh -- the verifier in the real xsmtp-milter against a
+# real Prosody, the real xsmtp-component for a.test and a real Redis,
+# driven by miltertest (tests/milter/verify.lua, one run per phase).
+#
+# Two milter processes share the Redis: A accepts every verdict, B has
+# on_fail = reject, on_permerror = quarantine, on_temperror = tempfail.
+# Checked with exact headers and replies: pass; forged h; unknown key; a
+# domain without component; malformed and missing headers (no query: the
+# component's counters); no headers; forged verdict headers removed and
+# foreign Authentication-Results kept; the same message twice (second
+# cached=yes, one query); a hit in the second process; 550/quarantine/451;
+# Prosody paused (temperror timeout at the deadline); component stopped
+# (temperror); Prosody stopped (temperror at once) and recovery; Redis
+# stopped (still verifies).  Latency p50 of misses and hits is printed as
+# "info:".  Needs prosody, redis-server, miltertest and openssl (skips
+# with 77 when one is missing).
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+source "$top_srcdir/tests/lab/common.sh"
+source "$top_srcdir/tests/lab/prosody.sh"
+source "$top_srcdir/tests/lab/redis.sh"
+
+MILTER=$top_builddir/milter/xsmtp-milter
+COMPONENT=$top_builddir/xmpp/xsmtp-component
+for tool in prosody redis-server miltertest openssl; do
+    command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 77; }
+done
+for bin in "$MILTER" "$COMPONENT"; do
+    [ -x "$bin" ] || { echo "no $bin: build it first"; exit 99; }
+done
+
+lab_init verify
+D=$LAB_DIR
+S1=c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE=   # XSMTP-1 s3 vector key
+printf 's1  %s  *@a.test\n' "$S1" >"$D/keys"
+chmod 600 "$D/keys"
+
+# ---- Prosody (a.test, b.test, c.test without component) and the component ----
+SECRET=$(openssl rand -hex 24)
+sed "s/change-me-to-a-long-random-secret/$SECRET/" \
+    "$top_srcdir/etc/prosody/xsmtp.cfg.lua" >"$D/xsmtp.cfg.lua"
+printf 'VirtualHost "c.test"\n' >"$D/extra.cfg.lua"
+lab_start_prosody "$D/xsmtp.cfg.lua" "$D/extra.cfg.lua" || exit 99
+lab_prosody_register milter b.test milterpw || exit 99
+printf '%s\n' "$SECRET" >"$D/secret"
+printf 'milterpw\n' >"$D/xmpp.password"
+chmod 600 "$D/secret" "$D/xmpp.password"
+cat >"$D/component.conf" <<EOF
+log_level = "info"
+component {
+  jid = "xsmtp.a.test"
+  server = "127.0.0.1"
+  port = $PROSODY_COMPONENT_PORT
+  secret_file = "$D/secret"
+  keys = "$D/keys"
+  domains = { "a.test" }
+  rate_per_domain = 0
+}
+EOF
+COMP_PID=""
+start_component() {
+    "$COMPONENT" -f -c "$D/component.conf" >>"$D/component.log" 2>&1 &
+    COMP_PID=$!
+    lab_track_pid "$COMP_PID"
+    lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10
+}
+stop_component() {
+    kill -TERM "$COMP_PID" 2>/dev/null
+    wait "$COMP_PID" 2>/dev/null
+}
+# comp_queries: the component's verify query counter (SIGUSR1 stats line).
+comp_queries() {
+    local before i
+    before=$(grep -c "stats:" "$D/component.log")
+    kill -USR1 "$COMP_PID"
+    for ((i = 0; i < 100; i++)); do
+        [ "$(grep -c "stats:" "$D/component.log")" -gt "$before" ] && break
+        sleep 0.05
+    done
+    grep "stats:" "$D/component.log" | tail -1 | sed -n 's/.* queries=\([0-9]*\).*/\1/p'
+}
+start_component || { echo "component did not connect"; exit 99; }
+
+# ---- Redis and the two milters ---------------------------------------------------
+lab_start_redis R || exit 99
+write_milter() {   # NAME TIMEOUT_MS ON_FAIL ON_PERMERROR ON_TEMPERROR
+    cat >"$D/$1.conf" <<EOF
+socket = "unix:$D/$1.sock"
+mode = verify
+log_level = debug
+authserv_id = "mx.b.test"
+verify {
+    timeout_ms = $2
+    on_fail = $3
+    on_permerror = $4
+    on_temperror = $5
+}
+xmpp {
+    jid = "milter@b.test/$1"
+    password_file = "$D/xmpp.password"
+    server = "127.0.0.1"
+    port = $PROSODY_C2S_PORT
+    tls = optional
+}
+redis {
+    socket = "$R_SOCKET"
+}
+EOF
+}
+write_milter A 1000 accept accept accept
+write_milter B 2000 reject quarantine tempfail
+for name in A B; do
+    "$MILTER" -f -c "$D/$name.conf" >"$D/$name.log" 2>&1 &
+    printf -v "${name}_PID" '%s' $!
+    lab_track_pid $!
+    lab_wait_file "$D/$name.sock" 10 || { cat "$D/$name.log"; exit 99; }
+done
+lab_assert_match "milter A logged in to Prosody at start" "XMPP session up as milter@b.test/A" \
+    "$(cat "$D/A.log")"
+lab_assert_match "milter A uses the Redis socket" "Redis cache $R_SOCKET, key prefix xsmtp:1:" \
+    "$(cat "$D/A.log")"
+
+# ---- phases ---------------------------------------------------------------------------
+RUN=$(openssl rand -hex 4)
+SEQ=0
+# phase NAME [VAR=VALUE...]: one miltertest run; its checks count as one.
+phase() {
+    local name=$1 rc
+    shift
+    SEQ=$((SEQ + 1))
+    env "$@" XSMTP_PHASE="$name" XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" \
+        XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
+        XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
+        miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/phase.$SEQ.out" 2>&1
+    rc=$?
+    sed "s/^/[$name] /" "$D/phase.$SEQ.out"
+    lab_assert_eq "phase $name: miltertest exit code" 0 "$rc"
+}
+# last_elapsed LOG: elapsed_ms of the last verified message in LOG.
+last_elapsed() {
+    grep "verified verdict=" "$1" | tail -1 | sed -n 's/.* elapsed_ms=\([0-9.]*\) .*/\1/p'
+}
+# within VALUE LIMIT: "yes" when VALUE <= LIMIT (decimals allowed).
+within() { awk -v v="$1" -v l="$2" 'BEGIN { print (v != "" && v + 0 <= l + 0) ? "yes" : "no: " v }'; }
+
+q0=$(comp_queries)
+phase main
+q1=$(comp_queries)
+lab_assert_eq "main: the component answered exactly pass, forged h, unknown key, forged verdict" \
+    4 "$((q1 - q0))"
+phase malformed
+q2=$(comp_queries)
+lab_assert_eq "malformed hash header: no query reached the component" 0 "$((q2 - q1))"
+phase twice
+q3=$(comp_queries)
+lab_assert_eq "the same message twice: the component saw one query" 1 "$((q3 - q2))"
+phase shared
+q4=$(comp_queries)
+lab_assert_eq "second milter process: a hit, no query" 1 "$((q4 - q3))"
+phase actions
+q5=$(comp_queries)
+lab_assert_eq "actions: only the rejected message was asked" 1 "$((q5 - q4))"
+lab_assert_match "log line names every part of a verdict" \
+    ": verified verdict=fail identity=alice@a.test reason=bad-hash component=xsmtp.a.test cached=no elapsed_ms=[0-9.]+ action=reject" \
+    "$(cat "$D/B.log")"
+lab_assert_match "log line for a malformed header says why" \
+    "verdict=permerror identity=alice@a.test reason=malformed-hash component=- cached=no elapsed_ms=[0-9.]+ action=accept \(" \
+    "$(cat "$D/A.log")"
+
+# ---- ten copies of one message at once, five per milter -----------------------------
+# However they overlap, the component must see one query: copies in the
+# same process wait for the first (in-process coalescing), copies in the
+# other process wait on the cache's lock or find the stored verdict.
+SEQ=$((SEQ + 1))
+same_t=$(date +%s)
+rm -f "$D/go"
+pids=()
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    target=A
+    [ $((i % 2)) -eq 0 ] && target=B
+    XSMTP_PHASE=same XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" XSMTP_T="$same_t" XSMTP_GO="$D/go" \
+        XSMTP_TARGET=$target XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
+        XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
+        miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/same.$i.out" 2>&1 &
+    pids+=($!)
+done
+sleep 1.5
+touch "$D/go"
+same_ok=0
+for pid in "${pids[@]}"; do
+    wait "$pid" && same_ok=$((same_ok + 1))
+done
+lab_assert_eq "ten concurrent copies of one message: all pass" 10 "$same_ok"
+q6=$(comp_queries)
+lab_assert_eq "ten concurrent copies of one message: the component saw one query" 1 \
+    "$((q6 - q5))"
+
+# ---- latency: misses and hits ----------------------------------------------------------
+COUNT=30
+lines_before=$(wc -l <"$D/A.log")
+phase latency XSMTP_COUNT=$COUNT
+p50() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+miss_p50=$(tail -n +"$((lines_before + 1))" "$D/A.log" | grep "verdict=pass .*cached=no" |
+    sed -n 's/.* elapsed_ms=\([0-9.]*\) .*/\1/p' | p50)
+hit_p50=$(tail -n +"$((lines_before + 1))" "$D/A.log" | grep "verdict=pass .*cached=yes" |
+    sed -n 's/.* elapsed_ms=\([0-9.]*\) .*/\1/p' | p50)
+echo "info: verify latency p50 over $COUNT messages (EOM to verdict, unix sockets):" \
+    "miss ${miss_p50} ms (Redis GET + lock + XMPP query + SET), hit ${hit_p50} ms (Redis GET)"
+
+# ---- Prosody paused: the query runs into the 1,000 ms deadline ---------------------------
+kill -STOP "$PROSODY_PID"
+phase single XSMTP_EXPECT="temperror timeout"
+kill -CONT "$PROSODY_PID"
+elapsed=$(last_elapsed "$D/A.log")
+lab_assert_eq "Prosody paused: temperror no later than the deadline (+50 ms)" yes \
+    "$(within "$elapsed" 1050)"
+lab_assert_eq "Prosody paused: not long before it either" yes \
+    "$(awk -v v="$elapsed" 'BEGIN { print (v + 0 >= 990) ? "yes" : "no: " v }')"
+sleep 0.5
+phase single XSMTP_EXPECT=pass
+
+# ---- the component stopped ------------------------------------------------------------------
+stop_component
+sleep 0.3
+phase single XSMTP_EXPECT="temperror remote-server-timeout"
+lab_assert_eq "component stopped: answered within the deadline" yes \
+    "$(within "$(last_elapsed "$D/A.log")" 1000)"
+phase tempfail XSMTP_EXPECT=remote-server-timeout
+start_component || { echo "component did not reconnect"; exit 1; }
+phase single XSMTP_EXPECT=pass
+
+# ---- Prosody stopped, then back -----------------------------------------------------------
+lab_stop_prosody
+sleep 0.3
+phase single XSMTP_EXPECT="temperror disconnected"
+lab_assert_eq "Prosody stopped: temperror at once (< 100 ms)" yes \
+    "$(within "$(last_elapsed "$D/A.log")" 100)"
+restart_start=$(date +%s.%N)
+lab_start_prosody || exit 99
+recovered=no
+for ((i = 0; i < 120; i++)); do
+    SEQ=$((SEQ + 1))
+    XSMTP_PHASE=single XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" XSMTP_EXPECT=pass \
+        XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
+        XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
+        miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/recover.out" 2>&1 &&
+        { recovered=yes; break; }
+    sleep 0.5
+done
+lab_assert_eq "Prosody back: a fresh message passes again" yes "$recovered"
+awk -v a="$restart_start" -v b="$(date +%s.%N)" \
+    'BEGIN { printf "info: Prosody restart to the first pass: %.1f s (client backoff included)\n", b - a }'
+
+# ---- Redis stopped -------------------------------------------------------------------------
+lab_stop_redis R
+phase single XSMTP_EXPECT=pass
+lab_assert_eq "Redis stopped: verified uncached within 200 ms" yes \
+    "$(within "$(last_elapsed "$D/A.log")" 200)"
+phase single XSMTP_EXPECT=pass
+lab_assert_match "Redis stopped: a warning names it" "warning: .*[Rr]edis" "$(cat "$D/A.log")"
+
+# ---- orderly stop ----------------------------------------------------------------------------
+for name in A B; do
+    pid_var=${name}_PID
+    kill -TERM "${!pid_var}"
+    wait "${!pid_var}"
+    lab_assert_eq "milter $name: exit status 0 after SIGTERM" 0 "$?"
+done
+lab_assert_match "milter A: counters at stop" \
+    "verifier: verified=[0-9]+ cache_hits=[0-9]+ queries=[0-9]+" "$(cat "$D/A.log")"
+grep -h "verifier: verified=" "$D/A.log" "$D/B.log" | sed 's/^.*verifier: /info: counters: /'
+lab_assert_eq "no secret in any log" 0 "$(cat "$D"/*.log | grep -c -F -e milterpw -e "$S1")"
+lab_finish
