@@ -304,7 +304,7 @@ static xsmtp_status client_new(const struct xmpp_client_options *o, struct xmpp_
 xsmtp_status xmpp_client_start(const struct xmpp_client_options *options,
                                struct xmpp_client **out, char *err, size_t errsz)
 {
-    static char password[PASSWORD_MAX];     /* wiped before returning */
+    char password[PASSWORD_MAX];            /* wiped before returning */
     struct xmpp_client *client = NULL;
     sigset_t blocked, saved;
     char reason[256] = "";

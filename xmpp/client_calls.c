@@ -17,8 +17,39 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <syslog.h>
+
 #include "client_internal.h"
 #include "client_text.h"
+#include "log.h"
+
+/*
+ * Every call counts itself in client->users while it runs, so that
+ * xmpp_client_stop() frees nothing before the last one has left.  (A call
+ * that only starts after xmpp_client_stop() has returned is a caller bug
+ * no in-object bookkeeping can catch.)
+ */
+static void enter(struct xmpp_client *client)
+{
+    client->users++;
+}
+
+/* Caller holds the lock. */
+static void leave(struct xmpp_client *client)
+{
+    if (--client->users == 0 && client->stopping)
+        pthread_cond_broadcast(&client->state_cond);
+}
+
+/* The thread reads its queues at least once per wait cap even without a
+ * wake-up, so a failed eventfd write only costs latency: log it. */
+static void wake_thread(struct xmpp_client *client)
+{
+    uint64_t one = 1;
+
+    if (write(client->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_msg(LOG_ERR, "xmpp: cannot wake the XMPP thread: %s", strerror(errno));
+}
 
 /* A local failure, written to the caller's own answer structs. */
 static void fill_local(enum request_kind kind, enum answer_local_failure why,
@@ -42,7 +73,7 @@ static void submit_and_wait(struct xmpp_client *client, struct client_request *r
 {
     enum request_kind kind = request->kind;
     enum answer_local_failure why = ANSWER_DISCONNECTED;
-    uint64_t now = client_now_ns(), one = 1;
+    uint64_t now = client_now_ns();
     bool wake = false, queued = false, free_it;
     int rc = 0;
 
@@ -65,7 +96,7 @@ static void submit_and_wait(struct xmpp_client *client, struct client_request *r
             client->queue_head = request;
         client->queue_tail = request;
         client->pending++;
-        client->users++;
+        enter(client);
         if (!client->wake_pending) {
             client->wake_pending = true;
             wake = true;
@@ -77,11 +108,8 @@ static void submit_and_wait(struct xmpp_client *client, struct client_request *r
         client_request_free(request);
         return;
     }
-    /* EAGAIN means the counter is already non-zero: the thread will wake.
-     * Nothing else can make an eventfd write fail; never leave a caller
-     * waiting for a thread that was not told. */
-    if (wake && write(client->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        abort();
+    if (wake)
+        wake_thread(client);
 
     pthread_mutex_lock(&client->lock);
     while (!request->done && rc != ETIMEDOUT)
@@ -99,8 +127,7 @@ static void submit_and_wait(struct xmpp_client *client, struct client_request *r
         client->stats.timeouts++;
         fill_local(kind, ANSWER_TIMEOUT, verify_out, disco_out);
     }
-    if (--client->users == 0 && client->stopping)
-        pthread_cond_broadcast(&client->state_cond);
+    leave(client);
     free_it = --request->refs == 0;
     pthread_mutex_unlock(&client->lock);
     if (free_it)
@@ -219,8 +246,6 @@ xsmtp_status xmpp_client_send_notice(struct xmpp_client *client, const char *com
     size_t lengths[5], total = 0;
     struct client_notice *queued;
     xsmtp_status status = XSMTP_OK;
-    bool wake = false;
-    uint64_t one = 1;
     char *copy;
     int i;
 
@@ -262,7 +287,8 @@ xsmtp_status xmpp_client_send_notice(struct xmpp_client *client, const char *com
         client->stats.notices_queued++;
         if (!client->wake_pending) {
             client->wake_pending = true;
-            wake = true;
+            /* Under the lock: this call is not counted in users. */
+            wake_thread(client);
         }
     }
     if (status != XSMTP_OK)
@@ -270,8 +296,6 @@ xsmtp_status xmpp_client_send_notice(struct xmpp_client *client, const char *com
     pthread_mutex_unlock(&client->lock);
     if (status != XSMTP_OK)
         free(queued);
-    if (wake && write(client->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        abort();
     return status;
 }
 
@@ -284,9 +308,11 @@ xsmtp_status xmpp_client_wait_connected(struct xmpp_client *client,
     if (client == NULL || !deadline_ok(deadline))
         return XSMTP_EMALFORMED;
     pthread_mutex_lock(&client->lock);
+    enter(client);
     while (!client->link_up && !client->stopping && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&client->state_cond, &client->lock, deadline);
     up = client->link_up;
+    leave(client);
     pthread_mutex_unlock(&client->lock);
     return up ? XSMTP_OK : XSMTP_EIO;
 }

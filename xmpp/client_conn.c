@@ -154,7 +154,12 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
         pthread_mutex_unlock(&client->lock);
         return;
     }
-    if (was_connected)
+    if (stream_error != NULL && stream_error->type == XMPP_SE_CONFLICT)
+        /* Prosody logs the older session out when the same full JID logs in
+         * again: two processes sharing a resource would take turns forever. */
+        log_msg(LOG_ERR, "xmpp: the server closed the stream: another session logged in as "
+                "%s; every milter process needs its own resource in xmpp.jid", client->jid);
+    else if (was_connected)
         log_msg(LOG_WARNING, "xmpp: connection lost%s%s%s", error != 0 ? ": " : "",
                 error != 0 ? strerror(error) : "",
                 stream_error != NULL ? " (stream error from the server)" : "");
