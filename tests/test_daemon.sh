@@ -92,7 +92,7 @@ lab_assert_eq "pid file holds the pid" "$PID" "$(cat "$PIDFILE")"
 lab_assert_match "start logged" "info: xsmtp-milter $version starting: socket unix:$SOCK, mode sign, configuration generation 1 \\(2 keys, 0 identities\\)" "$(cat "$LOG")"
 
 lab_assert_eq "message accepted unchanged" "passthrough: ok" "$(passthrough "unix:$SOCK")"
-lab_assert_match "both messages seen" "debug: NOQUEUE: message from \\[127.0.0.1\\]: 4 headers, 25 body bytes, passed on" "$(cat "$LOG")"
+lab_assert_match "both messages seen" "debug: NOQUEUE: message from \\[198.51.100.7\\]: 4 headers, 25 body bytes, passed on" "$(cat "$LOG")"
 
 # A broken file: the reload is refused, the old configuration stays.
 cp "$CONF" "$CONF.good"
