@@ -191,12 +191,13 @@ void cmd_rtt(char **w, int n)
         rtt[i] = after->rtt_us[(after->rtt_count - 1 - i) % XMPP_CLIENT_SAMPLES];
     for (i = 0; i < fresh_pickup && i < XMPP_CLIENT_SAMPLES; i++)
         pickup[i] = after->pickup_us[(after->pickup_count - 1 - i) % XMPP_CLIENT_SAMPLES];
-    printf("rtt n=%lu pass=%lu rtt_us p50=%u p90=%u p99=%u max=%u pickup_us p50=%u p99=%u "
-           "max=%u\n", count, pass,
+    printf("rtt n=%lu pass=%lu rtt_us p50=%u p90=%u p99=%u max=%u pickup_us p50=%u p90=%u "
+           "p99=%u max=%u\n", count, pass,
            xmpp_client_percentile(rtt, fresh_rtt, 50), xmpp_client_percentile(rtt, fresh_rtt, 90),
            xmpp_client_percentile(rtt, fresh_rtt, 99),
            xmpp_client_percentile(rtt, fresh_rtt, 100),
            xmpp_client_percentile(pickup, fresh_pickup, 50),
+           xmpp_client_percentile(pickup, fresh_pickup, 90),
            xmpp_client_percentile(pickup, fresh_pickup, 99),
            xmpp_client_percentile(pickup, fresh_pickup, 100));
 out:
