@@ -197,6 +197,38 @@ q6=$(comp_queries)
 lab_assert_eq "ten concurrent copies of one message: the component saw one query" 1 \
     "$((q6 - q5))"
 
+# ---- reload: verify { } applies to the next message, xmpp { } waits for a restart ----
+cp "$D/A.conf" "$D/A.conf.orig"
+sed -i -e 's/on_fail = accept/on_fail = reject\n    notices = true/' \
+    -e "s/port = $PROSODY_C2S_PORT/port = $((PROSODY_C2S_PORT + 1))/" "$D/A.conf"
+kill -HUP "$A_PID"
+lab_wait_log "$D/A.log" "reload ok: configuration generation 2" 10
+notices_before=$(grep -c "notice from b.test forwarded to alice@a.test" "$D/component.log")
+phase reloaded
+lab_wait_log "$D/component.log" \
+    "notice from b.test forwarded to alice@a.test: accepted by b.test" 5
+lab_assert_eq "notices = true: one s8 notice for the pass, none for the fail" 1 \
+    "$(($(grep -c "notice from b.test forwarded to alice@a.test" "$D/component.log") - notices_before))"
+lab_assert_match "a changed xmpp { } is named as needing a restart" \
+    "xmpp \{ \} or redis \{ \} changed in configuration 2; they take effect at the next restart" \
+    "$(cat "$D/A.log")"
+cp "$D/A.conf.orig" "$D/A.conf"
+kill -HUP "$A_PID"
+lab_wait_log "$D/A.log" "reload ok: configuration generation 3" 10
+
+# ---- mode = { sign, verify } ----------------------------------------------------------
+write_milter C 2000 accept accept accept
+sed -i -e 's/^mode = verify/mode = { sign, verify }/' "$D/C.conf"
+printf 'sign {\n    domains = { "a.test" }\n    keys = "%s"\n}\n' "$D/keys" >>"$D/C.conf"
+"$MILTER" -f -c "$D/C.conf" >"$D/C.log" 2>&1 &
+C_PID=$!
+lab_track_pid $C_PID
+lab_wait_file "$D/C.sock" 10 || { cat "$D/C.log"; exit 99; }
+lab_wait_log "$D/C.log" "XMPP session up" 10
+phase combined XSMTP_SOCKET_C="unix:$D/C.sock"
+kill -TERM "$C_PID"
+wait "$C_PID"
+
 # ---- latency: misses and hits ----------------------------------------------------------
 COUNT=30
 lines_before=$(wc -l <"$D/A.log")

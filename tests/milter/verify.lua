@@ -239,6 +239,37 @@ function phases.actions()
          { verdict = "none", results = "mx.b.test; x-xsmtp=none" })
 end
 
+-- After a reload of A with on_fail = reject and notices = true.
+function phases.reloaded()
+    case("reloaded: on_fail = reject applies at once", socket_a,
+         message("reloaded-reject", { h = "NGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM=" }),
+         { reply = { "550", "5.7.1", "XSMTP verification failed for alice@a.test: bad-hash" } })
+    case("reloaded: pass (and a notice)", socket_a, message("reloaded-pass"), pass("no"))
+end
+
+-- Milter C has mode = { sign, verify }: internal and authenticated mail is
+-- signed, other mail verified.
+function phases.combined()
+    local socket_c = os.getenv("XSMTP_SOCKET_C")
+    local unsigned = message("combined-out", { no_identity = true, no_hash = true })
+    unsigned.ip = "127.0.0.1"
+    local conn = lib.send(socket_c, unsigned)
+    lib.check(mt.eom_check(conn, MT_HDRINSERT, "X-XMPP-Identity", "alice@a.test", 0),
+              "combined, internal client: signed")
+    lib.check(not mt.eom_check(conn, MT_HDRINSERT, "X-XSMTP-Verdict"),
+              "combined, internal client: not verified")
+    mt.disconnect(conn)
+    unsigned.ip = relay
+    unsigned.auth = "alice"
+    conn = lib.send(socket_c, unsigned)
+    lib.check(mt.eom_check(conn, MT_HDRINSERT, "X-XMPP-Identity", "alice@a.test", 0),
+              "combined, authenticated client: signed")
+    lib.check(not mt.eom_check(conn, MT_HDRINSERT, "X-XSMTP-Verdict"),
+              "combined, authenticated client: not verified")
+    mt.disconnect(conn)
+    case("combined, outside client: verified", socket_c, message("combined-in"), pass("no"))
+end
+
 -- One fresh message through A; the shell reads the outcome from the log.
 -- XSMTP_EXPECT: "pass", or "temperror REASON" (checked here as well).
 function phases.single()
