@@ -502,8 +502,8 @@ xsmtp_status verifier_format_auth_results(const char *authserv_id,
 }
 
 xsmtp_status verifier_format_reply(const struct verifier_message *message,
-                                   const struct verifier_result *result, char *out,
-                                   size_t outsz)
+                                   const struct verifier_result *result, bool for_reply,
+                                   char *out, size_t outsz)
 {
     struct text text = {out, outsz, 0, outsz == 0};
     char identity[MAILBOX_TEXT_SIZE];
@@ -524,7 +524,7 @@ xsmtp_status verifier_format_reply(const struct verifier_message *message,
         put(&text, " for ");
         /* smfi_setreply: a single '%' drops the text; write "%%". */
         for (const char *p = identity; *p != '\0'; p++) {
-            if (*p == '%')
+            if (*p == '%' && for_reply)
                 put(&text, "%");
             put_bytes(&text, p, 1);
         }

@@ -160,12 +160,13 @@ xsmtp_status verifier_format_auth_results(const char *authserv_id,
                                           const struct verifier_result *result, char *out,
                                           size_t outsz);
 /*
- * The text of a reject or tempfail reply, ready for smfi_setreply ('%'
- * doubled): "XSMTP verification failed for alice@a.test: bad-hash", or
- * "XSMTP verification failed: REASON" without a printable identity.
+ * The text of a reject or tempfail reply or of a quarantine reason:
+ * "XSMTP verification failed for alice@a.test: bad-hash", or "XSMTP
+ * verification failed: REASON" without a printable identity.  for_reply
+ * doubles '%' as smfi_setreply wants (a single '%' makes it drop the text).
  */
 xsmtp_status verifier_format_reply(const struct verifier_message *message,
-                                   const struct verifier_result *result, char *out,
-                                   size_t outsz);
+                                   const struct verifier_result *result, bool for_reply,
+                                   char *out, size_t outsz);
 
 #endif

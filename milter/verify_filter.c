@@ -277,7 +277,8 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     verify_runtime_count(VERIFY_COUNT_MESSAGES);
     decide(session, &start, &result);
     action = action_for(config, result.verdict);
-    if (verifier_format_reply(&verify->message, &result, reply, sizeof reply) != XSMTP_OK)
+    if (verifier_format_reply(&verify->message, &result,
+                              action != VERIFY_ACTION_QUARANTINE, reply, sizeof reply) != XSMTP_OK)
         snprintf(reply, sizeof reply, "XSMTP verification failed: %s",
                  verifier_verdict_name(result.verdict));
 

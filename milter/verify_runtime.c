@@ -269,13 +269,22 @@ void verify_runtime_note_config(const struct milter_config *config, unsigned lon
     bool changed;
 
     pthread_mutex_lock(&runtime->lock);
-    if (!runtime->started || runtime->fingerprint == NULL ||
-        runtime->noted_generation == generation) {
+    if (runtime->noted_generation == generation) {
         pthread_mutex_unlock(&runtime->lock);
         return;
     }
     runtime->noted_generation = generation;
+    if (!runtime->started) {
+        pthread_mutex_unlock(&runtime->lock);
+        if ((config->mode & MILTER_MODE_VERIFY) != 0)
+            log_msg(LOG_WARNING, "verifier: mode verify came with configuration %lu, but the "
+                    "XMPP client and the cache start only at a restart: until then signed "
+                    "mail gets temperror internal-error", generation);
+        return;
+    }
     pthread_mutex_unlock(&runtime->lock);
+    if (runtime->fingerprint == NULL)
+        return;
     now = verify_fingerprint(config);
     changed = now != NULL && strcmp(now, runtime->fingerprint) != 0;
     free(now);

@@ -248,7 +248,7 @@ START_TEST(test_texts)
                                                   sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, c->results_text);
     if (c->reply_text != NULL) {
-        ck_assert_int_eq(verifier_format_reply(&message, &result, text, sizeof text), XSMTP_OK);
+        ck_assert_int_eq(verifier_format_reply(&message, &result, true, text, sizeof text), XSMTP_OK);
         ck_assert_str_eq(text, c->reply_text);
     }
 }
@@ -286,7 +286,7 @@ START_TEST(test_texts_without_identity)
                                                   sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, "mx.b.test; x-xsmtp=permerror reason=\"malformed-identity\" "
                            "header.from=alice@a.test");
-    ck_assert_int_eq(verifier_format_reply(&message, &message.result, text, sizeof text),
+    ck_assert_int_eq(verifier_format_reply(&message, &message.result, true, text, sizeof text),
                      XSMTP_OK);
     ck_assert_str_eq(text, "XSMTP verification failed: malformed-identity");
 
@@ -319,8 +319,11 @@ START_TEST(test_texts_quoting)
     ck_assert_str_eq(text, "mx.b.test; x-xsmtp=fail reason=\"bad-hash\" "
                            "header.x-xmpp-identity=\"a(b)\\\\c%d\"@a.test "
                            "header.from=\"\\\"x y\\\"\"@a.test");
-    ck_assert_int_eq(verifier_format_reply(&message, &result, text, sizeof text), XSMTP_OK);
+    ck_assert_int_eq(verifier_format_reply(&message, &result, true, text, sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, "XSMTP verification failed for \"a(b)\\\\c%%d\"@a.test: bad-hash");
+    ck_assert_int_eq(verifier_format_reply(&message, &result, false, text, sizeof text),
+                     XSMTP_OK);
+    ck_assert_str_eq(text, "XSMTP verification failed for \"a(b)\\\\c%d\"@a.test: bad-hash");
 }
 END_TEST
 

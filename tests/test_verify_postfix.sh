@@ -154,7 +154,7 @@ done
 
 # ---- 20 connections, 10 messages each, at once -----------------------------------------
 start=$(date +%s.%N)
-/usr/bin/python3 - "$PF_SMTP_PORT" "$D/out" "$MESSAGES" "$CONNECTIONS" >"$D/send.out" 2>&1 <<'EOF'
+cat >"$D/send.py" <<'EOF'
 import smtplib, sys, threading
 port, folder, total, connections = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 errors = []
@@ -179,6 +179,7 @@ for t in threads: t.join()
 for e in errors: print(e)
 print("sent with %d errors" % len(errors))
 EOF
+/usr/bin/python3 "$D/send.py" "$PF_SMTP_PORT" "$D/out" "$MESSAGES" "$CONNECTIONS" >"$D/send.out" 2>&1
 lab_assert_eq "client: every message accepted by Postfix" "sent with 0 errors" "$(tail -1 "$D/send.out")"
 lab_sink_wait SINK "$MESSAGES" 120
 end=$(date +%s.%N)
@@ -235,8 +236,32 @@ lab_assert_eq "one X-XSMTP-Verdict and one A-R of ours per message (forged ones 
     "$bad_count"
 lab_assert_eq "foreign Authentication-Results kept" 0 "$bad_foreign"
 lab_assert_eq "bodies delivered unchanged" 0 "$bad_body"
+# ---- more forgeries than message.c tracks (32 X-XMPP-*/verdict/A-R headers) ---------
+mkdir -p "$D/many"
+{
+    for ((i = 1; i <= 40; i++)); do printf 'X-XMPP-Junk-%d: filler\r\n' "$i"; done
+    printf 'X-XSMTP-Verdict: pass (identity=alice@a.test; component=xsmtp.a.test; cached=no)\r\n'
+    printf 'Authentication-Results: mx.b.test; x-xsmtp=pass header.x-xmpp-identity=alice@a.test\r\n'
+    printf 'X-XSMTP-Verdict: pass (a second forgery)\r\n'
+    printf 'From: Alice <alice@a.test>\r\nTo: bob@b.test\r\nSubject: many headers\r\n'
+    printf 'Message-ID: <many.%s@a.test>\r\n\r\nBody.\r\n' "$NOW"
+} >"$D/many/1.eml"
+/usr/bin/python3 "$D/send.py" "$PF_SMTP_PORT" "$D/many" 1 1 >"$D/send-many.out" 2>&1
+lab_assert_eq "many headers: accepted by Postfix" "sent with 0 errors" "$(tail -1 "$D/send-many.out")"
+lab_sink_wait SINK "$((MESSAGES + 1))" 30
+many=""
+for file in $(lab_sink_files SINK); do
+    grep -q '^Subject: many headers' "$file" && many=$(lab_sink_message "$file" | sed '/^$/q')
+done
+lab_assert_eq "many headers: ours is the only verdict left" "X-XSMTP-Verdict: none" \
+    "$(grep '^X-XSMTP-Verdict:' <<<"$many")"
+lab_assert_eq "many headers: ours is the only A-R left" "Authentication-Results: mx.b.test; x-xsmtp=none" \
+    "$(grep '^Authentication-Results:' <<<"$many")"
+lab_assert_match "many headers: the milter said why" "too many X-XMPP-\*, X-XSMTP-Verdict" \
+    "$(cat "$D/milter.log")"
+
 lab_assert_eq "Postfix queue empty" 0 "$(lab_postfix_queue_count PF)"
-lab_assert_eq "milter log: one verdict line per message" "$MESSAGES" \
+lab_assert_eq "milter log: one verdict line per message" "$((MESSAGES + 1))" \
     "$(grep -c ': verified verdict=' "$D/milter.log")"
 lab_assert_eq "milter log: no error" "" "$(grep -E ': (err|crit|alert|emerg):' "$D/milter.log" | head -3)"
 p50() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
