@@ -78,7 +78,8 @@ EOF2
 ${CC:-cc} -shared -fPIC -o "$LAB_DIR/fault.so" "$LAB_DIR/fault.c" -ldl || exit 99
 sed -e "s|milter.sock|fault.sock|" -e "s|^mode = sign|mode = sign\non_internal_error = accept|" \
     "$LAB_DIR/milter.conf" >"$LAB_DIR/fault.conf"
-LD_PRELOAD="$LAB_DIR/fault.so" "$MILTER" -f -c "$LAB_DIR/fault.conf" >"$LAB_DIR/fault.log" 2>&1 &
+# ASan insists on coming first in the library list; the shim is harmless to it.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" LD_PRELOAD="$LAB_DIR/fault.so" "$MILTER" -f -c "$LAB_DIR/fault.conf" >"$LAB_DIR/fault.log" 2>&1 &
 lab_track_pid $!
 lab_wait_file "$LAB_DIR/fault.sock" 10 || exit 99
 cat >"$LAB_DIR/fault.lua" <<'EOF2'
