@@ -9,8 +9,11 @@
 # domain without component; malformed and missing headers (no query: the
 # component's counters); no headers; forged verdict headers removed and
 # foreign Authentication-Results kept; the same message twice (second
-# cached=yes, one query); a hit in the second process; 550/quarantine/451;
-# Prosody paused (temperror timeout at the deadline); component stopped
+# cached=yes, one query); a hit in the second process; ten concurrent
+# copies of one message (one query); 550/quarantine/451; a reload
+# (verify { } at once, xmpp { } at restart) with s8 notices; mode
+# { sign, verify }; a third milter finding Redis through Sentinel; Prosody
+# paused (temperror timeout at the deadline); component stopped
 # (temperror); Prosody stopped (temperror at once) and recovery; Redis
 # stopped (still verifies).  Latency p50 of misses and hits is printed as
 # "info:".  Needs prosody, redis-server, miltertest and openssl (skips
@@ -228,6 +231,26 @@ lab_wait_log "$D/C.log" "XMPP session up" 10
 phase combined XSMTP_SOCKET_C="unix:$D/C.sock"
 kill -TERM "$C_PID"
 wait "$C_PID"
+
+# ---- Redis through Sentinel (issue 5 point 5) -------------------------------------------
+if command -v redis-sentinel >/dev/null && lab_start_sentinel SENT xsmtp R; then
+    write_milter S 2000 accept accept accept
+    sed -i "s|^    socket = \"$R_SOCKET\"|    sentinels = { \"127.0.0.1:$SENT_PORT\" }\n    master_name = \"xsmtp\"|" \
+        "$D/S.conf"
+    "$MILTER" -f -c "$D/S.conf" >"$D/S.log" 2>&1 &
+    S_PID=$!
+    lab_track_pid $S_PID
+    lab_wait_file "$D/S.sock" 10 || { cat "$D/S.log"; exit 99; }
+    lab_wait_log "$D/S.log" "XMPP session up" 10
+    lab_assert_match "milter S: cache via Sentinel" "Redis cache via Sentinel master xsmtp" \
+        "$(cat "$D/S.log")"
+    phase sentinel XSMTP_SOCKET_S="unix:$D/S.sock"
+    kill -TERM "$S_PID"
+    wait "$S_PID"
+    lab_stop_redis SENT
+else
+    echo "info: redis-sentinel not available: Sentinel phase skipped"
+fi
 
 # ---- latency: misses and hits ----------------------------------------------------------
 COUNT=30

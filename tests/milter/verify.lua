@@ -225,6 +225,16 @@ function phases.shared()
     case("milter B finds A's verdict in Redis", socket_b, msg, pass("yes"))
 end
 
+-- Milter S finds the Redis master through Sentinel: A's verdict is a hit.
+function phases.sentinel()
+    local socket_s = os.getenv("XSMTP_SOCKET_S")
+    local msg = message("sentinel")
+    case("milter A verifies", socket_a, msg, pass("no"))
+    case("milter S (Redis via Sentinel) finds A's verdict", socket_s, msg, pass("yes"))
+    case("milter S verifies a new message", socket_s, message("sentinel-new"), pass("no"))
+    case("milter A finds S's verdict", socket_a, message("sentinel-new"), pass("yes"))
+end
+
 -- Milter B's actions.
 function phases.actions()
     case("on_fail = reject", socket_b,
