@@ -85,7 +85,11 @@ sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
     verify->active = !sign_filter_client_eligible(session);
     verify->need_body = false;
     verify->failure = NULL;
+    /* Until the headers are checked (EOH) the outcome is "we do not know". */
     verify->message.decided = false;
+    verify->message.identity_ok = verify->message.from_ok = false;
+    verify->message.detail = NULL;
+    verifier_result_set(&verify->message.result, VERIFIER_TEMPERROR, "internal-error", NULL);
     return SMFIS_CONTINUE;
 }
 
