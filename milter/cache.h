@@ -250,9 +250,12 @@ enum cache_result cache_put_component(struct cache *cache, const char *key,
 
 /*
  * SET KEY:lock TOKEN NX PX ttl_ms: CACHE_LOCKED (lock filled in),
- * CACHE_BUSY or CACHE_UNAVAILABLE.  The holder queries and stores; others
- * wait a little and read again.  The lock expires by itself after ttl_ms
- * (1..60000), so a holder that dies blocks nobody for long.
+ * CACHE_BUSY or CACHE_UNAVAILABLE.  The lock expires by itself after ttl_ms
+ * (1..60000), so a holder that dies blocks nobody for long.  Intended use
+ * after a miss: LOCKED -> query, put, release; BUSY -> read again every
+ * few ms until a hit, the lock's ttl or the deadline, then query anyway;
+ * UNAVAILABLE -> query uncached.  Only other processes are kept out this
+ * way: threads of one process should share one query in memory first.
  */
 enum cache_result cache_lock_acquire(struct cache *cache, const char *key, unsigned ttl_ms,
                                      const struct timespec *deadline, struct cache_lock *lock);

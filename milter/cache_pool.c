@@ -189,6 +189,8 @@ pool_borrow(struct cache *cache, int64_t end_ns, struct borrow *borrow)
     struct cache_pool *pool = &cache->pool;
     struct cache_slot *slot = NULL;
 
+    bool waited = false;
+
     memset(borrow, 0, sizeof *borrow);
     pthread_mutex_lock(&pool->lock);
     for (;;) {
@@ -196,6 +198,9 @@ pool_borrow(struct cache *cache, int64_t end_ns, struct borrow *borrow)
         if (pool->down && !borrow->probe) {
             if (now < pool->retry_at_ns || pool->probing) {
                 pool->stats.backoff_skips++;
+                /* We may have taken a wake-up meant for a slot: pass it on. */
+                if (waited)
+                    pthread_cond_signal(&pool->slot_free);
                 pthread_mutex_unlock(&pool->lock);
                 return false;
             }
@@ -216,6 +221,7 @@ pool_borrow(struct cache *cache, int64_t end_ns, struct borrow *borrow)
         }
         struct timespec until = ns_timespec(end_ns);
         (void)pthread_cond_timedwait(&pool->slot_free, &pool->lock, &until);
+        waited = true;
     }
     slot->in_use = true;
     borrow->slot = slot;
@@ -290,6 +296,8 @@ pool_mark_down(struct cache *cache, const struct borrow *borrow, const char *why
     }
     if (cache->sentinel_count > 0)
         pool->master_known = false;
+    /* Callers waiting for a context should now give up at once. */
+    pthread_cond_broadcast(&pool->slot_free);
     pthread_mutex_unlock(&pool->lock);
     if (warn)
         log_msg(LOG_WARNING,

@@ -29,6 +29,7 @@
  *   wait-hit MSGID RELAY SECONDS            -> recovered ms=N tries=N | timeout ms=N
  *       put (pass, ttl 600) then get, every 20 ms, until a hit
  *   sleep MS                                -> slept
+ *   quit    (stdin form) close the cache and exit 0 -> bye
  * REASON and COMPONENT "-" mean empty.  Exit status: 0, or 2 on a usage error.
  */
 #include "config.h"
@@ -362,6 +363,11 @@ run_stdin(struct driver *driver)
             words[count++] = word;
         if (count == 0)
             continue;
+        if (strcmp(words[0], "quit") == 0 && count == 1) {
+            printf("bye\n");
+            fflush(stdout);
+            break;
+        }
         if (!run_command(driver, count, words)) {
             printf("usage\n");
             fflush(stdout);

@@ -32,16 +32,43 @@ first() { echo "${1%% *}"; }
 drv() { "$DRIVER" "$@" 2>>"$LAB_DIR/driver.err"; }
 
 # --- sessions: one driver process kept running ---------------------------
-declare -A SESSION_IN SESSION_OUT
+declare -A SESSION_IN SESSION_OUT SESSION_PID
 session_start() {
     local name=$1 dir=$LAB_DIR/session-$1 fd_in fd_out
     shift
     mkdir -p "$dir" && mkfifo "$dir/in" "$dir/out" || exit 99
     "$DRIVER" "$@" - <"$dir/in" >"$dir/out" 2>"$dir/err" &
+    SESSION_PID[$name]=$!
     lab_track_pid $!
     exec {fd_in}>"$dir/in" {fd_out}<"$dir/out"
     SESSION_IN[$name]=$fd_in
     SESSION_OUT[$name]=$fd_out
+}
+# session_stop_all: asks every session to quit (not by closing its stdin:
+# processes started later, redis-server among them, inherited the FIFOs'
+# write ends); each must exit 0 (a sanitizer build reports otherwise).
+session_stop_all() {
+    local name
+    for name in "${!SESSION_PID[@]}"; do
+        session "$name" quit
+        lab_assert_eq "session $name quits" "bye" "$REPLY_LINE"
+        wait_exit "${SESSION_PID[$name]}" 10
+        lab_assert_eq "session $name exits cleanly" 0 "$EXIT_STATUS"
+    done
+}
+# wait_exit PID SECONDS: PID's exit status in $EXIT_STATUS ("running" if it
+# is still alive after SECONDS).  Not in a subshell: only the parent may wait.
+wait_exit() {
+    local pid=$1 i
+    EXIT_STATUS=running
+    for ((i = 0; i < $2 * 20; i++)); do
+        if ! _lab_alive "$pid"; then
+            wait "$pid"
+            EXIT_STATUS=$?
+            return
+        fi
+        sleep 0.05
+    done
 }
 # session NAME COMMAND...: sends one command, the reply line in $REPLY_LINE.
 session() {
@@ -277,6 +304,7 @@ lab_assert_eq "no password against requirepass: unavailable" "unavailable" "${ou
 # === Sentinel failover ========================================================
 if ! command -v redis-sentinel >/dev/null; then
     echo "skip Sentinel part: redis-sentinel not installed (Debian package redis-sentinel)"
+    session_stop_all
     lab_finish
     exit $?
 fi
@@ -370,4 +398,5 @@ lab_assert_eq "switchover: read back from the new master" "hit pass - xsmtp.a.te
 lab_assert_eq "two master changes seen" 2 "$(stat_of SS master_changes)"
 info "sentinel session: $(session SS stats; echo "$REPLY_LINE")"
 
+session_stop_all
 lab_finish
