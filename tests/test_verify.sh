@@ -15,9 +15,9 @@
 # { sign, verify }; a third milter finding Redis through Sentinel; Prosody
 # paused (temperror timeout at the deadline); component stopped
 # (temperror); Prosody stopped (temperror at once) and recovery; Redis
-# stopped (still verifies).  Latency p50 of misses and hits is printed as
-# "info:".  Needs prosody, redis-server, miltertest and openssl (skips
-# with 77 when one is missing).
+# paused and stopped (still verifies, without waiting past redis.timeout_ms).
+# Latency p50 of misses and hits is printed as "info:".  Needs prosody,
+# redis-server, miltertest and openssl (skips with 77 when one is missing).
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -307,6 +307,13 @@ done
 lab_assert_eq "Prosody back: a fresh message passes again" yes "$recovered"
 awk -v a="$restart_start" -v b="$(date +%s.%N)" \
     'BEGIN { printf "info: Prosody restart to the first pass: %.1f s (client backoff included)\n", b - a }'
+
+# ---- Redis paused (accepts, never answers): bounded by redis.timeout_ms (100 ms) ----------
+lab_pause_redis R
+phase single XSMTP_EXPECT=pass
+lab_assert_eq "Redis paused: verified uncached, at most ~100 ms later (< 300 ms)" yes \
+    "$(within "$(last_elapsed "$D/A.log")" 300)"
+lab_resume_redis R
 
 # ---- Redis stopped -------------------------------------------------------------------------
 lab_stop_redis R
