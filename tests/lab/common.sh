@@ -59,11 +59,14 @@ lab_cleanup() {
 }
 
 # Prints a TCP port on 127.0.0.1 that nothing listens on now.  Ports are
-# drawn from a range private to this run so parallel tests rarely collide.
+# drawn at random below Linux's ephemeral range (32768-60999): an outgoing
+# connection of another test can take any port in that range between our
+# check and a server's bind.  Servers that fail to bind anyway are
+# restarted on new ports by their start helpers where they can tell.
 lab_free_port() {
     local port
     for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((10000 + RANDOM % 22000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0

@@ -83,29 +83,66 @@ EOF
     } >"$PROSODY_CONFIG"
 }
 
-lab_start_prosody() {
-    if [ -z "$PROSODY_C2S_PORT" ]; then
-        PROSODY_C2S_PORT=$(lab_free_port) || return 1
+# _lab_prosody_pick_ports: two distinct free ports for c2s and components.
+_lab_prosody_pick_ports() {
+    PROSODY_C2S_PORT=$(lab_free_port) || return 1
+    PROSODY_COMPONENT_PORT=$(lab_free_port) || return 1
+    while [ "$PROSODY_COMPONENT_PORT" = "$PROSODY_C2S_PORT" ]; do
         PROSODY_COMPONENT_PORT=$(lab_free_port) || return 1
-        while [ "$PROSODY_COMPONENT_PORT" = "$PROSODY_C2S_PORT" ]; do
-            PROSODY_COMPONENT_PORT=$(lab_free_port) || return 1
-        done
-        PROSODY_SNIPPETS=("$@")
-        _lab_prosody_write_config
-    fi
+    done
+}
+
+# _lab_prosody_launch: starts Prosody once; 0 when both ports accept, 2 when
+# a port was taken (Prosody logs it and runs on without it), 1 otherwise.
+_lab_prosody_launch() {
+    local i
+    : >"$PROSODY_LOG"
     prosody --config "$PROSODY_CONFIG" -F >>"$LAB_DIR/prosody/prosody.stdout" 2>&1 &
     PROSODY_PID=$!
     lab_track_pid "$PROSODY_PID"
-    lab_wait_port "$PROSODY_C2S_PORT" 10 || return 1
-    lab_wait_port "$PROSODY_COMPONENT_PORT" 10 || return 1
-    if grep -q "Failed to open server port" "$PROSODY_LOG" 2>/dev/null; then
-        echo "lab: Prosody could not open a port (see $PROSODY_LOG)" >&2
-        return 1
+    for ((i = 0; i < 200; i++)); do
+        if grep -q "Failed to open server port" "$PROSODY_LOG" 2>/dev/null; then
+            return 2
+        fi
+        if (exec 3<>"/dev/tcp/127.0.0.1/$PROSODY_C2S_PORT") 2>/dev/null &&
+           (exec 3<>"/dev/tcp/127.0.0.1/$PROSODY_COMPONENT_PORT") 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$PROSODY_PID" 2>/dev/null; then
+            echo "lab: Prosody exited at start (see $PROSODY_LOG)" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+    echo "lab: Prosody's ports do not accept after 10s (see $PROSODY_LOG)" >&2
+    return 1
+}
+
+lab_start_prosody() {
+    local first=no attempt rc
+    if [ -z "$PROSODY_C2S_PORT" ]; then
+        first=yes
+        PROSODY_SNIPPETS=("$@")
+        _lab_prosody_pick_ports || return 1
+        _lab_prosody_write_config
     fi
-    if ! kill -0 "$PROSODY_PID" 2>/dev/null; then
-        echo "lab: Prosody exited at start (see $PROSODY_LOG)" >&2
-        return 1
-    fi
+    for attempt in 1 2 3 4 5; do
+        _lab_prosody_launch
+        rc=$?
+        [ "$rc" -eq 0 ] && return 0
+        kill -TERM "$PROSODY_PID" 2>/dev/null
+        wait "$PROSODY_PID" 2>/dev/null
+        # A restart must keep its ports (clients know them); a first start
+        # may move to new ones when another process took one meanwhile.
+        if [ "$rc" -ne 2 ] || [ "$first" = no ]; then
+            [ "$rc" -eq 2 ] && echo "lab: Prosody could not open a port (see $PROSODY_LOG)" >&2
+            return 1
+        fi
+        echo "lab: Prosody port taken (attempt $attempt), trying other ports" >&2
+        _lab_prosody_pick_ports || return 1
+        _lab_prosody_write_config
+    done
+    return 1
 }
 
 lab_prosody_register() {
