@@ -178,6 +178,8 @@ lab_assert_match "log line for a malformed header says why" \
 # other process wait on the cache's lock or find the stored verdict.
 SEQ=$((SEQ + 1))
 same_t=$(date +%s)
+same_a_line=$(($(wc -l <"$D/A.log") + 1))
+same_b_line=$(($(wc -l <"$D/B.log") + 1))
 rm -f "$D/go"
 pids=()
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -197,8 +199,19 @@ for pid in "${pids[@]}"; do
 done
 lab_assert_eq "ten concurrent copies of one message: all pass" 10 "$same_ok"
 q6=$(comp_queries)
-lab_assert_eq "ten concurrent copies of one message: the component saw one query" 1 \
-    "$((q6 - q5))"
+# When Redis did not answer within redis.timeout_ms (a loaded machine, an
+# ASan build), each process rightly goes on uncached: then coalescing can
+# only hold within a process, and the bound is one query per milter.
+redis_trouble=$( (tail -n +"$same_a_line" "$D/A.log"; tail -n +"$same_b_line" "$D/B.log") |
+    grep -c 'redis cache unavailable')
+if [ "$redis_trouble" -eq 0 ]; then
+    lab_assert_eq "ten concurrent copies of one message: the component saw one query" 1 \
+        "$((q6 - q5))"
+else
+    echo "note: Redis timed out during the concurrent phase; one query per milter allowed"
+    lab_assert_match "ten concurrent copies of one message: one query per milter at most" \
+        '^[12]$' "$((q6 - q5))"
+fi
 
 # ---- reload: verify { } applies to the next message, xmpp { } waits for a restart ----
 cp "$D/A.conf" "$D/A.conf.orig"
