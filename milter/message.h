@@ -8,8 +8,16 @@
  * a second From, Message-ID or X-XMPP-* header as an error anyway.
  *
  * Headers that the signer or verifier may have to delete are remembered
- * with the per-name index that smfi_chgheader() wants (1-based among
- * headers of the same name; delete from the highest index down, LAB-NOTES).
+ * without any limit on their number, in the form smfi_chgheader() wants
+ * them: a header is named by its name and its 1-based index among the
+ * headers of that name (compared case-insensitively, as Postfix and
+ * Sendmail do).  So per distinct name only a count is kept (the last one
+ * seen has index count), plus the indices of the Authentication-Results
+ * headers under our own authserv-id.  Memory grows with the number of
+ * distinct X-XMPP-* names and of our A-R headers, both bounded by the
+ * header bytes the client sent; 1,000 copies of one header cost nothing.
+ * message_delete() walks them highest index first (under Postfix each
+ * deletion shifts the later indices of the same name, LAB-NOTES).
  */
 #ifndef XSMTP_MESSAGE_H
 #define XSMTP_MESSAGE_H
@@ -19,9 +27,6 @@
 
 #include "extract.h"
 
-#define MESSAGE_TRACKED_MAX 32
-#define MESSAGE_HEADER_NAME_MAX 64
-
 /* First value and number of occurrences of one header name. */
 struct message_header_value {
     unsigned count;
@@ -30,17 +35,24 @@ struct message_header_value {
     char value[XSMTP_HEADER_VALUE_MAX + 1];
 };
 
-enum message_tracked_kind {
-    MESSAGE_TRACKED_XMPP,           /* any X-XMPP-* header (the signer replaces them) */
-    MESSAGE_TRACKED_VERDICT,        /* X-XSMTP-Verdict (always a forgery on input) */
-    MESSAGE_TRACKED_AUTH_RESULTS    /* Authentication-Results */
+/* One distinct X-XMPP-* name and how often it came. */
+struct message_name_count {
+    char *name;                 /* as first sent (case kept); NULL: free slot */
+    unsigned hash;
+    unsigned count;
 };
 
-struct message_tracked_header {
-    enum message_tracked_kind kind;
-    char name[MESSAGE_HEADER_NAME_MAX]; /* as sent (case kept) */
-    int index;                          /* for smfi_chgheader(ctx, name, index, NULL) */
-    bool ours;                          /* Authentication-Results: authserv-id is ours */
+struct message_tracked {
+    struct message_name_count *slots;   /* open addressing; capacity a power of two */
+    size_t capacity;
+    size_t used;
+    unsigned verdict_count;             /* X-XSMTP-Verdict (a forgery on input) */
+    unsigned auth_results_count;        /* Authentication-Results, any authserv-id */
+    unsigned *auth_ours;                /* indices of A-R whose authserv-id is ours, ascending */
+    size_t auth_ours_count;
+    size_t auth_ours_capacity;
+    bool auth_ours_incomplete;          /* out of memory: every A-R is treated as ours */
+    bool names_incomplete;              /* out of memory: an X-XMPP-* name was not kept */
 };
 
 struct milter_message {
@@ -54,22 +66,48 @@ struct milter_message {
     struct message_header_value message_id;
     struct message_header_value xmpp_identity;
     struct message_header_value xmpp_hash;
-    struct message_tracked_header tracked[MESSAGE_TRACKED_MAX];
-    size_t tracked_count;
-    bool tracked_overflow;              /* more than MESSAGE_TRACKED_MAX: cannot clean */
+    struct message_tracked tracked;
 };
 
-/* Forgets everything (MAIL, abort). */
+/* Forgets everything (MAIL, abort); keeps small allocations for reuse.
+ * A zeroed struct is a valid empty message. */
 void message_reset(struct milter_message *message);
+/* Frees what the message holds (end of the connection). */
+void message_free(struct milter_message *message);
 
 /*
- * Records one header.  authserv_id decides message_tracked_header.ours for
- * Authentication-Results (its first token compared case-insensitively).
+ * Records one header.  authserv_id decides whether an Authentication-
+ * Results header is ours (its first token compared case-insensitively).
  */
 void message_header(struct milter_message *message, const char *name, const char *value,
                     const char *authserv_id);
 
 /* Copies a macro value into buf (bounded); "" for NULL. */
 void message_copy_macro(char *buf, size_t bufsz, const char *value);
+
+/* What message_delete() visits. */
+enum message_delete_set {
+    /* every X-XMPP-* header: the signer never passes one on (XSMTP-1 s9) */
+    MESSAGE_DELETE_CLIENT_XMPP = 1,
+    /* every X-XSMTP-Verdict and every Authentication-Results of ours (s7) */
+    MESSAGE_DELETE_FORGED = 2
+};
+
+/* Deletes one header (smfi_chgheader(ctx, name, index, NULL)); false: failed. */
+typedef bool message_delete_fn(void *arg, const char *name, int index);
+
+/*
+ * Calls delete_one for every header of the sets asked for, within each
+ * name from the highest index down.  When our A-R headers could not all be
+ * remembered (out of memory) every A-R is deleted: losing a foreign one is
+ * safer than keeping a forged one of ours.  Returns false when delete_one
+ * failed, or when an X-XMPP-* name was lost to a lack of memory (the
+ * caller cannot promise they are all gone).
+ */
+bool message_delete(const struct milter_message *message, unsigned sets,
+                    message_delete_fn *delete_one, void *arg);
+
+/* How many deletions message_delete() would make (tests, logs). */
+unsigned long message_delete_count(const struct milter_message *message, unsigned sets);
 
 #endif

@@ -61,6 +61,7 @@ void session_close(struct milter_session *session)
         session_message_end(session);
     }
     hooks_session_end(session);
+    message_free(&session->message);
     context_release(session->context);
     free(session);
     context_session_closed();

@@ -11,7 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "bodyhash.h"
@@ -130,42 +129,19 @@ sfsistat sign_filter_body(SMFICTX *ctx, struct milter_session *session,
     return SMFIS_CONTINUE;
 }
 
-/* Deletes one header name's instances count..1 (later indices shift). */
-static bool delete_all(SMFICTX *ctx, const char *name, unsigned count)
+/* message_delete()'s hand: one smfi_chgheader() deletion. */
+static bool delete_header(void *arg, const char *name, int index)
 {
-    for (unsigned index = count; index >= 1; index--) {
-        if (smfi_chgheader(ctx, (char *)name, (int)index, NULL) != MI_SUCCESS)
-            return false;
-    }
-    return true;
+    return smfi_chgheader(arg, (char *)name, index, NULL) == MI_SUCCESS;
 }
 
 /*
  * XSMTP-1 s9: the signer never passes on an X-XMPP-* header a client put
- * in.  Identity and Hash are deleted by count (no limit); other X-XMPP-*
- * names from the tracked list, highest index first.
+ * in.  message.c remembers every one of them, however many (message.h).
  */
 static bool delete_client_xmpp_headers(SMFICTX *ctx, const struct milter_session *session)
 {
-    const struct milter_message *message = &session->message;
-
-    if (!delete_all(ctx, "X-XMPP-Identity", message->xmpp_identity.count) ||
-        !delete_all(ctx, "X-XMPP-Hash", message->xmpp_hash.count))
-        return false;
-    for (size_t i = message->tracked_count; i-- > 0;) {
-        const struct message_tracked_header *tracked = &message->tracked[i];
-
-        if (tracked->kind != MESSAGE_TRACKED_XMPP ||
-            strcasecmp(tracked->name, "X-XMPP-Identity") == 0 ||
-            strcasecmp(tracked->name, "X-XMPP-Hash") == 0)
-            continue;
-        if (smfi_chgheader(ctx, (char *)tracked->name, tracked->index, NULL) != MI_SUCCESS)
-            return false;
-    }
-    if (message->tracked_overflow)
-        log_msg(LOG_WARNING, "%s: too many X-XMPP-* headers to track; some may remain",
-                queue_id(session));
-    return true;
+    return message_delete(&session->message, MESSAGE_DELETE_CLIENT_XMPP, delete_header, ctx);
 }
 
 static void log_not_signed(const struct milter_session *session, enum sign_outcome outcome,

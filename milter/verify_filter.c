@@ -182,55 +182,21 @@ static enum verify_action action_for(const struct milter_config *config,
     }
 }
 
-/* Deletes count..from+1 of name (indices we cannot see; absent ones are
- * ignored by the MTA). */
-static bool delete_range(SMFICTX *ctx, const char *name, unsigned long count, int from)
+/* message_delete()'s hand: one smfi_chgheader() deletion. */
+static bool delete_header(void *arg, const char *name, int index)
 {
-    for (unsigned long index = count; index > (unsigned long)from; index--)
-        if (smfi_chgheader(ctx, (char *)name, (int)index, NULL) != MI_SUCCESS)
-            return false;
-    return true;
+    return smfi_chgheader(arg, (char *)name, index, NULL) == MI_SUCCESS;
 }
 
 /*
  * XSMTP-1 s7/s9: every X-XSMTP-Verdict and every Authentication-Results
- * under our authserv-id is a forgery.  Highest index first (Postfix
- * shifts later indices after a deletion).  When message.c could not track
- * every such header (tracked_overflow), the untracked ones are deleted by
- * index up to the header count, Authentication-Results of other
- * authserv-ids included: we cannot tell them apart, and losing a foreign
- * A-R is safer than keeping a forged one of ours.
+ * under our authserv-id is a forgery.  message.c remembers every one of
+ * them, however many, and deletes highest index first (Postfix shifts
+ * later indices after a deletion).
  */
 static bool delete_forged(SMFICTX *ctx, const struct milter_session *session)
 {
-    const struct milter_message *message = &session->message;
-    int last_verdict = 0, last_results = 0;
-
-    for (size_t i = 0; i < message->tracked_count; i++) {
-        const struct message_tracked_header *tracked = &message->tracked[i];
-        if (tracked->kind == MESSAGE_TRACKED_VERDICT && tracked->index > last_verdict)
-            last_verdict = tracked->index;
-        if (tracked->kind == MESSAGE_TRACKED_AUTH_RESULTS && tracked->index > last_results)
-            last_results = tracked->index;
-    }
-    if (message->tracked_overflow) {
-        log_msg(LOG_WARNING, "%s: too many X-XMPP-*, X-XSMTP-Verdict and "
-                "Authentication-Results headers to track: deleting every untracked "
-                "X-XSMTP-Verdict and Authentication-Results", queue_id(session));
-        if (!delete_range(ctx, "X-XSMTP-Verdict", message->header_count, last_verdict) ||
-            !delete_range(ctx, "Authentication-Results", message->header_count, last_results))
-            return false;
-    }
-    for (size_t i = message->tracked_count; i-- > 0;) {
-        const struct message_tracked_header *tracked = &message->tracked[i];
-        bool forged = tracked->kind == MESSAGE_TRACKED_VERDICT ||
-                      (tracked->kind == MESSAGE_TRACKED_AUTH_RESULTS && tracked->ours);
-
-        if (forged &&
-            smfi_chgheader(ctx, (char *)tracked->name, tracked->index, NULL) != MI_SUCCESS)
-            return false;
-    }
-    return true;
+    return message_delete(&session->message, MESSAGE_DELETE_FORGED, delete_header, ctx);
 }
 
 static bool insert_verdict(SMFICTX *ctx, const struct milter_session *session,

@@ -236,7 +236,7 @@ lab_assert_eq "one X-XSMTP-Verdict and one A-R of ours per message (forged ones 
     "$bad_count"
 lab_assert_eq "foreign Authentication-Results kept" 0 "$bad_foreign"
 lab_assert_eq "bodies delivered unchanged" 0 "$bad_body"
-# ---- more forgeries than message.c tracks (32 X-XMPP-*/verdict/A-R headers) ---------
+# ---- more X-XMPP-*/verdict/A-R headers than message.c once tracked (32) ---------------
 mkdir -p "$D/many"
 {
     for ((i = 1; i <= 40; i++)); do printf 'X-XMPP-Junk-%d: filler\r\n' "$i"; done
@@ -257,8 +257,6 @@ lab_assert_eq "many headers: ours is the only verdict left" "X-XSMTP-Verdict: no
     "$(grep '^X-XSMTP-Verdict:' <<<"$many")"
 lab_assert_eq "many headers: ours is the only A-R left" "Authentication-Results: mx.b.test; x-xsmtp=none" \
     "$(grep '^Authentication-Results:' <<<"$many")"
-lab_assert_match "many headers: the milter said why" "too many X-XMPP-\*, X-XSMTP-Verdict" \
-    "$(cat "$D/milter.log")"
 
 lab_assert_eq "Postfix queue empty" 0 "$(lab_postfix_queue_count PF)"
 lab_assert_eq "milter log: one verdict line per message" "$((MESSAGES + 1))" \
