@@ -135,6 +135,7 @@ static sfsistat callbacks_header(SMFICTX *ctx, char *name, char *value)
     if (session == NULL)
         return callbacks_internal_error(NULL, "header");
     message_header(&session->message, name, value, session->context->config->authserv_id);
+    hooks_header(session, name, value);
     return SMFIS_CONTINUE;
 }
 

@@ -36,6 +36,7 @@
 
 /* The verifier's sections (config_verify.c, config_xmpp.c, config_redis.c). */
 extern const struct config_section config_section_verify;
+extern const struct config_section config_section_notify;
 extern const struct config_section config_section_xmpp;
 extern const struct config_section config_section_redis;
 
@@ -44,6 +45,7 @@ static const struct config_section *const config_sections[] = {
     &config_section_top,
     &config_section_sign,
     &config_section_verify,
+    &config_section_notify,
     &config_section_xmpp,
     &config_section_redis,
 };

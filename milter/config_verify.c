@@ -1,8 +1,9 @@
 /*
- * config_verify.c -- section verify { }: how the verifier decides and what
- * it does with each verdict (XSMTP-1 s5 step 1 and s7; issue 5 points 1,
- * 6, 7).
+ * config_verify.c -- sections verify { } and notify { }: how the verifier
+ * decides, what it does with each verdict, and whom it tells (XSMTP-1 s5
+ * step 1, s7, s8; issue 5 points 1, 6, 7; issue 6 points 2, 4, 6).
  *
+ * verify { }
  *   timeout_ms    bound of one whole verification (cache, discovery,
  *                 query); past it the verdict is temperror      2000
  *   max_age       oldest t accepted; seconds, or N with s/m/h/d "7d"
@@ -10,10 +11,16 @@
  *   on_permerror  same choices                                  accept
  *   on_temperror  same choices                                  accept
  *   components    static discovery map, "domain=jid" strings     {} (none)
- *   notices       send s8 "accepted" notices for pass verdicts  false
+ *   fast_track    identity domains whose pass is fast-tracked
+ *                 (X-XSMTP-Fast-Track: yes), or "*" for all     {} (none)
+ *   add_jabber_id add "Jabber-ID: IDENTITY" (RFC 7259) on pass  false
+ * notify { }
+ *   enabled          send an s8 <progress/> after each pass     false
+ *   exclude_domains  identity domains never notified            {} (none)
  *
  * Nothing here is required: the verifier's network settings live in the
- * xmpp { } and redis { } sections (config_xmpp.c, config_redis.c).
+ * xmpp { } and redis { } sections (config_xmpp.c, config_redis.c).  Both
+ * sections apply from the next message after a reload.
  */
 #include "config.h"
 
@@ -37,7 +44,14 @@ static const cfg_opt_t verify_options[] = {
     CFG_STR("on_permerror", "accept", CFGF_NONE),
     CFG_STR("on_temperror", "accept", CFGF_NONE),
     CFG_STR_LIST("components", 0, CFGF_NONE),
-    CFG_BOOL("notices", cfg_false, CFGF_NONE),
+    CFG_STR_LIST("fast_track", 0, CFGF_NONE),
+    CFG_BOOL("add_jabber_id", cfg_false, CFGF_NONE),
+    CFG_END()
+};
+
+static const cfg_opt_t notify_options[] = {
+    CFG_BOOL("enabled", cfg_false, CFGF_NONE),
+    CFG_STR_LIST("exclude_domains", 0, CFGF_NONE),
     CFG_END()
 };
 
@@ -174,6 +188,67 @@ static void verify_check_routes(struct config_check *check, cfg_t *cfg,
                            verify->routes[i].domain);
 }
 
+static int verify_compare_strings(const void *left, const void *right)
+{
+    return strcmp(*(char *const *)left, *(char *const *)right);
+}
+
+/*
+ * A list option of domains (verify.fast_track, notify.exclude_domains):
+ * each entry a domain as in sign.domains, or "*" when allow_all.  Stored
+ * lowercased and sorted for bsearch; a domain given twice is a problem
+ * (as in sign.domains), so a typo'd duplicate does not hide a missing one.
+ */
+static void verify_check_domain_list(struct config_check *check, cfg_t *cfg,
+                                     const char *option, const char *qualified, bool allow_all,
+                                     struct domain_list *list)
+{
+    unsigned count = cfg_size(cfg, option);
+
+    if (count == 0)
+        return;
+    list->domains = calloc(count, sizeof *list->domains);
+    if (list->domains == NULL) {
+        config_problem(check, qualified, "out of memory");
+        return;
+    }
+    for (unsigned i = 0; i < count; i++) {
+        const char *value = cfg_getnstr(cfg, option, i);
+        const char *reason = NULL;
+        char *copy;
+
+        if (value != NULL && strcmp(value, "*") == 0) {
+            if (allow_all)
+                list->all = true;
+            else
+                config_problem(check, qualified, "'*' is not allowed here");
+            continue;
+        }
+        if (value == NULL || xsmtp_domain_check(value, strlen(value), &reason) != XSMTP_OK) {
+            config_problem(check, qualified, "bad domain '%s' (%s)", value != NULL ? value : "",
+                           reason != NULL ? reason : "empty");
+            continue;
+        }
+        copy = config_strdup(check, qualified, value);
+        if (copy == NULL)
+            continue;
+        verify_lowercase(copy);
+        list->domains[list->count++] = copy;
+    }
+    qsort(list->domains, list->count, sizeof *list->domains, verify_compare_strings);
+    for (size_t i = 1; i < list->count; i++)
+        if (strcmp(list->domains[i - 1], list->domains[i]) == 0)
+            config_problem(check, qualified, "domain '%s' given twice", list->domains[i]);
+}
+
+static void verify_free_domain_list(struct domain_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->domains[i]);
+    free(list->domains);
+    memset(list, 0, sizeof *list);
+}
+
 static void verify_validate(struct config_check *check, cfg_t *cfg,
                             struct milter_config *config)
 {
@@ -196,7 +271,9 @@ static void verify_validate(struct config_check *check, cfg_t *cfg,
     verify_check_action(check, cfg, "on_temperror", "verify.on_temperror",
                         &verify->on_temperror);
     verify_check_routes(check, cfg, verify);
-    verify->notices = cfg_getbool(cfg, "notices") == cfg_true;
+    verify_check_domain_list(check, cfg, "fast_track", "verify.fast_track", true,
+                             &verify->fast_track);
+    verify->add_jabber_id = cfg_getbool(cfg, "add_jabber_id") == cfg_true;
 }
 
 static void verify_free(struct milter_config *config)
@@ -208,7 +285,24 @@ static void verify_free(struct milter_config *config)
         free(verify->routes[i].jid);
     }
     free(verify->routes);
+    verify_free_domain_list(&verify->fast_track);
     memset(verify, 0, sizeof *verify);
+}
+
+/* "*" is refused in exclude_domains: excluding every domain is what
+ * notify.enabled = false says. */
+static void notify_validate(struct config_check *check, cfg_t *cfg,
+                            struct milter_config *config)
+{
+    config->notify.enabled = cfg_getbool(cfg, "enabled") == cfg_true;
+    verify_check_domain_list(check, cfg, "exclude_domains", "notify.exclude_domains", false,
+                             &config->notify.exclude_domains);
+}
+
+static void notify_free(struct milter_config *config)
+{
+    verify_free_domain_list(&config->notify.exclude_domains);
+    memset(&config->notify, 0, sizeof config->notify);
 }
 
 static int verify_compare_key(const void *key, const void *element)
@@ -232,4 +326,11 @@ const struct config_section config_section_verify = {
     .options = verify_options,
     .validate = verify_validate,
     .free = verify_free,
+};
+
+const struct config_section config_section_notify = {
+    .name = "notify",
+    .options = notify_options,
+    .validate = notify_validate,
+    .free = notify_free,
 };

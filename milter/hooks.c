@@ -44,6 +44,12 @@ sfsistat hooks_message_begin(SMFICTX *ctx, struct milter_session *session)
     return SMFIS_CONTINUE;
 }
 
+void hooks_header(struct milter_session *session, const char *name, const char *value)
+{
+    if (verify_filter_active(session))
+        verify_filter_header(session, name, value);
+}
+
 sfsistat hooks_headers_done(SMFICTX *ctx, struct milter_session *session)
 {
     if (verify_filter_active(session))

@@ -11,6 +11,7 @@
  * Order for one message:
  *   hooks_message_begin   at MAIL; message facts reset, macros {i} and
  *                         {auth_authen} read, snapshot refreshed
+ *   hooks_header          for each header, after message.c recorded it
  *   hooks_headers_done    after the last header (EOH); every header fact known
  *   hooks_body            for each body chunk, as libmilter delivers it
  *   hooks_message_end     at EOM: the only place for smfi_insheader/chgheader
@@ -27,6 +28,9 @@
 struct milter_session;
 
 sfsistat hooks_message_begin(SMFICTX *ctx, struct milter_session *session);
+/* Headers that only one filter cares about (the verifier's X-XSMTP-Fast-Track
+ * and Jabber-ID) are tracked there, not in message.c. */
+void hooks_header(struct milter_session *session, const char *name, const char *value);
 sfsistat hooks_headers_done(SMFICTX *ctx, struct milter_session *session);
 sfsistat hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk,
                     size_t length);

@@ -54,6 +54,14 @@ struct sign_config {
     char fixed_ip[XSMTP_IP_MAX + 1];    /* inet_ntop form when SIGN_IP_FIXED */
 };
 
+/* A list of domains from the file: lowercased, sorted, unique; `all` when
+ * it held "*" (where the option allows it). */
+struct domain_list {
+    char **domains;
+    size_t count;
+    bool all;
+};
+
 /* What the verifier does with a message after a verdict (verify.on_*). */
 enum verify_action {
     VERIFY_ACTION_ACCEPT,       /* deliver, verdict headers added */
@@ -77,7 +85,16 @@ struct verify_config {
     enum verify_action on_temperror;
     struct verify_route *routes;        /* sorted by domain, unique */
     size_t route_count;
-    bool notices;                       /* send s8 progress notices for pass */
+    /* verify.fast_track (issue 6): identity domains whose pass is
+     * fast-tracked; "*" in the file sets fast_track_all. */
+    struct domain_list fast_track;
+    bool add_jabber_id;                 /* RFC 7259 Jabber-ID on pass */
+};
+
+/* Section notify { ... } (config_verify.c): s8 delivery-progress notices. */
+struct notify_config {
+    bool enabled;                       /* send a <progress/> after each pass */
+    struct domain_list exclude_domains; /* identity domains never notified */
 };
 
 /* xmpp.tls */
@@ -124,8 +141,10 @@ struct milter_config {
     int log_level;                      /* LOG_* */
     char *authserv_id;
     enum milter_on_internal_error on_internal_error;
+    unsigned stats_interval;            /* seconds between counter lines; 0: none */
     struct sign_config sign;
     struct verify_config verify;
+    struct notify_config notify;
     struct xmpp_config xmpp;
     struct redis_config redis;
 };

@@ -8,6 +8,15 @@
  * so a verification allocates nothing per message.  The body is hashed
  * only when the headers alone do not decide.
  *
+ * Issue 6: a pass from a verify.fast_track domain gets X-XSMTP-Fast-Track:
+ * yes and ends our work on the message there (no quarantine step; the
+ * SpamAssassin rule XSMTP_FASTTRACK short-circuits on it); with
+ * verify.add_jabber_id a pass gets Jabber-ID; after the action a pass may
+ * queue an s8 notice whose status is the action really applied.  The rules
+ * for these headers are in verify_policy.h; their incoming copies are
+ * counted here as they stream past (hooks_header), so the end of message
+ * can delete each by index.
+ *
  * Never lose mail: every fault of our own after MAIL becomes the verdict
  * temperror "internal-error" and goes through verify.on_temperror like any
  * other temperror; only a failure to allocate the per-connection state at
@@ -27,6 +36,7 @@
 #include "sign_filter.h"
 #include "verifier.h"
 #include "verify_filter.h"
+#include "verify_policy.h"
 #include "verify_runtime.h"
 
 /* Room for the reply / quarantine text (identity up to ~390 octets). */
@@ -39,6 +49,8 @@ struct verify_session {
     bool active;                        /* this message is the verifier's */
     bool need_body;                     /* the headers did not decide */
     const char *failure;                /* an internal fault mid-message; NULL: none */
+    unsigned long fast_track_headers;   /* incoming X-XSMTP-Fast-Track (forgeries) */
+    unsigned long jabber_id_headers;    /* incoming Jabber-ID */
     struct verifier_message message;
 };
 
@@ -85,12 +97,29 @@ sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
     verify->active = !sign_filter_client_eligible(session);
     verify->need_body = false;
     verify->failure = NULL;
+    verify->fast_track_headers = verify->jabber_id_headers = 0;
     /* Until the headers are checked (EOH) the outcome is "we do not know". */
     verify->message.decided = false;
     verify->message.identity_ok = verify->message.from_ok = false;
     verify->message.detail = NULL;
     verifier_result_set(&verify->message.result, VERIFIER_TEMPERROR, "internal-error", NULL);
     return SMFIS_CONTINUE;
+}
+
+void verify_filter_header(struct milter_session *session, const char *name, const char *value)
+{
+    struct verify_session *verify = session->verify;
+
+    (void)value;
+    if (verify == NULL || !verify->active)
+        return;
+    /* Per-name counts are the smfi_chgheader indices (names compare
+     * without case, in Postfix and sendmail alike). */
+    switch (verify_tracked_kind(name)) {
+    case VERIFY_TRACKED_FAST_TRACK: verify->fast_track_headers++; break;
+    case VERIFY_TRACKED_JABBER_ID: verify->jabber_id_headers++; break;
+    case VERIFY_TRACKED_NONE: break;
+    }
 }
 
 static struct verifier_header header_of(const struct message_header_value *value)
@@ -199,36 +228,68 @@ static bool delete_forged(SMFICTX *ctx, const struct milter_session *session)
     return message_delete(&session->message, MESSAGE_DELETE_FORGED, delete_header, ctx);
 }
 
-static bool insert_verdict(SMFICTX *ctx, const struct milter_session *session,
-                           const struct verifier_result *result)
+/* Deletes the count headers called name, highest index first. */
+static bool delete_all(SMFICTX *ctx, const char *name, unsigned long count)
+{
+    for (unsigned long index = count; index > 0; index--)
+        if (smfi_chgheader(ctx, (char *)name, (int)index, NULL) != MI_SUCCESS)
+            return false;
+    return true;
+}
+
+/*
+ * Deletions first (every index refers to the header as received), then
+ * insertions at index 0, so the top reads X-XSMTP-Verdict,
+ * Authentication-Results[, X-XSMTP-Fast-Track], then the MTA's Received.
+ * Jabber-ID is an originator field (RFC 7259): it goes to the end.
+ */
+static bool edit_header(SMFICTX *ctx, const struct milter_session *session,
+                        const struct verifier_result *result, const struct verify_extras *extras)
 {
     const struct verifier_message *message = &session->verify->message;
+    const struct verify_session *verify = session->verify;
     char verdict[VERIFY_HEADER_SIZE], results[VERIFY_HEADER_SIZE];
 
     if (verifier_format_verdict(message, result, verdict, sizeof verdict) != XSMTP_OK ||
         verifier_format_auth_results(session->context->config->authserv_id, message, result,
                                      results, sizeof results) != XSMTP_OK)
         return false;
-    /* Both at index 0: the verdict ends up on top, as in XSMTP-1 s7. */
-    return smfi_insheader(ctx, 0, "Authentication-Results", results) == MI_SUCCESS &&
-           smfi_insheader(ctx, 0, "X-XSMTP-Verdict", verdict) == MI_SUCCESS;
+    if (!delete_forged(ctx, session) ||
+        !delete_all(ctx, VERIFY_FAST_TRACK_HEADER, verify->fast_track_headers) ||
+        (extras->delete_jabber_ids &&
+         !delete_all(ctx, VERIFY_JABBER_ID_HEADER, verify->jabber_id_headers)))
+        return false;
+    if (extras->fast_tracked &&
+        smfi_insheader(ctx, 0, VERIFY_FAST_TRACK_HEADER, VERIFY_FAST_TRACK_VALUE) != MI_SUCCESS)
+        return false;
+    if (smfi_insheader(ctx, 0, "Authentication-Results", results) != MI_SUCCESS ||
+        smfi_insheader(ctx, 0, "X-XSMTP-Verdict", verdict) != MI_SUCCESS)
+        return false;
+    /* The identity is a validated bare JID (XSMTP-1 s2): no folding, no
+     * character that needs quoting in an RFC 7259 jid. */
+    return !extras->add_jabber_id ||
+           smfi_addheader(ctx, VERIFY_JABBER_ID_HEADER, (char *)message->identity) == MI_SUCCESS;
 }
 
 static void log_verdict(const struct milter_session *session,
                         const struct verifier_result *result, enum verify_action action,
-                        double elapsed)
+                        double elapsed, bool fast_tracked, const char *notice_status,
+                        const char *notice_result)
 {
     const struct verifier_message *message = &session->verify->message;
 
     log_msg(LOG_INFO, "%s: verified verdict=%s identity=%s reason=%s component=%s cached=%s "
-            "elapsed_ms=%.3f action=%s%s%s%s", queue_id(session),
+            "elapsed_ms=%.3f action=%s%s%s%s%s%s%s%s%s%s", queue_id(session),
             verifier_verdict_name(result->verdict),
             message->identity_ok ? message->identity : "-",
             result->reason[0] != '\0' ? result->reason : "-",
             result->component[0] != '\0' ? result->component : "-",
             result->cached ? "yes" : "no", elapsed, config_verify_action_text(action),
             message->detail != NULL ? " (" : "", message->detail != NULL ? message->detail : "",
-            message->detail != NULL ? ")" : "");
+            message->detail != NULL ? ")" : "", fast_tracked ? " fast-tracked" : "",
+            notice_status != NULL ? " notice=" : "", notice_status != NULL ? notice_status : "",
+            notice_status != NULL ? " (" : "", notice_status != NULL ? notice_result : "",
+            notice_status != NULL ? ")" : "");
 }
 
 sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
@@ -236,9 +297,12 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     const struct milter_config *config = session->context->config;
     struct verify_session *verify = session->verify;
     struct verifier_result result;
-    enum verify_action action;
+    struct verify_extras extras;
+    enum verify_action action, applied;
+    const char *notice_status = NULL, *notice_result = NULL;
     char reply[VERIFY_REPLY_SIZE];
     struct timespec start;
+    double elapsed;
     sfsistat status = SMFIS_ACCEPT;
 
     if (verify == NULL || !verify->active)
@@ -246,7 +310,9 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     clock_gettime(CLOCK_MONOTONIC, &start);
     verify_runtime_count(VERIFY_COUNT_MESSAGES);
     decide(session, &start, &result);
-    action = action_for(config, result.verdict);
+    elapsed = elapsed_ms(&start);
+    verify_extras_decide(config, &verify->message, &result, &extras);
+    applied = action = action_for(config, result.verdict);
     if (verifier_format_reply(&verify->message, &result,
                               action != VERIFY_ACTION_QUARANTINE, reply, sizeof reply) != XSMTP_OK)
         snprintf(reply, sizeof reply, "XSMTP verification failed: %s",
@@ -259,21 +325,33 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     } else if (action == VERIFY_ACTION_TEMPFAIL) {
         (void)smfi_setreply(ctx, "451", "4.7.1", reply);
         status = SMFIS_TEMPFAIL;
-    } else if (!delete_forged(ctx, session) || !insert_verdict(ctx, session, &result)) {
+    } else if (!edit_header(ctx, session, &result, &extras)) {
         /* Forged verdicts might stay in: let the client retry instead. */
         log_msg(LOG_ERR, "%s: cannot edit the header (libmilter refused); answering tempfail",
                 queue_id(session));
         (void)smfi_setreply(ctx, "451", "4.3.0",
                             "xsmtp: cannot record the verdict, try again later");
         status = SMFIS_TEMPFAIL;
+        applied = VERIFY_ACTION_TEMPFAIL;
+        extras.fast_tracked = false;
+    } else if (extras.fast_tracked) {
+        /* Fast lane: the verdict is all this message gets from us. */
+        verify_runtime_count(VERIFY_COUNT_FAST_TRACKED);
     } else if (action == VERIFY_ACTION_QUARANTINE &&
                smfi_quarantine(ctx, reply) != MI_SUCCESS) {
         log_msg(LOG_ERR, "%s: quarantine refused by the MTA; delivering with the verdict "
                 "headers", queue_id(session));
+        applied = VERIFY_ACTION_ACCEPT;
     }
-    log_verdict(session, &result, action, elapsed_ms(&start));
-    if (result.verdict == VERIFIER_PASS && status == SMFIS_ACCEPT)
-        verify_runtime_notice(config, &verify->message, &result, "accepted");
+    /* After the action, so the notice tells what was done; queued, never
+     * waited for. */
+    if (extras.notify) {
+        notice_status = verify_outcome_name(verify_outcome_of(applied));
+        notice_result = verify_notice_result_text(
+            verify_runtime_notice(&verify->message, &result, notice_status));
+    }
+    log_verdict(session, &result, action, elapsed, extras.fast_tracked, notice_status,
+                notice_result);
     return status;
 }
 

@@ -10,7 +10,8 @@
  * At end of message the verifier deletes every X-XSMTP-Verdict header and
  * every Authentication-Results header under our authserv-id, decides
  * (verifier.c locally, verify_resolve over the network), inserts its own
- * two headers at the top, and applies verify.on_<verdict>.
+ * two headers at the top, and applies verify.on_<verdict>.  Around that:
+ * fast-track, Jabber-ID and the s8 notice (verify_policy.h).
  */
 #ifndef XSMTP_VERIFY_FILTER_H
 #define XSMTP_VERIFY_FILTER_H
@@ -25,6 +26,9 @@ struct milter_session;
 sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session);
 /* Whether the message in transit is the verifier's (after begin). */
 bool verify_filter_active(const struct milter_session *session);
+/* Each header (after message.c saw it): counts X-XSMTP-Fast-Track and
+ * Jabber-ID, which the end of message may delete. */
+void verify_filter_header(struct milter_session *session, const char *name, const char *value);
 /* At EOH: decides from the headers alone whether the body must be hashed. */
 sfsistat verify_filter_headers_done(SMFICTX *ctx, struct milter_session *session);
 sfsistat verify_filter_body(SMFICTX *ctx, struct milter_session *session,

@@ -304,13 +304,18 @@ void verify_runtime_counters(char *out, size_t outsz)
         return;
     snprintf(out, outsz,
              "verified=%lu cache_hits=%lu queries=%lu discoveries=%lu coalesced=%lu "
-             "lock_waits=%lu",
+             "lock_waits=%lu fast_tracked=%lu notices_queued=%lu notices_dropped=%lu "
+             "notices_unsent=%lu",
              atomic_load(&runtime->counters[VERIFY_COUNT_MESSAGES]),
              atomic_load(&runtime->counters[VERIFY_COUNT_CACHE_HITS]),
              atomic_load(&runtime->counters[VERIFY_COUNT_QUERIES]),
              atomic_load(&runtime->counters[VERIFY_COUNT_DISCOVERIES]),
              atomic_load(&runtime->counters[VERIFY_COUNT_COALESCED]),
-             atomic_load(&runtime->counters[VERIFY_COUNT_LOCK_WAITS]));
+             atomic_load(&runtime->counters[VERIFY_COUNT_LOCK_WAITS]),
+             atomic_load(&runtime->counters[VERIFY_COUNT_FAST_TRACKED]),
+             atomic_load(&runtime->counters[VERIFY_COUNT_NOTICES_QUEUED]),
+             atomic_load(&runtime->counters[VERIFY_COUNT_NOTICES_DROPPED]),
+             atomic_load(&runtime->counters[VERIFY_COUNT_NOTICES_UNSENT]));
 }
 
 /* --- flights -------------------------------------------------------------- */
@@ -391,9 +396,9 @@ void verify_flight_finish(struct verify_flight *flight, const struct verifier_re
 
 /* --- notices (XSMTP-1 s8) ------------------------------------------------- */
 
-void verify_runtime_notice(const struct milter_config *config,
-                           const struct verifier_message *message,
-                           const struct verifier_result *result, const char *status)
+enum verify_notice_result verify_runtime_notice(const struct verifier_message *message,
+                                                const struct verifier_result *result,
+                                                const char *status)
 {
     struct xmpp_client *client;
     struct cache *cache;
@@ -402,9 +407,10 @@ void verify_runtime_notice(const struct milter_config *config,
     struct progress_notice notice;
     xsmtp_status sent;
 
-    if (!config->verify.notices || result->verdict != VERIFIER_PASS ||
-        result->component[0] == '\0' || !verify_runtime_enter(&client, &cache, &prefix))
-        return;
+    if (!verify_runtime_enter(&client, &cache, &prefix)) {
+        verify_runtime_count(VERIFY_COUNT_NOTICES_UNSENT);
+        return VERIFY_NOTICE_UNSENT;
+    }
     snprintf(t, sizeof t, "%" PRId64, (int64_t)time(NULL));
     notice = (struct progress_notice){
         .identity = message->identity,
@@ -415,7 +421,24 @@ void verify_runtime_notice(const struct milter_config *config,
     };
     sent = xmpp_client_send_notice(client, result->component, &notice);
     verify_runtime_leave();
-    if (sent != XSMTP_OK)
-        log_msg(LOG_DEBUG, "verifier: notice to %s not sent (%s)", result->component,
-                xsmtp_status_str(sent));
+    if (sent == XSMTP_OK) {
+        verify_runtime_count(VERIFY_COUNT_NOTICES_QUEUED);
+        return VERIFY_NOTICE_QUEUED;
+    }
+    if (sent == XSMTP_ETOOBIG) {
+        verify_runtime_count(VERIFY_COUNT_NOTICES_DROPPED);
+        return VERIFY_NOTICE_DROPPED;
+    }
+    verify_runtime_count(VERIFY_COUNT_NOTICES_UNSENT);
+    return VERIFY_NOTICE_UNSENT;
+}
+
+const char *verify_notice_result_text(enum verify_notice_result notice)
+{
+    switch (notice) {
+    case VERIFY_NOTICE_QUEUED: return "queued";
+    case VERIFY_NOTICE_DROPPED: return "dropped: queue full";
+    case VERIFY_NOTICE_UNSENT: break;
+    }
+    return "not sent: no XMPP session";
 }

@@ -52,13 +52,24 @@ void verify_resolve(const struct milter_config *config, const struct verifier_me
                     const char *relay, const struct timespec *deadline,
                     struct verifier_result *result);
 
+/* What became of one s8 notice (issue 6 point 4). */
+enum verify_notice_result {
+    VERIFY_NOTICE_QUEUED,       /* on the XMPP thread's queue */
+    VERIFY_NOTICE_DROPPED,      /* the queue was full: dropped and counted */
+    VERIFY_NOTICE_UNSENT        /* no XMPP session (or stopping, bad values): counted */
+};
+
 /*
- * s8: queues a delivery-progress notice for a pass (status "accepted",
- * "quarantined", "rejected" or "deferred") when verify.notices is on.
+ * s8: queues a delivery-progress notice for a pass to result->component
+ * with status ("accepted", "quarantined", "rejected" or "deferred");
+ * never waits (xmpp_client_send_notice takes a lock and writes an
+ * eventfd).  The caller has decided that one is due (verify_policy.h).
  */
-void verify_runtime_notice(const struct milter_config *config,
-                           const struct verifier_message *message,
-                           const struct verifier_result *result, const char *status);
+enum verify_notice_result verify_runtime_notice(const struct verifier_message *message,
+                                                const struct verifier_result *result,
+                                                const char *status);
+/* "queued", "dropped: queue full", "not sent: no XMPP session". */
+const char *verify_notice_result_text(enum verify_notice_result notice);
 
 /* --- shared between verify_runtime.c and verify_resolve.c ------------------ */
 
@@ -88,7 +99,8 @@ enum verify_flight_role verify_flight_join(const char *key, const struct timespe
 /* Hands result to the followers and leaves the table. */
 void verify_flight_finish(struct verify_flight *flight, const struct verifier_result *result);
 
-/* Counters kept by verify_resolve (atomics inside verify_runtime.c). */
+/* Counters kept by verify_resolve and verify_filter (atomics inside
+ * verify_runtime.c). */
 enum verify_counter {
     VERIFY_COUNT_MESSAGES,
     VERIFY_COUNT_CACHE_HITS,
@@ -96,6 +108,10 @@ enum verify_counter {
     VERIFY_COUNT_DISCOVERIES,
     VERIFY_COUNT_COALESCED,
     VERIFY_COUNT_LOCK_WAITS,
+    VERIFY_COUNT_FAST_TRACKED,
+    VERIFY_COUNT_NOTICES_QUEUED,
+    VERIFY_COUNT_NOTICES_DROPPED,
+    VERIFY_COUNT_NOTICES_UNSENT,
     VERIFY_COUNT_MAX
 };
 void verify_runtime_count(enum verify_counter counter);

@@ -215,7 +215,7 @@ fi
 
 # ---- reload: verify { } applies to the next message, xmpp { } waits for a restart ----
 cp "$D/A.conf" "$D/A.conf.orig"
-sed -i -e 's/on_fail = accept/on_fail = reject\n    notices = true/' \
+sed -i -e 's/on_fail = accept/on_fail = reject/' -e 's/^xmpp {/notify {\n    enabled = true\n}\nxmpp {/' \
     -e "s/port = $PROSODY_C2S_PORT/port = $((PROSODY_C2S_PORT + 1))/" "$D/A.conf"
 kill -HUP "$A_PID"
 lab_wait_log "$D/A.log" "reload ok: configuration generation 2" 10
@@ -223,7 +223,7 @@ notices_before=$(grep -c "notice from b.test forwarded to alice@a.test" "$D/comp
 phase reloaded
 lab_wait_log "$D/component.log" \
     "notice from b.test forwarded to alice@a.test: accepted by b.test" 5
-lab_assert_eq "notices = true: one s8 notice for the pass, none for the fail" 1 \
+lab_assert_eq "notify.enabled = true: one s8 notice for the pass, none for the fail" 1 \
     "$(($(grep -c "notice from b.test forwarded to alice@a.test" "$D/component.log") - notices_before))"
 lab_assert_match "a changed xmpp { } is named as needing a restart" \
     "xmpp \{ \} or redis \{ \} changed in configuration 2; they take effect at the next restart" \

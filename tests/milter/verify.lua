@@ -249,7 +249,7 @@ function phases.actions()
          { verdict = "none", results = "mx.b.test; x-xsmtp=none" })
 end
 
--- After a reload of A with on_fail = reject and notices = true.
+-- After a reload of A with on_fail = reject and notify.enabled = true.
 function phases.reloaded()
     case("reloaded: on_fail = reject applies at once", socket_a,
          message("reloaded-reject", { h = "NGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM=" }),
