@@ -6,6 +6,11 @@
  * without "&'/:<>@, space or control characters; domain 1..253 octets of
  * letters, digits, '-' and '.'.  Octets >= 0x80 are allowed in the local
  * part (JIDs are UTF-8) and kept as they are; only ASCII is lowercased.
+ * They must form well-formed UTF-8, though (RFC 7622: a JID is a UTF-8
+ * string; no overlong forms, surrogates, or code points above U+10FFFF),
+ * and the C1 controls U+0080..U+009F and the non-characters U+FFFE/U+FFFF
+ * count as control characters: an identity is copied into verdict headers
+ * and XML attributes, where such octets would make them ill-formed.
  */
 #include "config.h"
 
@@ -26,6 +31,43 @@ local_char_ok(unsigned char c)
     if (c < 0x20 || c == 0x7f || c == ' ')
         return false;
     return strchr("\"&'/:<>@", c) == NULL;
+}
+
+/*
+ * Length (2..4) of the well-formed UTF-8 sequence at s, which starts with
+ * an octet >= 0x80, and its code point; 0 when ill-formed.  n: octets left.
+ */
+static size_t
+utf8_sequence(const char *s, size_t n, unsigned long *code_point)
+{
+    const unsigned char *octets = (const unsigned char *)s;
+    unsigned long value;
+    size_t length;
+
+    if (octets[0] >= 0xc2 && octets[0] <= 0xdf) {
+        length = 2;
+        value = octets[0] & 0x1fu;
+    } else if (octets[0] >= 0xe0 && octets[0] <= 0xef) {
+        length = 3;
+        value = octets[0] & 0x0fu;
+    } else if (octets[0] >= 0xf0 && octets[0] <= 0xf4) {
+        length = 4;
+        value = octets[0] & 0x07u;
+    } else {
+        return 0;   /* a continuation octet, an overlong lead (C0, C1) or F5..FF */
+    }
+    if (n < length)
+        return 0;
+    for (size_t i = 1; i < length; i++) {
+        if ((octets[i] & 0xc0) != 0x80)
+            return 0;
+        value = (value << 6) | (octets[i] & 0x3fu);
+    }
+    if ((length == 3 && value < 0x800) || (length == 4 && (value < 0x10000 || value > 0x10ffff)) ||
+        (value >= 0xd800 && value <= 0xdfff))
+        return 0;   /* overlong, a surrogate, or beyond Unicode */
+    *code_point = value;
+    return length;
 }
 
 static bool
@@ -83,11 +125,24 @@ xsmtp_identity_parse(const char *in, size_t len, char *out, size_t outsz, const 
         why = "local part longer than 64 octets";
         goto malformed;
     }
-    for (size_t i = 0; i < local_len; i++) {
-        if (!local_char_ok((unsigned char)in[i])) {
+    for (size_t i = 0; i < local_len;) {
+        size_t step = 1;
+        if ((unsigned char)in[i] >= 0x80) {
+            unsigned long code_point = 0;
+            step = utf8_sequence(in + i, local_len - i, &code_point);
+            if (step == 0) {
+                why = "invalid UTF-8 in local part";
+                goto malformed;
+            }
+            if (code_point <= 0x9f || code_point == 0xfffe || code_point == 0xffff) {
+                why = "invalid character in local part";
+                goto malformed;
+            }
+        } else if (!local_char_ok((unsigned char)in[i])) {
             why = "invalid character in local part";
             goto malformed;
         }
+        i += step;
     }
     /* A second '@' lands in the domain, where it is not a legal character. */
     status = xsmtp_domain_check(at + 1, len - local_len - 1, &why);

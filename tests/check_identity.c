@@ -60,6 +60,19 @@ static const struct identity_case cases[] = {
     { " a@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
     { "a@\xc3\xa9.test", 0, XSMTP_EMALFORMED, "invalid character in domain" },
     { "a@a.test\r\n", 0, XSMTP_EMALFORMED, "invalid character in domain" },
+    /* The local part is UTF-8 (issue 9: it goes into headers and XML). */
+    { "\xf0\x9f\x98\x80\xe4\xb8\xad\xc2\xa0@a.test", 0, XSMTP_OK,
+      "\xf0\x9f\x98\x80\xe4\xb8\xad\xc2\xa0@a.test" },
+    { "\xcax@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
+    { "\xff@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
+    { "a\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
+    { "\xc0\xaf@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
+    { "\xe0\x80\xaf@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
+    { "\xed\xa0\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
+    { "\xf4\x90\x80\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
+    { "a\xc3@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
+    { "\xc2\x85@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
+    { "\xef\xbf\xbe@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
 };
 #define CASE_COUNT (int)(sizeof cases / sizeof cases[0])
 

@@ -105,6 +105,10 @@ xsmtp_status component_conn_init(struct component *comp, const char *secret);
 void component_conn_step(struct component *comp);  /* one round of the event loop */
 void component_conn_shutdown(struct component *comp);
 void component_conn_free(struct component *comp);
+/* The permanent stanza handlers (userdata: the component); public for the
+ * fuzz targets, which feed them parsed stanzas without a server. */
+int component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata);
+int component_message_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata);
 
 /* component_reply.c: building answers through libstrophe's stanza API. */
 xmpp_stanza_t *component_iq_reply(struct component *comp, xmpp_stanza_t *request,

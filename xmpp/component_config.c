@@ -96,6 +96,9 @@ static void problem(struct config_load_state *state, enum option_id id, const ch
 }
 
 static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
     struct config_load_state *state = config_load_in_progress;
     char text[512];

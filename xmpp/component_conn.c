@@ -70,7 +70,7 @@ static void send_error(struct component *comp, xmpp_stanza_t *iq, const char *ty
     xmpp_stanza_release(answer);
 }
 
-static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+int component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     struct component *comp = userdata;
     const char *type = xmpp_stanza_get_type(stanza);
@@ -105,7 +105,7 @@ static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     return 1;
 }
 
-static int message_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+int component_message_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     struct component *comp = userdata;
     xmpp_stanza_t *progress;
@@ -226,8 +226,8 @@ xsmtp_status component_conn_init(struct component *comp, const char *secret)
     if (xmpp_conn_get_jid(comp->conn) == NULL || xmpp_conn_get_pass(comp->conn) == NULL)
         return XSMTP_ENOMEM;
     xmpp_conn_set_sockopt_callback(comp->conn, xmpp_sockopt_cb_keepalive);
-    xmpp_handler_add(comp->conn, iq_handler, NULL, "iq", NULL, comp);
-    xmpp_handler_add(comp->conn, message_handler, NULL, "message", NULL, comp);
+    xmpp_handler_add(comp->conn, component_iq_handler, NULL, "iq", NULL, comp);
+    xmpp_handler_add(comp->conn, component_message_handler, NULL, "message", NULL, comp);
     comp->link = LINK_WAITING;
     comp->backoff_s = 1;
     comp->next_attempt_ns = component_now_ns();
