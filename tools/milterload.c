@@ -7,6 +7,7 @@
  *   milterload -s unix:/path/milter.sock -n 3000 -c 32 --expect sign \
  *              --key s1:BASE64 --pid 1234 --json run.json
  *   milterload --write-signed FILE -n 3000 --key s1:BASE64 [--tag T]
+ *   milterload --write-message FILE [--signed FILE]   (for smtp-source -F)
  *
  * See usage() for every option and docs/PERFORMANCE.md for how tools/bench
  * uses it.  Exit status: 0 when every message got a correct answer, 1 when
@@ -56,6 +57,7 @@ struct options {
     unsigned errors_shown;
     bool nodelay;
     const char *write_signed;
+    const char *write_message;
 };
 
 static void usage(FILE *out)
@@ -63,6 +65,8 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: milterload -s SOCKET [options]        load a milter\n"
         "       milterload --write-signed FILE [options]   write pre-signed messages\n"
+        "       milterload --write-message FILE [options]  write message 0 as text\n"
+        "                  (LF line ends: the input of smtp-source -F)\n"
         "  -s, --socket SPEC       unix:/PATH (local:/PATH), inet:PORT@IPV4, inet6:PORT@IPV6\n"
         "  -n, --messages N        messages to send (default 1000)\n"
         "  -c, --concurrency C     connections at once (default 1)\n"
@@ -107,7 +111,7 @@ static bool parse_options(int argc, char **argv, struct options *opt)
 {
     enum { O_PER = 256, O_CIP, O_CNAME, O_AUTH, O_DOMAIN, O_USERS, O_TAG, O_SIGNED, O_EXPECT,
            O_KEY, O_SIGNIP, O_DKIM, O_PID, O_LABEL, O_JSON, O_QUIET, O_TIMEOUT, O_SHOWN,
-           O_NODELAY, O_WRITE, O_HELP };
+           O_NODELAY, O_WRITE, O_WRITE_MESSAGE, O_HELP };
     static const struct option longopts[] = {
         {"socket", required_argument, NULL, 's'}, {"messages", required_argument, NULL, 'n'},
         {"concurrency", required_argument, NULL, 'c'},
@@ -124,7 +128,9 @@ static bool parse_options(int argc, char **argv, struct options *opt)
         {"quiet", no_argument, NULL, O_QUIET}, {"timeout-ms", required_argument, NULL, O_TIMEOUT},
         {"errors-shown", required_argument, NULL, O_SHOWN},
         {"nodelay", no_argument, NULL, O_NODELAY},
-        {"write-signed", required_argument, NULL, O_WRITE}, {"help", no_argument, NULL, O_HELP},
+        {"write-signed", required_argument, NULL, O_WRITE},
+        {"write-message", required_argument, NULL, O_WRITE_MESSAGE},
+        {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     unsigned long value;
@@ -182,6 +188,7 @@ static bool parse_options(int argc, char **argv, struct options *opt)
             break;
         case O_NODELAY: opt->nodelay = true; break;
         case O_WRITE: opt->write_signed = optarg; break;
+        case O_WRITE_MESSAGE: opt->write_message = optarg; break;
         case O_HELP: usage(stdout); exit(0);
         default: return false;
         }
@@ -192,7 +199,7 @@ static bool parse_options(int argc, char **argv, struct options *opt)
     if (strspn(opt->label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:=/") !=
         strlen(opt->label))
         return false;
-    return opt->write_signed != NULL || opt->socket != NULL;
+    return opt->write_signed != NULL || opt->write_message != NULL || opt->socket != NULL;
 }
 
 /* unix:/PATH, local:/PATH, inet:PORT@IPV4, inet6:PORT@IPV6 */
@@ -277,6 +284,31 @@ static int write_signed(const struct options *opt, const struct ml_corpus *corpu
         return 2;
     }
     return 0;
+}
+
+/* --write-message: message 0 as RFC 5322 text with LF line ends. */
+static int write_message(const struct options *opt, const struct ml_corpus *corpus)
+{
+    FILE *out = fopen(opt->write_message, "w");
+    struct ml_message *message = malloc(sizeof *message);
+    int status = 2;
+
+    if (out != NULL && message != NULL && ml_message_build(corpus, 0, message)) {
+        for (size_t i = 0; i < message->header_count; i++)
+            fprintf(out, "%s: %s\n", message->headers[i].name, message->headers[i].value);
+        fputc('\n', out);
+        for (size_t i = 0; i < ML_BODY_SIZE; i++) {
+            if (message->body->data[i] != '\r')
+                fputc(message->body->data[i], out);
+        }
+        status = ferror(out) ? 2 : 0;
+    }
+    if (out == NULL || fclose(out) != 0)
+        status = 2;
+    if (status != 0)
+        fprintf(stderr, "milterload: cannot write %s\n", opt->write_message);
+    free(message);
+    return status;
 }
 
 static bool run_loop(struct ml_run *run)
@@ -427,8 +459,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "milterload: cannot make the messages (domain or tag too long?)\n");
         return 2;
     }
-    status = opt.write_signed != NULL ? write_signed(&opt, &corpus, &key)
-                                      : load(&opt, &corpus, &expect);
+    if (opt.write_signed != NULL)
+        status = write_signed(&opt, &corpus, &key);
+    else if (opt.write_message != NULL)
+        status = write_message(&opt, &corpus);
+    else
+        status = load(&opt, &corpus, &expect);
     ml_corpus_free(&corpus);
     ml_signed_free(&signed_list);
     return status;
