@@ -9,6 +9,7 @@
  *   log_level         debug, info, notice, warning, err   info
  *   authserv_id       Authentication-Results id           "" = host name
  *   on_internal_error tempfail | accept                   tempfail
+ *   stats_interval    counters logged every N s (0: off)  300 (units s, m, h, d)
  */
 #include "config.h"
 
@@ -30,6 +31,7 @@ static const cfg_opt_t top_options[] = {
     CFG_STR("log_level", "info", CFGF_NONE),
     CFG_STR("authserv_id", "", CFGF_NONE),
     CFG_STR("on_internal_error", "tempfail", CFGF_NONE),
+    CFG_STR("stats_interval", "300", CFGF_NONE),
     CFG_END()
 };
 
@@ -147,6 +149,42 @@ static void top_check_authserv_id(struct config_check *check, cfg_t *cfg,
     config->authserv_id = config_strdup(check, "authserv_id", value);
 }
 
+/* Longest stats_interval: a day (a line a day is as rare as useful). */
+#define TOP_STATS_INTERVAL_MAX 86400UL
+
+/*
+ * stats_interval: "0" (off), or N seconds, optionally with a unit s, m, h
+ * or d (as verify.max_age); at most TOP_STATS_INTERVAL_MAX seconds.
+ */
+static void top_check_stats_interval(struct config_check *check, cfg_t *cfg,
+                                     struct milter_config *config)
+{
+    const char *value = cfg_getstr(cfg, "stats_interval");
+    unsigned long number = 0, unit = 1;
+    const char *p = value;
+
+    if (p == NULL || *p < '0' || *p > '9')
+        goto bad;
+    while (*p >= '0' && *p <= '9') {
+        number = number * 10 + (unsigned long)(*p - '0');
+        if (number > TOP_STATS_INTERVAL_MAX)
+            goto bad;
+        p++;
+    }
+    if (*p == 's' || *p == 'm' || *p == 'h' || *p == 'd') {
+        unit = *p == 's' ? 1 : *p == 'm' ? 60 : *p == 'h' ? 3600 : 86400;
+        p++;
+    }
+    if (*p != '\0' || number * unit > TOP_STATS_INTERVAL_MAX)
+        goto bad;
+    config->stats_interval = (unsigned)(number * unit);
+    return;
+bad:
+    config_problem(check, "stats_interval",
+                   "bad interval '%s' (expected 0 for off, or seconds up to a day, with an "
+                   "optional unit s, m, h or d)", value != NULL ? value : "");
+}
+
 static void top_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *pidfile = top_optional(cfg, "pidfile");
@@ -159,6 +197,7 @@ static void top_validate(struct config_check *check, cfg_t *cfg, struct milter_c
         config->pidfile = config_strdup(check, "pidfile", pidfile);
     top_check_logging(check, cfg, config);
     top_check_authserv_id(check, cfg, config);
+    top_check_stats_interval(check, cfg, config);
     if (action != NULL && strcmp(action, "tempfail") == 0)
         config->on_internal_error = MILTER_ON_ERROR_TEMPFAIL;
     else if (action != NULL && strcmp(action, "accept") == 0)

@@ -7,7 +7,8 @@
  * pointer (swapped under a mutex on reload), its generation (atomic, so a
  * session can check for a reload without locking), and the counts of
  * open connections and messages in flight with the "stopping" flag that
- * the orderly stop uses.
+ * the orderly stop uses.  Installing a snapshot also hands its
+ * stats_interval to stats.c, and every message begun is counted there.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "context.h"
+#include "stats.h"
 
 static struct milter_runtime {
     pthread_mutex_t lock;                   /* guards everything below */
@@ -51,6 +53,7 @@ static struct milter_context *context_wrap(struct milter_config *config,
 
 xsmtp_status context_start(struct milter_config *config)
 {
+    stats_started();
     return context_install(config) != 0 ? XSMTP_OK : XSMTP_ENOMEM;
 }
 
@@ -110,6 +113,8 @@ unsigned long context_install(struct milter_config *config)
     old = milter_runtime.live;
     milter_runtime.live = context;
     atomic_store(&milter_runtime.live_generation, generation);
+    /* The signal thread picks the new period up before its next wait. */
+    stats_interval_set(config->stats_interval);
     pthread_mutex_unlock(&milter_runtime.lock);
     /* Outside the lock: freeing a key table wipes secrets and takes time. */
     context_release(old);
@@ -151,6 +156,8 @@ bool context_message_begin(void)
     if (accepted)
         milter_runtime.messages++;
     pthread_mutex_unlock(&milter_runtime.lock);
+    if (accepted)
+        stats_count(STATS_MESSAGES);
     return accepted;
 }
 

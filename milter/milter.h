@@ -29,7 +29,7 @@ void milter_reload(void *daemon, pid_t sender);
  * for the messages in flight, then returns so libmilter stops listening.
  */
 void milter_stop(void *daemon, int signal_number, pid_t sender);
-/* SIGUSR1: logs what there is to count so far. */
-void milter_counters(void *daemon);
+/* SIGUSR1 and every stats_interval: logs the counters (stats.h). */
+void milter_counters(void *daemon, const char *reason);
 
 #endif

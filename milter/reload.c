@@ -1,6 +1,7 @@
 /*
  * reload.c -- the signal handlers' work (milter.h): reload on SIGHUP,
- * record a stop request, log counters.  They run in the signal thread
+ * record a stop request, log counters (stats.h: on SIGUSR1, every
+ * stats_interval seconds and once at stop).  They run in the signal thread
  * (signals.c), one at a time, never in a libmilter callback.
  *
  * A stop waits here, in the signal thread, for the messages in flight
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "milter.h"
 #include "milter_config.h"
+#include "stats.h"
 
 static void reload_log_problem(void *arg, const char *line)
 {
@@ -106,14 +108,12 @@ void milter_stop(void *arg, int signal_number, pid_t sender)
                 MILTER_DRAIN_SECONDS);
     else
         log_msg(LOG_INFO, "no message in flight: closing the socket");
+    /* The last word on what this process did; the verifier is still up. */
+    stats_log("stop");
 }
 
-void milter_counters(void *arg)
+void milter_counters(void *arg, const char *reason)
 {
-    struct milter_context *current = context_acquire();
-
     (void)arg;
-    log_msg(LOG_INFO, "counters: %u connections open, configuration generation %lu",
-            context_sessions_active(), current != NULL ? current->generation : 0UL);
-    context_release(current);
+    stats_log(reason);
 }

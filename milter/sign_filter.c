@@ -20,6 +20,7 @@
 #include "session.h"
 #include "sign_filter.h"
 #include "signer.h"
+#include "stats.h"
 
 struct sign_session {
     struct xsmtp_bodyhash *bodyhash;    /* per connection, reset per message */
@@ -45,6 +46,7 @@ static sfsistat internal_error(SMFICTX *ctx, const struct milter_session *sessio
 {
     const struct milter_config *config = session->context->config;
 
+    stats_count(STATS_INTERNAL_ERRORS);
     if (config->on_internal_error == MILTER_ON_ERROR_ACCEPT) {
         log_msg(LOG_ERR, "%s: internal error while signing (%s); accepting unsigned "
                 "(on_internal_error = accept)", queue_id(session), what);
@@ -147,6 +149,7 @@ static bool delete_client_xmpp_headers(SMFICTX *ctx, const struct milter_session
 static void log_not_signed(const struct milter_session *session, enum sign_outcome outcome,
                            const struct sign_result *result)
 {
+    stats_count(STATS_NOT_SIGNED);
     if (outcome == SIGN_SKIP_NO_KEY && result != NULL)
         log_msg(LOG_WARNING, "%s: not signed: no key for identity %s", queue_id(session),
                 result->identity);
@@ -201,6 +204,7 @@ static sfsistat sign_and_edit(SMFICTX *ctx, struct milter_session *session)
     if (smfi_insheader(ctx, 0, "X-XMPP-Hash", result.hash_value) != MI_SUCCESS ||
         smfi_insheader(ctx, 0, "X-XMPP-Identity", result.identity) != MI_SUCCESS)
         return internal_error(ctx, session, "inserting headers");
+    stats_count(STATS_SIGNED);
     log_msg(LOG_INFO, "%s: signed identity=%s key=%s ip=%s%s", queue_id(session),
             result.identity, result.key_id, facts.client_ip,
             result.added_msgid[0] != '\0' ? " (Message-ID added)" : "");

@@ -17,7 +17,9 @@
  * caller waits for HUP and TERM -- that is libmilter's signal thread -- we
  * run our own loop with sigwaitinfo() over HUP, TERM, INT and USR1:
  *   SIGHUP   reload (config, key table, identity map) and keep waiting;
- *   SIGUSR1  counters (reserved) and keep waiting;
+ *   SIGUSR1  log the counters (stats.h) and keep waiting;
+ *   (none)   every stats_interval seconds, when set, the same counters:
+ *            the wait is a sigtimedwait() bounded by the next tick;
  *   SIGTERM, SIGINT  call the stop handler -- it refuses new work and
  *            waits, bounded, for the messages in flight -- then return
  *            SIGTERM to libmilter, which closes the listening socket and
@@ -41,8 +43,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "signals.h"
+#include "stats.h"
 
 /* Set once in main() before smfi_main(), read-only afterwards. */
 static struct signal_state {
@@ -115,18 +119,68 @@ static int signals_plain_wait(const sigset_t *set, int *signal_number)
     }
 }
 
+/*
+ * Waits for one of set, at most until deadline when the stats timer runs
+ * (interval > 0).  0 means the deadline came first.
+ */
+static int signals_wait(const sigset_t *set, siginfo_t *info, unsigned interval,
+                        const struct timespec *deadline)
+{
+    struct timespec now, left;
+    int taken;
+
+    if (interval == 0)
+        return sigwaitinfo(set, info);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > deadline->tv_sec ||
+        (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec))
+        return 0;
+    left.tv_sec = deadline->tv_sec - now.tv_sec;
+    left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
+    if (left.tv_nsec < 0) {
+        left.tv_sec--;
+        left.tv_nsec += 1000000000L;
+    }
+    taken = sigtimedwait(set, info, &left);
+    if (taken < 0 && errno == EAGAIN)
+        return 0;
+    return taken;
+}
+
 static int signals_loop(int *signal_number)
 {
     const struct signal_handlers *handlers = &signal_state.handlers;
+    struct timespec deadline = {0, 0};
+    unsigned armed = 0;                 /* the interval deadline was set for */
     sigset_t set;
 
     signals_fill(&set);
     for (;;) {
+        unsigned interval = stats_interval_get();
         siginfo_t info;
         int taken;
 
+        /* A reload may change the period: start it afresh then. */
+        if (interval != armed) {
+            clock_gettime(CLOCK_MONOTONIC, &deadline);
+            deadline.tv_sec += (time_t)interval;
+            armed = interval;
+        }
         memset(&info, 0, sizeof info);
-        taken = sigwaitinfo(&set, &info);
+        taken = signals_wait(&set, &info, interval, &deadline);
+        if (taken == 0) {
+            struct timespec now;
+
+            if (handlers->counters != NULL)
+                handlers->counters(handlers->arg, "timer");
+            /* The next tick; after a long stall (a suspended host) one
+             * line, not one per missed tick. */
+            deadline.tv_sec += (time_t)interval;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (deadline.tv_sec <= now.tv_sec)
+                deadline.tv_sec = now.tv_sec + (time_t)interval;
+            continue;
+        }
         if (taken < 0) {
             if (errno == EINTR)
                 continue;
@@ -139,7 +193,7 @@ static int signals_loop(int *signal_number)
             break;
         case SIGUSR1:
             if (handlers->counters != NULL)
-                handlers->counters(handlers->arg);
+                handlers->counters(handlers->arg, "sigusr1");
             break;
         case SIGTERM:
         case SIGINT:

@@ -1,7 +1,8 @@
 /*
- * signals.h -- SIGHUP reloads, SIGTERM/SIGINT stop in order, SIGUSR1 is
- * reserved for counters.  See the comment at the top of signals.c for why
- * this is done by replacing sigwait().
+ * signals.h -- SIGHUP reloads, SIGTERM/SIGINT stop in order, SIGUSR1 and
+ * a timer (every stats_interval seconds, stats.h) log the counters.  See
+ * the comment at the top of signals.c for why this is done by replacing
+ * sigwait().
  */
 #ifndef XSMTP_SIGNALS_H
 #define XSMTP_SIGNALS_H
@@ -15,8 +16,8 @@ struct signal_handlers {
     void (*reload)(void *arg, pid_t sender);
     /* SIGTERM or SIGINT: called once, just before libmilter stops listening. */
     void (*stop)(void *arg, int signal_number, pid_t sender);
-    /* SIGUSR1: dump counters; NULL for now. */
-    void (*counters)(void *arg);
+    /* SIGUSR1 (reason "sigusr1") and the stats timer ("timer"): counters. */
+    void (*counters)(void *arg, const char *reason);
     void *arg;
 };
 

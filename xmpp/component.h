@@ -94,6 +94,8 @@ struct component {
     uint64_t next_attempt_ns;           /* monotonic */
     uint64_t down_since_ns;             /* monotonic; 0 when never connected */
     uint64_t notice_seq;                /* ids of forwarded notices */
+    uint64_t started_ns;                /* monotonic; for uptime in the counters */
+    uint64_t next_stats_ns;             /* monotonic; 0: stats_interval is off */
 };
 
 /* Clocks: monotonic nanoseconds (rate limits, backoff) and Unix seconds. */
@@ -130,7 +132,10 @@ const char *verify_outcome_name(enum verify_outcome outcome);
 void component_notice(struct component *comp, xmpp_stanza_t *message, xmpp_stanza_t *progress);
 const char *notice_drop_name(enum notice_drop drop);
 
-/* component_stats.c */
-void component_stats_log(const struct component *comp);
+/* component_stats.c: the counters as one "stats:" line; reason is one word
+ * ("timer", "sigusr1", "stop").  component_stats_tick logs "timer" lines
+ * every config.stats_interval seconds; call it from the main loop. */
+void component_stats_log(const struct component *comp, const char *reason);
+void component_stats_tick(struct component *comp);
 
 #endif

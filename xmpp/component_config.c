@@ -23,7 +23,7 @@
 
 /* The options, in one table so line recording and checking stay in step. */
 enum option_id {
-    OPT_USER, OPT_PIDFILE, OPT_FACILITY, OPT_LOG_LEVEL,
+    OPT_USER, OPT_PIDFILE, OPT_FACILITY, OPT_LOG_LEVEL, OPT_STATS_INTERVAL,
     OPT_JID, OPT_SERVER, OPT_PORT, OPT_SECRET_FILE, OPT_KEYS, OPT_DOMAINS,
     OPT_MAX_AGE, OPT_RELAYS, OPT_RATE, OPT_BURST, OPT_NOTIFY,
     OPT_COUNT
@@ -40,6 +40,7 @@ static const struct option_desc option_table[OPT_COUNT] = {
     [OPT_PIDFILE] = {NULL, "pidfile", "pidfile"},
     [OPT_FACILITY] = {NULL, "syslog_facility", "syslog_facility"},
     [OPT_LOG_LEVEL] = {NULL, "log_level", "log_level"},
+    [OPT_STATS_INTERVAL] = {NULL, "stats_interval", "stats_interval"},
     [OPT_JID] = {"component", "jid", "component.jid"},
     [OPT_SERVER] = {"component", "server", "component.server"},
     [OPT_PORT] = {"component", "port", "component.port"},
@@ -235,6 +236,12 @@ static void check_values(cfg_t *root, struct config_load_state *state,
     value = cfg_getstr(root, "log_level");
     if ((cfg->log_level = log_level_from_name(value)) < 0)
         problem(state, OPT_LOG_LEVEL, value, "debug, info, notice, warning or err");
+    value = cfg_getstr(root, "stats_interval");
+    if (!parse_duration(value, &number) || number > COMPONENT_STATS_INTERVAL_MAX)
+        problem(state, OPT_STATS_INTERVAL, value,
+                "0 (off), or seconds up to a day, with an optional unit s, m, h or d");
+    else
+        cfg->stats_interval = (unsigned)number;
 
     if (sec == NULL) {
         problem(state, OPT_JID, NULL, "missing: the component { } section is required");
@@ -349,6 +356,7 @@ unsigned component_config_load(const char *path, struct component_config *cfg, F
         CFG_STR("pidfile", NULL, CFGF_NODEFAULT),
         CFG_STR("syslog_facility", "mail", CFGF_NONE),
         CFG_STR("log_level", "info", CFGF_NONE),
+        CFG_STR("stats_interval", "300", CFGF_NONE),
         CFG_SEC("component", component_opts, CFGF_NONE),
         CFG_END()
     };

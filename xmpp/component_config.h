@@ -22,6 +22,9 @@
 #define COMPONENT_DEFAULT_PORT 5347
 #define COMPONENT_DEFAULT_RATE 100
 #define COMPONENT_DEFAULT_BURST 200
+/* stats_interval: default and longest period of the counters line. */
+#define COMPONENT_DEFAULT_STATS_INTERVAL 300
+#define COMPONENT_STATS_INTERVAL_MAX 86400
 
 struct component_config {
     char *path;              /* the file it came from */
@@ -30,6 +33,7 @@ struct component_config {
     char *pidfile;           /* NULL: no pid file */
     int syslog_facility;     /* LOG_MAIL ... */
     int log_level;           /* LOG_INFO ... */
+    unsigned stats_interval; /* seconds between counter lines; 0: none */
     /* component { } */
     char *jid;               /* component JID, e.g. xsmtp.a.test (lowercased) */
     char *server;            /* host of the XMPP server */

@@ -8,7 +8,8 @@
  * needs privileges (configuration, secret, key table), detach, write the pid
  * file, drop to `user`, then connect.  Signals only set flags read by the
  * main loop: SIGTERM/SIGINT stop, SIGHUP reloads the key table (a bad new
- * table keeps the old one), SIGUSR1 logs the counters.
+ * table keeps the old one), SIGUSR1 logs the counters (as does the main
+ * loop every stats_interval seconds, and the stop).
  */
 #include "config.h"
 
@@ -158,6 +159,7 @@ static int run(struct component *comp, bool foreground, char *secret)
     log_msg(LOG_NOTICE, "xsmtp-component %s started: %s via %s:%u, %zu domain(s), %zu key(s)",
             PACKAGE_VERSION, comp->config.jid, comp->config.server, comp->config.port,
             comp->config.domain_count, comp->keys->key_count);
+    comp->started_ns = component_now_ns();
 
     while (!pending_signals.stop) {
         component_conn_step(comp);
@@ -167,11 +169,12 @@ static int run(struct component *comp, bool foreground, char *secret)
         }
         if (pending_signals.stats) {
             pending_signals.stats = 0;
-            component_stats_log(comp);
+            component_stats_log(comp, "sigusr1");
         }
+        component_stats_tick(comp);
     }
     log_msg(LOG_NOTICE, "stopping");
-    component_stats_log(comp);
+    component_stats_log(comp, "stop");
     component_conn_shutdown(comp);
     return 0;
 }

@@ -149,7 +149,10 @@ sign {
 }
 verify {
     on_fail = quarantine
-    notices = true
+}
+# Tell the sender's component about each pass (XSMTP-1 s8).
+notify {
+    enabled = true
 }
 xmpp {
     jid = "milter@b.test/gw1"

@@ -43,7 +43,10 @@ demo_score() {
     command -v spamassassin >/dev/null || return 1
     mkdir -p "$dir"
     : >"$dir/user_prefs"
-    [ -f "$DEMO_SA_RULES_FILE" ] && extra+=(--cf "include $DEMO_SA_RULES_FILE")
+    # xsmtp.cf reads only the Authentication-Results of our authserv-id,
+    # which local.cf names as a regular expression.
+    [ -f "$DEMO_SA_RULES_FILE" ] &&
+        extra+=(--cf "include $DEMO_SA_RULES_FILE" --cf 'replace_tag XSMTP_AUTHSERV mx\.b\.test')
     out=$dir/$(basename "$file").report
     HOME=$dir spamassassin -t -L -x -p "$dir/user_prefs" --cf "use_bayes 0" \
         --cf "bayes_auto_learn 0" --cf "score RCVD_ILLEGAL_IP 0" "${extra[@]}" <"$file" >"$out" 2>"$out.err" || return 1

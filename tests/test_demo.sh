@@ -1,0 +1,245 @@
+#!/bin/bash
+# tests/test_demo.sh -- tools/demo as a test: every value it prints.
+#
+# Runs tools/demo twice with the daemons of this build (--no-install
+# --no-build) and a fixed run id:
+#   1. plainly: the report of each of the four messages must be exactly
+#      what XSMTP-1 says (verdict header, gateway B's Authentication-Results,
+#      inbox or quarantine, alice's notice), the SpamAssassin line exactly
+#      what the stock rules give these messages plus, when the tree has
+#      etc/spamassassin/xsmtp.cf, its XSMTP_<VERDICT> rule with its score,
+#      and the copies it names must exist with those headers; (a)'s
+#      X-XMPP-Hash is recomputed here with openssl from the delivered copy.
+#      Afterwards no process of the lab may be left.
+#   2. with --keep: the lab must still answer (Postfix B's banner, the
+#      milters' counters on SIGUSR1), and `tools/demo --stop DIR` must end
+#      every process of it.
+# Needs root (Postfix), prosody, redis-server, swaks, spamassassin,
+# python3-slixmpp.  When SpamAssassin is missing (tools/test does not
+# install it) and we are root, it is installed the way tools/demo does it.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+source "$top_srcdir/tests/lab/common.sh"
+source "$top_srcdir/tests/lab/postfix.sh"
+
+DEMO=$top_srcdir/tools/demo
+if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: tools/demo needs root (Postfix)"
+    exit 77
+fi
+if ! command -v spamassassin >/dev/null; then
+    "$DEMO" --install-only >/dev/null 2>&1 ||
+        { echo "SKIP: spamassassin is not installed and could not be"; exit 77; }
+fi
+for tool in prosody redis-server swaks spamassassin postfix; do
+    command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 77; }
+done
+/usr/bin/python3 -c 'import slixmpp' 2>/dev/null || { echo "SKIP: needs python3-slixmpp"; exit 77; }
+for bin in milter/xsmtp-milter xmpp/xsmtp-component; do
+    [ -x "$top_builddir/$bin" ] || { echo "no $top_builddir/$bin: build it first"; exit 99; }
+done
+
+lab_init demo-test
+T=$LAB_DIR
+RUN=t$(openssl rand -hex 3)
+DEMO_DIRS=()
+# Whatever the outcome, no demo lab stays behind.
+lab_on_exit 'for dir in "${DEMO_DIRS[@]}"; do "$DEMO" --stop "$dir"; rm -rf "$dir"; done'
+
+# field X LABEL: the value printed on "    LABEL: value" in block (X).
+field() {
+    awk -v x="($1)" -v label="$2:" '
+        index($0, x " ") == 1 { inside = 1; next }
+        inside && /^$/ { exit }
+        inside && index($0, "    " label) == 1 {
+            print substr($0, length(label) + 5) | "sed \"s/^ *//\""; exit
+        }
+    ' "$OUT"
+}
+
+# lab_pids_of DIR: live processes whose command line or environment names DIR.
+pids_of() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "${p#/proc/}" = "$$" ] && continue
+        if { tr '\0' '\n' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$1" ||
+            { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qF -- "$1"; then
+            _lab_alive "${p#/proc/}" && echo "${p#/proc/}"
+        fi
+    done
+    return 0
+}
+
+# Stock SpamAssassin results for the four messages (rules=... as printed).
+declare -A SA_STOCK=([a]="ALL_TRUSTED=-1.0" [b]="" [c]="" [d]="")
+SA_RULES_FILE=$top_srcdir/etc/spamassassin/xsmtp.cf
+
+check_spamassassin() {   # X VERDICT-WORD
+    local x=$1 verdict=$2 line score rules expected rule points
+    line=$(field "$x" spamassassin)
+    score=$(sed -n 's/^score=\([-0-9.]*\) .*/\1/p' <<<"$line")
+    rules=$(sed -n 's/.* rules=\(.*\)$/\1/p' <<<"$line")
+    lab_assert_match "($x) spamassassin line" '^score=-?[0-9]+\.[0-9] required=5\.0 rules=' "$line"
+    # The stock rules, plus XSMTP_<VERDICT> with its score from xsmtp.cf
+    # when the tree has that rule (none has no rule).
+    expected=${SA_STOCK[$x]}
+    rule=XSMTP_${verdict^^}
+    if [ -f "$SA_RULES_FILE" ] &&
+        grep -Eq "^header[[:space:]]+$rule[[:space:]]" "$SA_RULES_FILE"; then
+        points=$(awk -v r="$rule" '$1 == "score" && $2 == r { printf "%.1f", $3 }' "$SA_RULES_FILE")
+        expected=$(printf '%s\n' ${expected//,/ } "$rule=$points" | sort | paste -sd, -)
+    fi
+    lab_assert_eq "($x) spamassassin: rules" "${expected:-(none)}" "$rules"
+    lab_assert_eq "($x) spamassassin: score is the sum of their points" \
+        "$(awk -v r="$expected" 'BEGIN { n = split(r, a, ","); for (i = 1; i <= n; i++) { split(a[i], p, "="); s += p[2] } printf "%.1f", s }')" \
+        "$score"
+}
+
+# check_report LABEL: every printed value of one run in $OUT (lab in $DIR).
+check_report() {
+    local label=$1 where file qid notice
+    lab_assert_eq "$label: title" "xsmtp demo (run $RUN)" "$(head -1 "$OUT")"
+    lab_assert_match "$label: gateway A line" \
+        '^  gateway A  mx\.a\.test  Postfix 127\.0\.0\.1:[0-9]+ \+ xsmtp-milter \(sign a\.test\)$' \
+        "$(sed -n 2p "$OUT")"
+    lab_assert_match "$label: gateway B line" \
+        '^  gateway B  mx\.b\.test  Postfix 127\.0\.0\.1:[0-9]+ \+ xsmtp-milter \(verify\) \+ SpamAssassin [0-9.]+, stock rules' \
+        "$(sed -n 3p "$OUT")"
+    lab_assert_match "$label: XMPP line" \
+        '^  XMPP       Prosody 127\.0\.0\.1:[0-9]+: a\.test, b\.test, xsmtp\.a\.test, xsmtp\.b\.test; alice@a\.test online$' \
+        "$(sed -n 4p "$OUT")"
+
+    # (a) signed by A, verified by B: pass, inbox, a notice to alice.
+    lab_assert_eq "$label (a) message-id" "<demo-a.$RUN@a.test>" "$(field a message-id)"
+    lab_assert_eq "$label (a) verdict" \
+        "pass (identity=alice@a.test; component=xsmtp.a.test; cached=no)" "$(field a verdict)"
+    lab_assert_eq "$label (a) auth-results" \
+        "mx.b.test; x-xsmtp=pass header.x-xmpp-identity=alice@a.test header.from=alice@a.test" \
+        "$(field a auth-results)"
+    where=$(field a "ended in")
+    lab_assert_match "$label (a) ended in the inbox" '^inbox \(B/mailbox/new/[^ /]+\)$' "$where"
+    notice=$(field a notice)
+    lab_assert_match "$label (a) alice's notice" \
+        "^from=xsmtp\.a\.test type=headline status=accepted body=Your message <demo-a\.$RUN@a\.test> was accepted by b\.test at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\.$" \
+        "$notice"
+    lab_assert_eq "$label (a) notice time is the time of the run (minute)" "$(date -u +%Y-%m-%dT%H:%M)" \
+        "$(sed -n 's/.* at \([0-9T:-]*\):[0-9][0-9]Z\.$/\1/p' <<<"$notice")"
+    check_spamassassin a pass
+
+    # (b) replayed headers, changed body: fail body-changed, decided locally.
+    lab_assert_eq "$label (b) message-id (that of (a))" "<demo-a.$RUN@a.test>" "$(field b message-id)"
+    lab_assert_eq "$label (b) verdict" "fail (identity=alice@a.test; reason=body-changed; cached=no)" \
+        "$(field b verdict)"
+    lab_assert_eq "$label (b) auth-results" \
+        "mx.b.test; x-xsmtp=fail reason=\"body-changed\" header.x-xmpp-identity=alice@a.test header.from=alice@a.test" \
+        "$(field b auth-results)"
+    lab_assert_match "$label (b) quarantined" \
+        '^quarantine \(Postfix hold queue of mx\.b\.test, queue id [0-9A-F]+\)$' "$(field b "ended in")"
+    lab_assert_eq "$label (b) no notice" none "$(field b notice)"
+    check_spamassassin b fail
+
+    # (c) forged h: the component says bad-hash.
+    lab_assert_eq "$label (c) message-id" "<demo-c.$RUN@a.test>" "$(field c message-id)"
+    lab_assert_eq "$label (c) verdict" \
+        "fail (identity=alice@a.test; reason=bad-hash; component=xsmtp.a.test; cached=no)" \
+        "$(field c verdict)"
+    lab_assert_eq "$label (c) auth-results" \
+        "mx.b.test; x-xsmtp=fail reason=\"bad-hash\" header.x-xmpp-identity=alice@a.test header.from=alice@a.test" \
+        "$(field c auth-results)"
+    lab_assert_match "$label (c) quarantined" \
+        '^quarantine \(Postfix hold queue of mx\.b\.test, queue id [0-9A-F]+\)$' "$(field c "ended in")"
+    lab_assert_eq "$label (c) no notice" none "$(field c notice)"
+    check_spamassassin c fail
+
+    # (d) no XSMTP headers: none, delivered.
+    lab_assert_eq "$label (d) message-id" "<demo-d.$RUN@c.example>" "$(field d message-id)"
+    lab_assert_eq "$label (d) verdict" none "$(field d verdict)"
+    lab_assert_eq "$label (d) auth-results" "mx.b.test; x-xsmtp=none" "$(field d auth-results)"
+    lab_assert_match "$label (d) ended in the inbox" '^inbox \(B/mailbox/new/[^ /]+\)$' \
+        "$(field d "ended in")"
+    lab_assert_eq "$label (d) no notice" none "$(field d notice)"
+    check_spamassassin d none
+
+    # The copies named are there (in the run's directory $DIR), with those
+    # headers on top.
+    for x in a d; do
+        file=$DIR/$(field "$x" "ended in" | sed 's/^inbox (\(.*\))$/\1/')
+        lab_assert_eq "$label ($x) inbox copy: first xsmtp header" \
+            "X-XSMTP-Verdict: $(field "$x" verdict)" "$(grep -m1 '^X-XSMTP-Verdict:' "$file")"
+    done
+    for x in b c; do
+        qid=$(field "$x" "ended in" | sed 's/.*queue id \([0-9A-F]*\))$/\1/')
+        lab_assert_eq "$label ($x) held copy in B's hold queue" "X-XSMTP-Verdict: $(field "$x" verdict)" \
+            "$(postcat -c "$DIR/B/conf" -h -q "$qid" 2>/dev/null | grep -m1 '^X-XSMTP-Verdict:')"
+    done
+    check_signature "$label" "$DIR/$(field a "ended in" | sed 's/^inbox (\(.*\))$/\1/')" "$DIR"
+}
+
+# check_signature LABEL FILE DIR: (a)'s X-XMPP-Hash, recomputed with openssl.
+check_signature() {
+    local label=$1 file=$2 dir=$3 hash t ip bh h secret_hex canonical
+    hash=$(awk '/^$/ { exit } /^X-XMPP-Hash:/ { f = 1; sub(/^X-XMPP-Hash: /, ""); v = $0; next }
+                f && /^[ \t]/ { v = v $0; next } f { exit } END { print v }' "$file")
+    t=$(sed -n 's/.*t=\([0-9]*\);.*/\1/p' <<<"$hash")
+    ip=$(sed -n 's/.*ip=\([0-9.]*\);.*/\1/p' <<<"$hash")
+    bh=$(sed -n 's/.*bh=\([A-Za-z0-9+/=]*\);.*/\1/p' <<<"$hash")
+    h=$(sed -n 's/.*[; ]h=\([A-Za-z0-9+/=]*\)$/\1/p' <<<"$hash")
+    lab_assert_eq "$label (a) signed from the submitting client" 127.0.0.1 "$ip"
+    # The relaxed body: runs of white space one space, none at line ends,
+    # CRLF lines, trailing empty lines dropped.
+    lab_assert_eq "$label (a) bh = openssl SHA-256 of the relaxed body" \
+        "$(sed '1,/^$/d' "$file" | sed -e 's/[ \t][ \t]*/ /g' -e 's/ $//' |
+            awk '{ l[NR] = $0 } END { n = NR; while (n > 0 && l[n] == "") n--
+                                      for (i = 1; i <= n; i++) printf "%s\r\n", l[i] }' |
+            openssl dgst -sha256 -binary | openssl base64 -A)" "$bh"
+    secret_hex=$(awk '$1 == "s1" { print $2 }' "$dir/componentA/keys" | openssl base64 -d -A |
+        od -An -v -tx1 | tr -d ' \n')
+    canonical=$(printf 'xsmtp-1\nidentity:alice@a.test\nmessage-id:demo-a.%s@a.test\nfrom:alice@a.test\ntime:%s\nip:%s\nbody-hash:%s\nkey:s1\n' \
+        "$RUN" "$t" "$ip" "$bh" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$secret_hex" -binary |
+        openssl base64 -A)
+    lab_assert_eq "$label (a) h = openssl HMAC with a.test's key" "$canonical" "$h"
+}
+
+# ---- 1. a plain run ------------------------------------------------------------
+OUT=$T/run1.out
+start=$(date +%s)
+XSMTP_DEMO_RUN=$RUN "$DEMO" --no-install --no-build >"$OUT" 2>"$T/run1.err"
+rc=$?
+took=$(($(date +%s) - start))
+DIR=$(sed -n 's/^Logs: \([^ ]*\) .*/\1/p' "$OUT")
+[ -n "$DIR" ] && DEMO_DIRS+=("$DIR")
+sed 's/^/[demo] /' "$OUT"
+lab_assert_eq "run 1: exit status" 0 "$rc"
+[ "$rc" -eq 0 ] || cat "$T/run1.err"
+lab_assert_match "run 1: finished line" '^Finished in [0-9.]+ s; everything is stopped\.$' \
+    "$(grep '^Finished' "$OUT")"
+lab_assert_eq "run 1: within 2 minutes" yes "$([ "$took" -le 120 ] && echo yes || echo "no: $took s")"
+lab_assert_match "run 1: says where the logs are" '^Logs: /.+ \(A/maillog, B/maillog' "$(grep '^Logs:' "$OUT")"
+check_report "run 1"
+lab_assert_eq "run 1: the logs are there" yes \
+    "$([ -s "$DIR/milterB/milter.log" ] && [ -s "$DIR/B/maillog" ] && echo yes || echo no)"
+lab_assert_eq "run 1: nothing of the lab left running" "" "$(pids_of "$DIR" | tr '\n' ' ')"
+
+# ---- 2. --keep, then --stop --------------------------------------------------------
+OUT=$T/run2.out
+RUN=k${RUN#t}
+XSMTP_DEMO_RUN=$RUN "$DEMO" --no-install --no-build --keep >"$OUT" 2>"$T/run2.err"
+rc=$?
+DIR=$(sed -n 's|^  .*/tools/demo --stop \(.*\)$|\1|p' "$OUT")
+[ -n "$DIR" ] && DEMO_DIRS+=("$DIR")
+lab_assert_eq "run 2 (--keep): exit status" 0 "$rc"
+lab_assert_match "run 2: says how to stop it" "^  $top_srcdir/tools/demo --stop /" \
+    "$(grep -- '--stop' "$OUT")"
+check_report "run 2"
+B_SMTP_PORT=$(sed -n 's/^  gateway B  mx\.b\.test  Postfix 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$OUT")
+lab_assert_eq "run 2: gateway B still answers" 0 "$(_lab_smtp_banner "$B_SMTP_PORT" 5; echo $?)"
+lab_assert_eq "run 2: processes of the lab are running" yes \
+    "$([ -n "$(pids_of "$DIR")" ] && echo yes || echo no)"
+"$DEMO" --stop "$DIR" >"$T/stop.out" 2>&1
+lab_assert_eq "tools/demo --stop: exit status" 0 "$?"
+lab_assert_eq "tools/demo --stop: says so" \
+    "tools/demo: lab in $DIR stopped; its logs stay there (rm -rf $DIR)" "$(cat "$T/stop.out")"
+lab_assert_eq "after --stop nothing of the lab is left running" "" "$(pids_of "$DIR" | tr '\n' ' ')"
+lab_finish
