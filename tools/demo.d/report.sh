@@ -108,10 +108,42 @@ demo_report_one() {
     fi
 }
 
+# _demo_stats NAME LOG KEY...: asks daemon NAME (demo.pids) for its counters
+# with SIGUSR1 and prints "KEY=VALUE ..." from the "stats:" line it logs.
+_demo_stats() {
+    local name=$1 log=$2 pid before i line="" key out=""
+    shift 2
+    pid=$(awk -v n="$name" '$1 == n { print $2 }' "$LAB_DIR/demo.pids")
+    before=$(grep -c 'stats: reason=sigusr1' "$log")
+    kill -USR1 "$pid" 2>/dev/null || return 1
+    for ((i = 0; i < 50; i++)); do
+        [ "$(grep -c 'stats: reason=sigusr1' "$log")" -gt "$before" ] && break
+        sleep 0.1
+    done
+    line=$(grep 'stats: reason=sigusr1' "$log" | tail -1)
+    for key in "$@"; do
+        out+=" $key=$(sed -n "s/.* ${key//./\\.}=\([^ ]*\).*/\1/p" <<<"$line")"
+    done
+    echo "${out# }"
+}
+
+# A few of the counters each daemon keeps (the full lines are in the logs).
+demo_report_counters() {
+    printf '\nCounters (SIGUSR1; every stats_interval seconds they are logged anyway):\n'
+    printf '    gateway A milter:  %s\n' "$(_demo_stats milterA "$LAB_DIR/milterA/milter.log" \
+        messages signed not_signed)"
+    printf '    gateway B milter:  %s\n' "$(_demo_stats milterB "$LAB_DIR/milterB/milter.log" \
+        messages verify.verified verify.queries cache.hits cache.misses xmpp.queries \
+        xmpp.rtt_ms.p50 xmpp.notices_sent)"
+    printf '    xsmtp.a.test:      %s\n' "$(_demo_stats componentA \
+        "$LAB_DIR/componentA/component.log" queries pass fail.bad-hash disco notices.forwarded)"
+}
+
 demo_report_all() {
     local x status=0
     for x in "${DEMO_ORDER[@]}"; do
         demo_report_one "$x" || status=1
     done
+    demo_report_counters
     return $status
 }
