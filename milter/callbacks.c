@@ -19,6 +19,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "session.h"
+#include "stats.h"
 
 /* The configured answer when we cannot do our job (on_internal_error). */
 static sfsistat callbacks_fallback(const struct milter_session *session, int level,
@@ -38,6 +39,7 @@ static sfsistat callbacks_fallback(const struct milter_session *session, int lev
 /* What to answer when our own code failed. */
 static sfsistat callbacks_internal_error(const struct milter_session *session, const char *step)
 {
+    stats_count(STATS_INTERNAL_ERRORS);
     return callbacks_fallback(session, LOG_ERR, "internal error", step);
 }
 
