@@ -236,6 +236,9 @@ int client_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     if (client_now_ns() >= request->deadline_ns) {
         /* Its caller has gone; the reaper just has not come by yet. */
         client_stats_add(client, &client->stats.answers_ignored, 1);
+        if (log_enabled(LOG_DEBUG))
+            log_msg(LOG_DEBUG, "xmpp: answer ignored (after the deadline): id '%.60s' from '%.300s'",
+                    id != NULL ? id : "", from != NULL ? from : "");
         client_query_fail(client, request, ANSWER_TIMEOUT);
         return 1;
     }
