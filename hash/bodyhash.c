@@ -11,11 +11,18 @@
  *     end gets CRLF; an empty body hashes as the empty string.
  * Canonical bytes are collected in a small buffer and handed to the digest
  * in blocks, because one EVP call per byte would dominate the cost.
+ *
+ * Most of a body is already canonical: words separated by single spaces.
+ * Such a run is found with a table lookup per byte and copied in one go;
+ * only blanks that are doubled, tabs or trailing, and line ends take the
+ * byte-wise path.  (callgrind, 4 KiB of text: 140,000 instructions per
+ * message before, see docs/PERFORMANCE.md for after.)
  */
 #include "config.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <openssl/evp.h>
 
 #include "b64.h"
@@ -49,6 +56,80 @@ put(struct xsmtp_bodyhash *bodyhash, unsigned char c)
     if (bodyhash->used == OUTPUT_BUFFER)
         flush(bodyhash);
     bodyhash->output[bodyhash->used++] = c;
+}
+
+static void
+put_bytes(struct xsmtp_bodyhash *bodyhash, const unsigned char *data, size_t len)
+{
+    while (len > 0) {
+        size_t room, take;
+
+        if (bodyhash->used == OUTPUT_BUFFER)
+            flush(bodyhash);
+        room = OUTPUT_BUFFER - bodyhash->used;
+        take = len < room ? len : room;
+        memcpy(bodyhash->output + bodyhash->used, data, take);
+        bodyhash->used += take;
+        data += take;
+        len -= take;
+    }
+}
+
+/* 1 for the octets that need the byte-wise path: CR, LF, SP, HTAB. */
+static const unsigned char special[256] = {
+    ['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1,
+};
+
+/*
+ * Eight octets at p, and the one after them, need no change: no octet
+ * below SP (CR, LF, HTAB, other controls) and no SP followed by an octet
+ * up to SP.  Branch-free per-octet compares on 64-bit words ("SWAR"): an
+ * octet's high bit in lt() is set exactly when it is below n (n <= 0x80),
+ * and no carry crosses from one octet into the next.  Conservative: some
+ * canonical words fail (a control octet) and take the byte-wise path.
+ */
+#define OCTETS(x) ((uint64_t)(x) * UINT64_C(0x0101010101010101))
+
+static inline uint64_t
+lt(uint64_t word, unsigned n)
+{
+    return ~(((word & OCTETS(0x7f)) + OCTETS(0x80 - n)) | word) & OCTETS(0x80);
+}
+
+static inline bool
+word_is_canonical(const unsigned char *p)
+{
+    uint64_t word, next;
+
+    memcpy(&word, p, sizeof word);
+    memcpy(&next, p + 1, sizeof next);
+    return (lt(word, 0x20) | (lt(word ^ OCTETS(' '), 1) & lt(next, 0x21))) == 0;
+}
+
+/*
+ * Length of the canonical run at data (whose first octet is ordinary):
+ * ordinary octets, and single SPs followed by an ordinary octet.  A SP at
+ * the end of the chunk is left out: the next chunk decides what it is.
+ */
+static size_t
+canonical_run(const unsigned char *data, size_t len)
+{
+    size_t i = 1;
+
+    while (i < len) {
+        /* Whole words while the octet after the word is there to see. */
+        while (len - i >= 9 && word_is_canonical(data + i))
+            i += 8;
+        if (i >= len)
+            break;
+        if (!special[data[i]])
+            i++;
+        else if (data[i] == ' ' && i + 1 < len && !special[data[i + 1]])
+            i += 2;
+        else
+            break;
+    }
+    return i;
 }
 
 static void
@@ -131,6 +212,16 @@ xsmtp_bodyhash_update(struct xsmtp_bodyhash *bodyhash, const uint8_t *data, size
         return XSMTP_EMALFORMED;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = data[i];
+        if (!bodyhash->pending_cr && !special[c]) {
+            size_t run = canonical_run(data + i, len - i);
+
+            /* The first octet settles held-back lines and blanks; the rest
+             * of the run is canonical as it stands. */
+            content(bodyhash, c);
+            put_bytes(bodyhash, data + i + 1, run - 1);
+            i += run - 1;
+            continue;
+        }
         if (bodyhash->pending_cr) {
             bodyhash->pending_cr = false;
             if (c == '\n') {
