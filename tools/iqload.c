@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <strophe.h>
 
@@ -163,6 +164,17 @@ static double pct(const uint32_t *sorted, unsigned long count, unsigned p)
     return count == 0 ? 0.0 : sorted[(rank > 0 ? rank : 1) - 1] / 1000.0;
 }
 
+/* Our own CPU time (user + system), seconds. */
+static double cpu_seconds(void)
+{
+    struct rusage usage;
+
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        return 0.0;
+    return (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+           (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
 static bool read_password(const char *path, char *out, size_t outsz)
 {
     FILE *in = fopen(path, "r");
@@ -193,7 +205,7 @@ int main(int argc, char **argv)
     struct iqload load = {.total = 5000, .window = 100};
     char password[256], err[256];
     uint64_t start, deadline;
-    double seconds;
+    double seconds, cpu_start, cpu_used;
     int option, status;
 
     while ((option = getopt_long(argc, argv, "n:w:", longopts, NULL)) != -1) {
@@ -249,12 +261,14 @@ int main(int argc, char **argv)
         return 2;
     }
     start = now_ns();
+    cpu_start = cpu_seconds();
     deadline = start + (uint64_t)timeout_ms * 1000000u;
     while (load.sent < load.window && load.sent < load.total)
         send_query(&load);
     while (load.answered < load.total && load.state == 1 && now_ns() < deadline)
         xmpp_run_once(load.ctx, 1);
     seconds = (double)(now_ns() - start) / 1e9;
+    cpu_used = cpu_seconds() - cpu_start;
     qsort(load.rtt_us, load.answered, sizeof *load.rtt_us, compare_u32);
     load.errors += load.total - load.answered + load.other;
     printf("iqload %s: %lu queries, window %lu: %.1f answers/s (%.3f s), rtt ms p50 %.3f "
@@ -270,10 +284,11 @@ int main(int argc, char **argv)
             return 2;
         fprintf(out, "{\n  \"label\": \"%s\",\n  \"queries\": %lu,\n  \"window\": %lu,\n"
                 "  \"seconds\": %.6f,\n  \"answers_per_s\": %.1f,\n  \"p50_ms\": %.3f,\n"
-                "  \"p99_ms\": %.3f,\n  \"pass\": %lu,\n  \"errors\": %lu\n}\n", label,
+                "  \"p99_ms\": %.3f,\n  \"pass\": %lu,\n  \"errors\": %lu,\n"
+                "  \"client_cpu_us_per_iq\": %.1f\n}\n", label,
                 load.total, load.window, seconds, load.answered / seconds,
                 pct(load.rtt_us, load.answered, 50), pct(load.rtt_us, load.answered, 99),
-                load.pass, load.errors);
+                load.pass, load.errors, cpu_used * 1e6 / (double)load.total);
         fclose(out);
     }
     status = load.errors == 0 ? 0 : 1;

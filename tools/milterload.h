@@ -191,6 +191,7 @@ struct ml_proc_sample {
     long vm_hwm_kib;
     long vm_rss_kib;
     double cpu_seconds;         /* utime + stime */
+    double user_seconds;        /* utime alone: our code, not the kernel's */
     long threads;
 };
 

@@ -99,6 +99,7 @@ bool ml_proc_read(pid_t pid, struct ml_proc_sample *sample)
                &utime, &stime) != 2)
         return false;
     sample->cpu_seconds = (double)(utime + stime) / (double)ticks;
+    sample->user_seconds = (double)utime / (double)ticks;
     sample->ok = sample->vm_hwm_kib >= 0;
     return sample->ok;
 }
@@ -128,6 +129,7 @@ struct summary {
     double p50, p90, p99, max;
     double eom_p50, eom_p99;
     double milter_cpu_us;       /* per message; < 0 unknown */
+    double milter_user_us;      /* the user-space part of it */
     double driver_cpu_us;
 };
 
@@ -142,10 +144,13 @@ static void summarize(struct ml_stats *stats, struct summary *s)
     s->max = percentile_ms(stats->latency_us, stats->samples, 100);
     s->eom_p50 = percentile_ms(stats->eom_us, stats->samples, 50);
     s->eom_p99 = percentile_ms(stats->eom_us, stats->samples, 99);
-    s->milter_cpu_us = -1;
-    if (stats->milter_before.ok && stats->milter_after.ok && stats->done > 0)
+    s->milter_cpu_us = s->milter_user_us = -1;
+    if (stats->milter_before.ok && stats->milter_after.ok && stats->done > 0) {
         s->milter_cpu_us = (stats->milter_after.cpu_seconds - stats->milter_before.cpu_seconds) *
                            1e6 / (double)stats->done;
+        s->milter_user_us = (stats->milter_after.user_seconds -
+                             stats->milter_before.user_seconds) * 1e6 / (double)stats->done;
+    }
     s->driver_cpu_us = stats->done > 0 ? stats->driver_cpu_seconds * 1e6 / (double)stats->done
                                        : 0.0;
 }
@@ -175,9 +180,9 @@ void ml_stats_print_table(struct ml_stats *stats, const struct ml_report_info *i
     fprintf(out, "\n");
     if (stats->milter_after.ok)
         fprintf(out, "  milter     pid %ld: VmHWM %.1f MiB, VmRSS %.1f MiB, %ld threads, "
-                "cpu %.1f us/msg\n", (long)info->pid, stats->milter_after.vm_hwm_kib / 1024.0,
-                stats->milter_after.vm_rss_kib / 1024.0, stats->milter_after.threads,
-                s.milter_cpu_us);
+                "cpu %.1f us/msg (user %.1f)\n", (long)info->pid,
+                stats->milter_after.vm_hwm_kib / 1024.0, stats->milter_after.vm_rss_kib / 1024.0,
+                stats->milter_after.threads, s.milter_cpu_us, s.milter_user_us);
     fprintf(out, "  driver     cpu %.1f us/msg\n", s.driver_cpu_us);
 }
 
@@ -213,6 +218,7 @@ bool ml_stats_write_json(struct ml_stats *stats, const struct ml_report_info *in
     fprintf(out, "  \"milter_threads\": %ld,\n",
             stats->milter_after.ok ? stats->milter_after.threads : -1L);
     fprintf(out, "  \"milter_cpu_us_per_msg\": %.1f,\n", s.milter_cpu_us);
+    fprintf(out, "  \"milter_user_us_per_msg\": %.1f,\n", s.milter_user_us);
     fprintf(out, "  \"driver_cpu_us_per_msg\": %.1f\n", s.driver_cpu_us);
     fprintf(out, "}\n");
     return !ferror(out);

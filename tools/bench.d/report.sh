@@ -124,3 +124,33 @@ report_targets() {
         line("zero errors in every run", errors_all + 0 " errors", errors_all == 0)
     }' "$1"
 }
+
+# report_cpu CPU-TSV: where the CPU of one message goes at C=32 (unix),
+# medians over runs, and what two cores could do at best with that.
+report_cpu() {
+    echo
+    echo "CPU per message (us, user+system, medians) at C=32, unix; raw-iq: per IQ, 100 in flight"
+    awk -F'\t' '
+    function median(list,    n, a, i, j, t) {
+        n = split(list, a, " ")
+        for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return n ? a[int((n + 1) / 2)] + 0 : 0
+    }
+    NR > 1 && (($3 == 32 && $2 == "unix") || $1 == "raw-iq") {
+        k = $1
+        if (!(k in seen)) { seen[k] = 1; order[++count] = k }
+        for (f = 5; f <= 9; f++) v[k, f] = v[k, f] " " $f
+    }
+    END {
+        printf "  %-12s %8s %8s %8s %10s %7s %8s %14s\n", "scenario", "milter", "driver", "prosody",
+               "component", "redis", "total", "2 cores/total"
+        for (i = 1; i <= count; i++) {
+            k = order[i]; total = 0
+            for (f = 5; f <= 9; f++) { m[f] = median(v[k, f]); if (m[f] > 0) total += m[f] }
+            printf "  %-12s %8.0f %8.0f %8.0f %10.0f %7.0f %8.0f %12.0f/s\n", k, m[5], m[6], m[7], m[8],
+                   m[9], total, (total > 0) ? 2e6 / total : 0
+        }
+    }' "$1"
+    echo "  (driver: milterload, or iqload for raw-iq; Prosody and Redis serve only the"
+    echo "   bench's own clients; tick-based, +-10 ms per run)"
+}
