@@ -121,14 +121,32 @@ lab_assert_eq "a wrong ip= is an error for every message" 50 \
 # ---- --write-signed: the MAC, recomputed with openssl ---------------------------------
 "$LOAD" --write-signed "$D/signed" -n 20 --key "s1:$S1" --tag smoke || exit 99
 lab_assert_eq "--write-signed: 20 messages" 20 "$(grep -vc '^#' "$D/signed")"
-IFS=$'\t' read -r identity msgid from t ip k bh h body <<<"$(grep -v '^#' "$D/signed" | sed -n 3p)"
-canonical=$(printf 'xsmtp-1\nidentity:%s\nmessage-id:%s\nfrom:%s\ntime:%s\nip:%s\nbody-hash:%s\nkey:%s\n' \
-    "$identity" "$msgid" "$from" "$t" "$ip" "$bh" "$k"; echo x)
+# openssl_mac LINE: XSMTP-1 s3's h for the fields of a pre-signed line, by openssl.
 hexkey=$(printf '%s' "$S1" | openssl base64 -d -A | od -An -tx1 | tr -d ' \n')
-want=$(printf '%s' "${canonical%x}" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary |
-    openssl base64 -A)
-lab_assert_eq "--write-signed: h= of line 3 equals openssl's HMAC" "$want" "$h"
+openssl_mac() {
+    local identity msgid from t ip k bh h body canonical
+    IFS=$'\t' read -r identity msgid from t ip k bh h body <<<"$1"
+    canonical=$(printf 'xsmtp-1\nidentity:%s\nmessage-id:%s\nfrom:%s\ntime:%s\nip:%s\nbody-hash:%s\nkey:%s\n' \
+        "$identity" "$msgid" "$from" "$t" "$ip" "$bh" "$k"; echo x)
+    printf '%s' "${canonical%x}" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary |
+        openssl base64 -A
+}
+line3=$(grep -v '^#' "$D/signed" | sed -n 3p)
+IFS=$'\t' read -r identity msgid from t ip k bh h body <<<"$line3"
+lab_assert_eq "--write-signed: h= of line 3 equals openssl's HMAC" "$(openssl_mac "$line3")" "$h"
 lab_assert_eq "--write-signed: line 3's fields" "user2@a.test smoke.2@a.test user2@a.test 192.0.2.10 s1 2" \
     "$identity $msgid $from $ip $k $body"
+
+# ---- tools/make-signed-messages: the key from a key table, not the command line --------
+printf '# comment\ns0  %s  *@a.test  revoked\ns1  %s  *@a.test  # the live key\n' "$WRONG" "$S1" \
+    >"$D/keytable"
+chmod 600 "$D/keytable"
+top_builddir=$top_builddir "$top_srcdir/tools/make-signed-messages" -n 5 -t table "$D/keytable" \
+    "$D/from-table" || exit 99
+lab_assert_eq "make-signed-messages: 5 messages, the first key not revoked (s1)" "s1 s1 s1 s1 s1" \
+    "$(grep -v '^#' "$D/from-table" | cut -f6 | tr '\n' ' ' | sed 's/ $//')"
+line3=$(grep -v '^#' "$D/from-table" | sed -n 3p)
+lab_assert_eq "make-signed-messages: h= of line 3 equals openssl's HMAC" "$(openssl_mac "$line3")" \
+    "$(cut -f8 <<<"$line3")"
 
 lab_finish

@@ -28,6 +28,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 
 #include "milterload.h"
 
@@ -47,6 +48,7 @@ struct options {
     const char *signed_path;
     const char *expect;
     const char *key_spec;
+    const char *key_file;
     const char *sign_ip;
     const char *dkim_domain;
     long pid;
@@ -80,6 +82,8 @@ static void usage(FILE *out)
         "      --signed FILE       messages from FILE (pre-signed, with X-XMPP-* headers)\n"
         "      --expect MODE       any | none | noop | sign | dkim | verify:VERDICT\n"
         "      --key ID:SECRET     key (base64 secret) to check h= or to sign with\n"
+        "      --key-file FILE     the same from the first line of FILE (not on the\n"
+        "                          command line, where other users may read it)\n"
         "      --sign-ip IP        ip= to expect (sign; default the client address) or to\n"
         "                          write (--write-signed; default 192.0.2.10)\n"
         "      --dkim-domain D     d= to expect from a DKIM signer (default --domain)\n"
@@ -111,7 +115,7 @@ static bool parse_options(int argc, char **argv, struct options *opt)
 {
     enum { O_PER = 256, O_CIP, O_CNAME, O_AUTH, O_DOMAIN, O_USERS, O_TAG, O_SIGNED, O_EXPECT,
            O_KEY, O_SIGNIP, O_DKIM, O_PID, O_LABEL, O_JSON, O_QUIET, O_TIMEOUT, O_SHOWN,
-           O_NODELAY, O_WRITE, O_WRITE_MESSAGE, O_HELP };
+           O_NODELAY, O_WRITE, O_WRITE_MESSAGE, O_KEY_FILE, O_HELP };
     static const struct option longopts[] = {
         {"socket", required_argument, NULL, 's'}, {"messages", required_argument, NULL, 'n'},
         {"concurrency", required_argument, NULL, 'c'},
@@ -122,6 +126,7 @@ static bool parse_options(int argc, char **argv, struct options *opt)
         {"users", required_argument, NULL, O_USERS}, {"tag", required_argument, NULL, O_TAG},
         {"signed", required_argument, NULL, O_SIGNED},
         {"expect", required_argument, NULL, O_EXPECT}, {"key", required_argument, NULL, O_KEY},
+        {"key-file", required_argument, NULL, O_KEY_FILE},
         {"sign-ip", required_argument, NULL, O_SIGNIP},
         {"dkim-domain", required_argument, NULL, O_DKIM}, {"pid", required_argument, NULL, O_PID},
         {"label", required_argument, NULL, O_LABEL}, {"json", required_argument, NULL, O_JSON},
@@ -166,6 +171,7 @@ static bool parse_options(int argc, char **argv, struct options *opt)
         case O_SIGNED: opt->signed_path = optarg; break;
         case O_EXPECT: opt->expect = optarg; break;
         case O_KEY: opt->key_spec = optarg; break;
+        case O_KEY_FILE: opt->key_file = optarg; break;
         case O_SIGNIP: opt->sign_ip = optarg; break;
         case O_DKIM: opt->dkim_domain = optarg; break;
         case O_PID:
@@ -246,6 +252,26 @@ static bool parse_socket(const char *spec, struct ml_run *run)
     in4->sin_port = htons((uint16_t)port);
     run->address_len = (socklen_t)sizeof *in4;
     return inet_pton(AF_INET, host, &in4->sin_addr) == 1;
+}
+
+/* --key-file: "ID:SECRET" on the first line of path. */
+static bool read_key_file(const char *path, struct ml_key *key, char *err, size_t errsz)
+{
+    FILE *in = fopen(path, "r");
+    char line[512];
+    bool ok;
+
+    if (in == NULL || fgets(line, sizeof line, in) == NULL) {
+        snprintf(err, errsz, "cannot read a key from %s", path);
+        if (in != NULL)
+            fclose(in);
+        return false;
+    }
+    fclose(in);
+    line[strcspn(line, "\r\n")] = '\0';
+    ok = ml_key_parse(line, key, err, errsz);
+    OPENSSL_cleanse(line, sizeof line);
+    return ok;
 }
 
 static double cpu_seconds(void)
@@ -442,11 +468,14 @@ int main(int argc, char **argv)
     }
     if (!ml_expect_parse(opt.expect, &expect, err, sizeof err) ||
         (opt.key_spec != NULL && !ml_key_parse(opt.key_spec, &key, err, sizeof err)) ||
+        (opt.key_file != NULL && !read_key_file(opt.key_file, &key, err, sizeof err)) ||
         (opt.signed_path != NULL && !ml_signed_load(opt.signed_path, &signed_list, err,
                                                      sizeof err))) {
         fprintf(stderr, "milterload: %s\n", err);
         return 2;
     }
+    if (opt.key_file != NULL)
+        opt.key_spec = opt.key_file;    /* "a key was given" below */
     if (opt.write_signed != NULL && opt.key_spec == NULL) {
         fprintf(stderr, "milterload: --write-signed needs --key\n");
         return 2;
