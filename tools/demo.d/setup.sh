@@ -50,17 +50,19 @@ demo_install_missing() {
 }
 
 demo_build() {
+    local log=${TMPDIR:-/tmp}/xsmtp-demo-build.log
+    local steps=make
+    [ -x "$top_srcdir/configure" ] || steps="autoreconf, configure, make"
+    [ -f "$top_srcdir/Makefile" ] || [ "$steps" != make ] || steps="configure, make"
+    echo "tools/demo: building ($steps; output in $log)" >&2
     (
         cd "$top_srcdir" || exit 1
         if [ ! -x configure ]; then
-            echo "tools/demo: autoreconf -fi" >&2
-            autoreconf -fi >&2 || exit 1
+            autoreconf -fi || exit 1
         fi
         if [ ! -f Makefile ]; then
-            echo "tools/demo: ./configure" >&2
-            ./configure --quiet >&2 || exit 1
+            ./configure --quiet || exit 1
         fi
-        echo "tools/demo: make" >&2
-        make -j2 milter/xsmtp-milter xmpp/xsmtp-component >&2
-    )
+        make -j2 milter/xsmtp-milter xmpp/xsmtp-component
+    ) >"$log" 2>&1 || { tail -n 30 "$log" >&2; return 1; }
 }
