@@ -176,6 +176,16 @@ check_report() {
         "    xsmtp.a.test:      queries=2 pass=1 fail.bad-hash=1 disco=1 notices.forwarded=1" \
         "$(grep '^    xsmtp.a.test:' "$OUT")"
 
+    # Verdicts by kind, from B's full stats line: counted once the verifier
+    # calls stats_count_verdict() (milter/stats.h) for each verdict.
+    if grep -q 'stats_count_verdict' "$top_srcdir/milter/verify_filter.c"; then
+        lab_assert_match "$label counters: B's verdicts by kind" \
+            ' verdict\.none=1 verdict\.pass=1 verdict\.fail=2 verdict\.permerror=0 verdict\.temperror=0 ' \
+            "$(grep 'stats: reason=sigusr1' "$DIR/milterB/milter.log" | tail -1)"
+    else
+        echo "info: verify_filter.c does not call stats_count_verdict() yet: verdict.* stay 0"
+    fi
+
     # The copies named are there (in the run's directory $DIR), with those
     # headers on top.
     for x in a d; do
