@@ -36,6 +36,7 @@
 #include "sign_filter.h"
 #include "verifier.h"
 #include "verify_filter.h"
+#include "stats.h"
 #include "verify_policy.h"
 #include "verify_runtime.h"
 
@@ -310,6 +311,7 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     clock_gettime(CLOCK_MONOTONIC, &start);
     verify_runtime_count(VERIFY_COUNT_MESSAGES);
     decide(session, &start, &result);
+    stats_count_verdict((int)result.verdict);
     elapsed = elapsed_ms(&start);
     verify_extras_decide(config, &verify->message, &result, &extras);
     applied = action = action_for(config, result.verdict);
