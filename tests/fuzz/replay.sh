@@ -10,7 +10,7 @@
 : "${top_builddir:=$top_srcdir}"
 
 targets=(fuzz_taglist fuzz_identity fuzz_extract fuzz_keytable fuzz_component_iq
-         fuzz_component_notice fuzz_headers)
+         fuzz_component_notice fuzz_headers fuzz_bodyhash)
 failures=0 total=0
 for target in "${targets[@]}"; do
     bin=$top_builddir/tests/fuzz/$target
