@@ -152,6 +152,23 @@ static const char *discover(struct resolve *resolve, char *found, size_t foundsz
 /* --- the verdict cache ---------------------------------------------------- */
 
 /*
+ * We hold the lock now.  Another process may have stored its verdict and
+ * released the lock between our miss and our lock: read once more, or that
+ * window costs a second query.  true: result holds a cached verdict.
+ */
+static bool recheck_after_lock(struct resolve *resolve, struct verifier_result *result)
+{
+    struct cache_verdict_entry entry;
+
+    if (cache_get_verdict(resolve->cache, resolve->key, resolve->deadline, &entry) != CACHE_HIT)
+        return false;
+    verifier_result_from_cache(result, &entry);
+    (void)cache_lock_release(resolve->cache, &resolve->lock, resolve->deadline);
+    resolve->have_lock = false;
+    return true;
+}
+
+/*
  * Another process holds the lock: poll the cache until its answer shows
  * up, the lock frees (then take it), or half the time left is gone (then
  * go on without it: better two queries than a temperror).  true: result
@@ -181,7 +198,7 @@ static bool wait_for_other(struct resolve *resolve, unsigned lock_ttl_ms,
                                    &resolve->lock)) {
         case CACHE_LOCKED:
             resolve->have_lock = true;
-            return false;
+            return recheck_after_lock(resolve, result);
         case CACHE_BUSY:
             break;
         default:
@@ -212,7 +229,7 @@ static bool consult_cache(struct resolve *resolve, struct verifier_result *resul
                                &resolve->lock)) {
     case CACHE_LOCKED:
         resolve->have_lock = true;
-        return false;
+        return recheck_after_lock(resolve, result);
     case CACHE_BUSY:
         return wait_for_other(resolve, lock_ttl_ms, result);
     default:
