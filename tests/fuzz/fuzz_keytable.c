@@ -23,12 +23,9 @@
 #include "keytable.h"
 #include "taglist.h"
 
+/* A fresh name per process; the file exists only while one input is
+ * loaded (libFuzzer leaves by _Exit, so nothing at exit would remove it). */
 static char path[64];
-
-static void remove_file(void)
-{
-    unlink(path);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -40,14 +37,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fd = mkstemp(path);
     FUZZ_CHECK(fd >= 0);
     close(fd);
-    FUZZ_CHECK(chmod(path, 0600) == 0);
-    atexit(remove_file);
+    unlink(path);
     return 0;
 }
 
 static void write_input(const uint8_t *data, size_t size)
 {
-    int fd = open(path, O_WRONLY | O_TRUNC);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
     FUZZ_CHECK(fd >= 0);
     FUZZ_CHECK(size == 0 || write(fd, data, size) == (ssize_t)size);
@@ -119,12 +115,15 @@ static void check_table(const struct xsmtp_keytable *table)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct xsmtp_keytable *table = NULL;
+    xsmtp_status status;
     char err[512];
 
     if (size > 65536)
         return 0;
     write_input(data, size);
-    if (xsmtp_keytable_load(path, &table, err, sizeof err) != XSMTP_OK) {
+    status = xsmtp_keytable_load(path, &table, err, sizeof err);
+    unlink(path);
+    if (status != XSMTP_OK) {
         FUZZ_CHECK(table == NULL);
         check_error_text(data, size, err);
         return 0;
