@@ -125,6 +125,10 @@ static void config_qualified_name(cfg_t *cfg, const char *option, char *out, siz
 }
 
 /* libconfuse error function: one problem line per message. */
+/* libconfuse's own printf-style message (so -Wformat-nonliteral holds). */
+static void config_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void config_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
     struct config_check *check = config_parse_current;
