@@ -10,7 +10,10 @@
  * TCP), so the difference to xsmtp-milter is the work xsmtp does and
  * nothing else.
  *
- *   noop_milter -s unix:/path.sock | inet:PORT@HOST [-T (leave Nagle on)]
+ *   noop_milter -s unix:/path.sock | inet:PORT@HOST [-T] [-r]
+ *     -T  leave Nagle's algorithm on (no TCP_NODELAY on the listener)
+ *     -r  take RCPT and DATA too (answer continue) instead of negotiating
+ *         them away: an experiment on the MTA's write pattern (PERFORMANCE.md)
  *
  * It runs in the foreground until SIGTERM or SIGINT.
  */
@@ -25,6 +28,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <libmilter/mfapi.h>
+
+/* Set once by main() before smfi_main(): -r. */
+static int take_rcpt_and_data;
 
 /* Per connection: what a filter typically remembers between callbacks. */
 struct noop_session {
@@ -43,7 +49,8 @@ static sfsistat noop_negotiate(SMFICTX *ctx, unsigned long offered_actions,
     (void)unused3;
     /* The same actions and skipped steps as xsmtp-milter (callbacks.c). */
     *actions = offered_actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
-    *steps = offered_steps & (SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN);
+    *steps = offered_steps & (take_rcpt_and_data ? SMFIP_NOUNKNOWN
+                                                 : SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN);
     *unused2_out = 0;
     *unused3_out = 0;
     return SMFIS_CONTINUE;
@@ -80,6 +87,19 @@ static sfsistat noop_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_TEMPFAIL;
     session->headers = 0;
     session->body_bytes = 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat noop_envrcpt(SMFICTX *ctx, char **argv)
+{
+    (void)ctx;
+    (void)argv;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat noop_data(SMFICTX *ctx)
+{
+    (void)ctx;
     return SMFIS_CONTINUE;
 }
 
@@ -170,6 +190,8 @@ int main(int argc, char **argv)
         .xxfi_connect = noop_connect,
         .xxfi_helo = noop_helo,
         .xxfi_envfrom = noop_envfrom,
+        .xxfi_envrcpt = noop_envrcpt,
+        .xxfi_data = noop_data,
         .xxfi_header = noop_header,
         .xxfi_eoh = noop_eoh,
         .xxfi_body = noop_body,
@@ -180,15 +202,16 @@ int main(int argc, char **argv)
     const char *socket_spec = NULL;
     int nodelay = 1, option;
 
-    while ((option = getopt(argc, argv, "s:T")) != -1) {
+    while ((option = getopt(argc, argv, "s:Tr")) != -1) {
         switch (option) {
         case 's': socket_spec = optarg; break;
         case 'T': nodelay = 0; break;
+        case 'r': take_rcpt_and_data = 1; break;
         default: socket_spec = NULL; optind = argc + 1; break;
         }
     }
     if (socket_spec == NULL || optind != argc) {
-        fprintf(stderr, "usage: noop_milter -s unix:/PATH|inet:PORT@HOST [-T]\n");
+        fprintf(stderr, "usage: noop_milter -s unix:/PATH|inet:PORT@HOST [-T] [-r]\n");
         return 2;
     }
     if (smfi_register(filter) != MI_SUCCESS || smfi_setconn((char *)socket_spec) != MI_SUCCESS ||
