@@ -37,11 +37,15 @@ if conn == nil then
 end
 
 check("negotiate", mt.negotiate(conn, nil, nil, nil))
--- Only the steps the milter needs: no RCPT, DATA or unknown commands.
-for _, step in ipairs({{"NORCPT", SMFIP_NORCPT}, {"NODATA", SMFIP_NODATA},
-                       {"NOUNKNOWN", SMFIP_NOUNKNOWN}}) do
-	if not mt.test_option(conn, step[2]) then
-		fail("milter did not negotiate " .. step[1])
+-- Only the steps the milter needs: no unknown commands; no RCPT or DATA
+-- on a unix socket.  Over TCP the milter keeps RCPT and DATA: answering
+-- them avoids a Nagle/delayed-ACK stall of ~40 ms a message in Postfix.
+local unix = socket:sub(1, 5) == "unix:" or socket:sub(1, 6) == "local:"
+for _, step in ipairs({{"NORCPT", SMFIP_NORCPT, unix}, {"NODATA", SMFIP_NODATA, unix},
+                       {"NOUNKNOWN", SMFIP_NOUNKNOWN, true}}) do
+	if mt.test_option(conn, step[2]) ~= step[3] then
+		fail("milter negotiated " .. step[1] .. " " .. tostring(mt.test_option(conn, step[2])) ..
+		     ", expected " .. tostring(step[3]))
 	end
 end
 if not mt.test_action(conn, SMFIF_ADDHDRS) or not mt.test_action(conn, SMFIF_CHGHDRS) then
