@@ -34,6 +34,7 @@ source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/postfix.sh"
 source "$top_srcdir/tests/lab/prosody.sh"
 source "$top_srcdir/tests/lab/redis.sh"
+source "$top_srcdir/tests/lab/xsmtp.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
 COMPONENT=$top_builddir/xmpp/xsmtp-component
@@ -56,68 +57,21 @@ STREAM_SECONDS=50
 TIMEOUT_MS=1500
 SLACK_MS=300
 S1=c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE=
-printf 's1  %s  *@a.test\n' "$S1" >"$D/keys"
-chmod 600 "$D/keys"
+lab_write_keys "$S1"
 
 # ---- servers ---------------------------------------------------------------------------
-SECRET=$(openssl rand -hex 24)
-sed "s/change-me-to-a-long-random-secret/$SECRET/" \
-    "$top_srcdir/etc/prosody/xsmtp.cfg.lua" >"$D/xsmtp.cfg.lua"
-lab_start_prosody "$D/xsmtp.cfg.lua" || exit 99
-lab_prosody_register milter b.test milterpw || exit 99
-printf '%s\n' "$SECRET" >"$D/secret"
-printf 'milterpw\n' >"$D/xmpp.password"
-chmod 600 "$D/secret" "$D/xmpp.password"
-cat >"$D/component.conf" <<EOF
-component {
-  jid = "xsmtp.a.test"
-  server = "127.0.0.1"
-  port = $PROSODY_COMPONENT_PORT
-  secret_file = "$D/secret"
-  keys = "$D/keys"
-  domains = { "a.test" }
-  rate_per_domain = 0
-}
-EOF
-COMP_PID=""
-COMPONENT_STARTS=0
-start_component() {
-    COMPONENT_STARTS=$((COMPONENT_STARTS + 1))
-    "$COMPONENT" -f -c "$D/component.conf" >>"$D/component.log" 2>&1 &
-    COMP_PID=$!
-    lab_track_pid $COMP_PID
-}
-stop_component() {
-    kill -TERM "$COMP_PID" 2>/dev/null
-    wait "$COMP_PID" 2>/dev/null
-}
-start_component
-lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10 || exit 99
+lab_start_xsmtp_prosody || exit 99
+lab_start_component || exit 99
 lab_start_redis R || exit 99
 
 MILTER_PORT=$(lab_free_port) || exit 99
-cat >"$D/milter.conf" <<EOF
-socket = "inet:$MILTER_PORT@127.0.0.1"
-mode = verify
-authserv_id = "mx.b.test"
-# Postfix A relays from 127.0.0.2: an outside client to the verifier.
+lab_write_verify_milter_conf "$MILTER_PORT" '# Postfix A relays from 127.0.0.2: an outside client to the verifier.
 sign {
     internal_hosts = { "127.0.0.1" }
 }
 verify {
-    timeout_ms = $TIMEOUT_MS
-}
-xmpp {
-    jid = "milter@b.test/gw1"
-    password_file = "$D/xmpp.password"
-    server = "127.0.0.1"
-    port = $PROSODY_C2S_PORT
-    tls = optional
-}
-redis {
-    socket = "$R_SOCKET"
-}
-EOF
+    timeout_ms = '"$TIMEOUT_MS"'
+}'
 MILTER_PID=""
 MILTER_STARTS=0
 start_milter() {
@@ -237,9 +191,9 @@ lab_stop_redis R
 at 17 "Redis started again"
 lab_restart_redis R || exit 99
 at 21 "component stopped (SIGTERM)"
-stop_component
+lab_stop_component
 at 25 "component started again"
-start_component
+lab_run_component
 at 30 "component made slow (SIGSTOP for 6 s: answers after the deadline)"
 kill -STOP "$COMP_PID"
 at 36 "component resumed"
