@@ -22,6 +22,7 @@
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/prosody.sh"
 source "$top_srcdir/tests/lab/redis.sh"
+source "$top_srcdir/tests/lab/xsmtp.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
 COMPONENT=$top_builddir/xmpp/xsmtp-component
@@ -40,36 +41,13 @@ done
 lab_init hostile-xmpp
 D=$LAB_DIR
 S1=c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE=
-printf 's1  %s  *@a.test\n' "$S1" >"$D/keys"
-chmod 600 "$D/keys"
-SECRET=$(openssl rand -hex 24)
-sed "s/change-me-to-a-long-random-secret/$SECRET/" \
-    "$top_srcdir/etc/prosody/xsmtp.cfg.lua" >"$D/xsmtp.cfg.lua"
-lab_start_prosody "$D/xsmtp.cfg.lua" || exit 99
-lab_prosody_register milter b.test milterpw || exit 99
+lab_write_keys "$S1"
+lab_start_xsmtp_prosody || exit 99
 lab_prosody_register bob a.test bobpw || exit 99
-printf '%s\n' "$SECRET" >"$D/secret"
-printf 'milterpw\n' >"$D/xmpp.password"
-chmod 600 "$D/secret" "$D/xmpp.password"
 
 # ---- 1. query flood from one domain --------------------------------------------------
 RATE=50 BURST=50 FLOOD=2000 OTHER=40
-cat >"$D/component.conf" <<EOF
-component {
-  jid = "xsmtp.a.test"
-  server = "127.0.0.1"
-  port = $PROSODY_COMPONENT_PORT
-  secret_file = "$D/secret"
-  keys = "$D/keys"
-  domains = { "a.test" }
-  rate_per_domain = $RATE
-  burst = $BURST
-}
-EOF
-"$COMPONENT" -f -c "$D/component.conf" >"$D/component.log" 2>&1 &
-COMP_PID=$!
-lab_track_pid $COMP_PID
-lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10 || exit 99
+lab_start_component --rate "$RATE" --burst "$BURST" || exit 99
 
 # A fresh query with its MAC from openssl.
 T=$(date +%s) BH=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
@@ -115,30 +93,12 @@ wait "$COMP_PID" 2>/dev/null
 lab_track_pid $!
 lab_wait_log "$D/liar.out" "^connected" 10 || { cat "$D/liar.err"; exit 99; }
 lab_start_redis R || exit 99
-cat >"$D/milter.conf" <<EOF
-socket = "unix:$D/milter.sock"
-mode = verify
-authserv_id = "mx.b.test"
-log_level = debug
+lab_write_verify_milter_conf "unix:$D/milter.sock" 'log_level = debug
 verify {
     timeout_ms = 1000
     components = { "a.test=xsmtp.a.test" }
-}
-xmpp {
-    jid = "milter@b.test/gw1"
-    password_file = "$D/xmpp.password"
-    server = "127.0.0.1"
-    port = $PROSODY_C2S_PORT
-    tls = optional
-}
-redis {
-    socket = "$R_SOCKET"
-}
-EOF
-"$MILTER" -f -c "$D/milter.conf" >"$D/milter.log" 2>&1 &
-lab_track_pid $!
-lab_wait_file "$D/milter.sock" 10 || { cat "$D/milter.log"; exit 99; }
-lab_wait_log "$D/milter.log" "XMPP session up" 10 || exit 99
+}'
+lab_start_verify_milter "unix:$D/milter.sock" "$D/milter.log" || exit 99
 
 XSMTP_MILTER_SOCKET="unix:$D/milter.sock" XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" \
 XSMTP_RUN="$(date +%s)" miltertest -s "$top_srcdir/tests/milter/hostile.lua" >"$D/hostile.out" 2>&1

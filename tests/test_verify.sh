@@ -24,6 +24,7 @@
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/prosody.sh"
 source "$top_srcdir/tests/lab/redis.sh"
+source "$top_srcdir/tests/lab/xsmtp.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
 COMPONENT=$top_builddir/xmpp/xsmtp-component
@@ -37,42 +38,11 @@ done
 lab_init verify
 D=$LAB_DIR
 S1=c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE=   # XSMTP-1 s3 vector key
-printf 's1  %s  *@a.test\n' "$S1" >"$D/keys"
-chmod 600 "$D/keys"
+lab_write_keys "$S1"
 
 # ---- Prosody (a.test, b.test, c.test without component) and the component ----
-SECRET=$(openssl rand -hex 24)
-sed "s/change-me-to-a-long-random-secret/$SECRET/" \
-    "$top_srcdir/etc/prosody/xsmtp.cfg.lua" >"$D/xsmtp.cfg.lua"
 printf 'VirtualHost "c.test"\n' >"$D/extra.cfg.lua"
-lab_start_prosody "$D/xsmtp.cfg.lua" "$D/extra.cfg.lua" || exit 99
-lab_prosody_register milter b.test milterpw || exit 99
-printf '%s\n' "$SECRET" >"$D/secret"
-printf 'milterpw\n' >"$D/xmpp.password"
-chmod 600 "$D/secret" "$D/xmpp.password"
-cat >"$D/component.conf" <<EOF
-log_level = "info"
-component {
-  jid = "xsmtp.a.test"
-  server = "127.0.0.1"
-  port = $PROSODY_COMPONENT_PORT
-  secret_file = "$D/secret"
-  keys = "$D/keys"
-  domains = { "a.test" }
-  rate_per_domain = 0
-}
-EOF
-COMP_PID=""
-start_component() {
-    "$COMPONENT" -f -c "$D/component.conf" >>"$D/component.log" 2>&1 &
-    COMP_PID=$!
-    lab_track_pid "$COMP_PID"
-    lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10
-}
-stop_component() {
-    kill -TERM "$COMP_PID" 2>/dev/null
-    wait "$COMP_PID" 2>/dev/null
-}
+lab_start_xsmtp_prosody "$D/extra.cfg.lua" || exit 99
 # comp_queries: the component's verify query counter (SIGUSR1 stats line).
 comp_queries() {
     local before i
@@ -84,7 +54,7 @@ comp_queries() {
     done
     grep "stats:" "$D/component.log" | tail -1 | sed -n 's/.* queries=\([0-9]*\).*/\1/p'
 }
-start_component || { echo "component did not connect"; exit 99; }
+lab_start_component 'log_level = "info"' || { echo "component did not connect"; exit 99; }
 
 # ---- Redis and the two milters ---------------------------------------------------
 lab_start_redis R || exit 99
@@ -290,13 +260,13 @@ sleep 0.5
 phase single XSMTP_EXPECT=pass
 
 # ---- the component stopped ------------------------------------------------------------------
-stop_component
+lab_stop_component
 sleep 0.3
 phase single XSMTP_EXPECT="temperror remote-server-timeout"
 lab_assert_eq "component stopped: answered within the deadline" yes \
     "$(within "$(last_elapsed "$D/A.log")" 1000)"
 phase tempfail XSMTP_EXPECT=remote-server-timeout
-start_component || { echo "component did not reconnect"; exit 1; }
+{ lab_run_component && lab_wait_component; } || { echo "component did not reconnect"; exit 1; }
 phase single XSMTP_EXPECT=pass
 
 # ---- Prosody stopped, then back -----------------------------------------------------------

@@ -20,6 +20,7 @@ source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/postfix.sh"
 source "$top_srcdir/tests/lab/prosody.sh"
 source "$top_srcdir/tests/lab/redis.sh"
+source "$top_srcdir/tests/lab/xsmtp.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
 COMPONENT=$top_builddir/xmpp/xsmtp-component
@@ -40,56 +41,16 @@ MESSAGES=200
 CONNECTIONS=20
 S1=c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE=
 S1_HEX=$(printf '%s' "$S1" | openssl base64 -d -A | od -An -v -tx1 | tr -d ' \n')
-printf 's1  %s  *@a.test\n' "$S1" >"$D/keys"
-chmod 600 "$D/keys"
+lab_write_keys "$S1"
 
 # ---- servers ---------------------------------------------------------------------
-SECRET=$(openssl rand -hex 24)
-sed "s/change-me-to-a-long-random-secret/$SECRET/" \
-    "$top_srcdir/etc/prosody/xsmtp.cfg.lua" >"$D/xsmtp.cfg.lua"
-lab_start_prosody "$D/xsmtp.cfg.lua" || exit 99
-lab_prosody_register milter b.test milterpw || exit 99
-printf '%s\n' "$SECRET" >"$D/secret"
-printf 'milterpw\n' >"$D/xmpp.password"
-chmod 600 "$D/secret" "$D/xmpp.password"
-cat >"$D/component.conf" <<EOF
-component {
-  jid = "xsmtp.a.test"
-  server = "127.0.0.1"
-  port = $PROSODY_COMPONENT_PORT
-  secret_file = "$D/secret"
-  keys = "$D/keys"
-  domains = { "a.test" }
-  rate_per_domain = 0
-}
-EOF
-"$COMPONENT" -f -c "$D/component.conf" >"$D/component.log" 2>&1 &
-COMP_PID=$!
-lab_track_pid $COMP_PID
-lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10 || exit 99
+lab_start_xsmtp_prosody || exit 99
+lab_start_component || exit 99
 lab_start_redis R || exit 99
 
 MILTER_PORT=$(lab_free_port) || exit 99
-cat >"$D/milter.conf" <<EOF
-socket = "inet:$MILTER_PORT@127.0.0.1"
-mode = verify
-authserv_id = "mx.b.test"
-xmpp {
-    jid = "milter@b.test/gw1"
-    password_file = "$D/xmpp.password"
-    server = "127.0.0.1"
-    port = $PROSODY_C2S_PORT
-    tls = optional
-}
-redis {
-    socket = "$R_SOCKET"
-}
-EOF
-"$MILTER" -f -c "$D/milter.conf" >"$D/milter.log" 2>&1 &
-MILTER_PID=$!
-lab_track_pid $MILTER_PID
-lab_wait_port "$MILTER_PORT" 10 || { cat "$D/milter.log"; exit 99; }
-lab_wait_log "$D/milter.log" "XMPP session up" 10 || exit 99
+lab_write_verify_milter_conf "$MILTER_PORT"
+lab_start_verify_milter "$MILTER_PORT" "$D/milter.log" || exit 99
 
 lab_start_sink SINK || exit 99
 snippet_settings=()
