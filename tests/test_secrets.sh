@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_secrets.sh -- secrets and privileges (issue 9 point 5).
+# tests/test_secrets.sh -- secrets and privileges.
 #
 # 1. Files that hold secrets are refused when group or other may read or
 #    write them: the milter's xmpp.password_file, redis.password_file and
@@ -18,7 +18,9 @@
 #    effective, saved and file-system ids, in every thread; nobody's own
 #    groups only; no capabilities), still verify, and cannot read
 #    a root-only file: a reload whose key table became root:root 0600 fails
-#    with "Permission denied".
+#    with "Permission denied".  Without root or without a user nobody,
+#    parts 1 and 2 still run and the test then ends with SKIP (exit 77)
+#    rather than a pass.
 # Needs prosody, redis-server, openssl and tools/milterload (built by make).
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -37,6 +39,19 @@ lab_prosody_available || { echo "SKIP: needs prosody"; exit 77; }
 for bin in "$MILTER" "$COMPONENT" "$LOAD"; do
     [ -x "$bin" ] || { echo "no $bin: build it first"; exit 99; }
 done
+
+# Waits for something the test has just caused end as soon as it shows;
+# their limit only stops a hung run.  It is generous because a loaded
+# 2-core machine can take seconds for what takes milliseconds when idle.
+GUARD=30
+# Deadlines the daemons are configured with.  This test is about secrets,
+# not speed: a verification or Redis call cut short by a busy machine
+# would turn a pass into a temperror, so both are far above what they
+# need (milliseconds), and milterload waits longer than the verifier may
+# take, so that the milter's answer, whatever it is, is what gets checked.
+VERIFY_TIMEOUT_MS=20000
+REDIS_TIMEOUT_MS=5000
+LOAD_TIMEOUT_MS=$((VERIFY_TIMEOUT_MS * 2))
 
 lab_init secrets
 D=$LAB_DIR
@@ -86,7 +101,7 @@ sign {
     keys = "$D/keys"
 }
 verify {
-    timeout_ms = 2000
+    timeout_ms = $VERIFY_TIMEOUT_MS
 }
 xmpp {
     jid = "milter@b.test/gw1"
@@ -98,6 +113,7 @@ xmpp {
 redis {
     socket = "$R_SOCKET"
     password_file = "$4"
+    timeout_ms = $REDIS_TIMEOUT_MS
 }
 EOF
 }
@@ -122,7 +138,8 @@ check_modes() {   # LABEL FILE PROGRAM CONFIG
     chmod 644 "$file"
     "$program" -f -c "$conf" >"$D/start.$label" 2>&1 &
     local pid=$! i
-    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # It refuses while reading its configuration: waiting is only a guard.
+    for ((i = 0; i < GUARD * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid"; wait "$pid" 2>/dev/null
         lab_assert_eq "$label: a real start with mode 644 fails" "exited" "still running"
@@ -149,24 +166,27 @@ check_modes component-keys "$D/keys" "$COMPONENT" "$D/component.conf"
 "$COMPONENT" -f -c "$D/component.conf" >"$D/component.log" 2>&1 &
 COMP_PID=$!
 lab_track_pid $COMP_PID
-lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10 || exit 99
+lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" "$GUARD" || exit 99
 "$MILTER" -f -c "$D/milter.conf" >"$D/milter.log" 2>&1 &
 MILTER_PID=$!
 lab_track_pid $MILTER_PID
-lab_wait_file "$D/milter.sock" 10 || { cat "$D/milter.log"; exit 99; }
-lab_wait_log "$D/milter.log" "XMPP session up" 10 || exit 99
+lab_wait_file "$D/milter.sock" "$GUARD" || { cat "$D/milter.log"; exit 99; }
+# The client's own line: "verifier: XMPP session up" is written only when
+# the login beats the milter's fixed start-up wait, which a loaded machine
+# may miss; the session counts once it is up, whenever that is.
+lab_wait_log "$D/milter.log" "xmpp: connected as milter@b.test/gw1" "$GUARD" || exit 99
 
 "$LOAD" -s "unix:$D/milter.sock" -n 20 -c 2 --expect sign --key "s1:$KEY_SECRET" --quiet \
-    >"$D/load.sign" 2>&1
+    --timeout-ms "$LOAD_TIMEOUT_MS" >"$D/load.sign" 2>&1
 lab_assert_eq "milterload: 20 messages signed" 0 "$?"
 "$LOAD" --write-signed "$D/signed" -n 20 --key "s1:$KEY_SECRET" >/dev/null 2>&1
 "$LOAD" -s "unix:$D/milter.sock" -n 20 -c 2 --signed "$D/signed" --client-ip 198.51.100.7 \
-    --expect verify:pass --quiet >"$D/load.verify" 2>&1
+    --expect verify:pass --quiet --timeout-ms "$LOAD_TIMEOUT_MS" >"$D/load.verify" 2>&1
 lab_assert_eq "milterload: 20 messages verified (pass)" 0 "$?"
 kill -USR1 "$MILTER_PID" "$COMP_PID"
 kill -HUP "$MILTER_PID" "$COMP_PID"
-lab_wait_log "$D/milter.log" "reload ok" 10
-lab_wait_log "$D/component.log" "reloaded" 10
+lab_wait_log "$D/milter.log" "reload ok" "$GUARD"
+lab_wait_log "$D/component.log" "reloaded" "$GUARD"
 
 # A key table with the secret in the pattern column: refused, never quoted.
 cp "$D/keys" "$D/keys.good"
@@ -177,8 +197,8 @@ lab_assert_eq "misplaced secret: milter -t refuses the key table" 1 "$(( $? != 0
 lab_assert_eq "misplaced secret: component -t refuses the key table" 1 "$(( $? != 0 ))"
 OUTPUTS+=("$D/t.badkeys.milter" "$D/t.badkeys.component")
 kill -HUP "$MILTER_PID" "$COMP_PID"
-lab_wait_log "$D/milter.log" "reload failed" 10
-lab_wait_log "$D/component.log" "not reloaded" 10
+lab_wait_log "$D/milter.log" "reload failed" "$GUARD"
+lab_wait_log "$D/component.log" "not reloaded" "$GUARD"
 cp "$D/keys.good" "$D/keys"
 
 # Wrong XMPP and Redis passwords: the login failures are logged, not the passwords.
@@ -186,10 +206,13 @@ milter_conf "$D/wrong.conf" "$D/wrong.sock" "$D/wrong-xmpp.password" "$D/wrong-r
 "$MILTER" -f -c "$D/wrong.conf" >"$D/wrong.log" 2>&1 &
 WRONG_PID=$!
 lab_track_pid $WRONG_PID
-lab_wait_file "$D/wrong.sock" 10 || exit 99
+lab_wait_file "$D/wrong.sock" "$GUARD" || exit 99
 "$LOAD" -s "unix:$D/wrong.sock" -n 5 --signed "$D/signed" --client-ip 198.51.100.7 \
-    --expect any --quiet >/dev/null 2>&1
-sleep 1
+    --expect any --quiet --timeout-ms "$LOAD_TIMEOUT_MS" >/dev/null 2>&1
+# Both refusals are logged (the first login at start, AUTH on the first
+# verification); wait for them rather than for a fixed while.
+lab_wait_log "$D/wrong.log" "xmpp: cannot connect as milter@b.test/gw1" "$GUARD"
+lab_wait_log "$D/wrong.log" "redis cache unavailable" "$GUARD"
 kill -TERM "$WRONG_PID" "$MILTER_PID" "$COMP_PID"
 wait "$WRONG_PID" "$MILTER_PID" "$COMP_PID" 2>/dev/null
 lab_assert_match "the wrong XMPP password was noticed" "cannot connect|authentication|login" \
@@ -214,10 +237,17 @@ lab_assert_eq "no secret or password in $(cat "${OUTPUTS[@]}" | wc -l) lines of 
 lab_assert_match "the milter's log really is at debug level" "^[1-9]" "$(grep -c ': debug: ' "$D/milter.log")"
 
 # ---- 3. privileges: started as root, running as nobody ---------------------------------------
+skip=""
 if [ "$(id -u)" -ne 0 ]; then
-    echo "info: not root: the privilege checks are skipped"
-    lab_finish
-    exit $?
+    skip="the privilege checks (part 3): not running as root"
+elif ! id nobody >/dev/null 2>&1; then
+    skip="the privilege checks (part 3): this system has no user nobody"
+fi
+if [ -n "$skip" ]; then
+    lab_finish || exit 1
+    # Parts 1 and 2 passed; a part that could not run is not a pass.
+    echo "SKIP: $skip"
+    exit 77
 fi
 NOBODY_UID=$(id -u nobody) NOBODY_GID=$(id -g nobody)
 component_conf "$D/component.nobody.conf" nobody
@@ -233,9 +263,9 @@ lab_track_pid $COMP_PID
 "$MILTER" -f -c "$D/milter.nobody.conf" >"$D/milter.nobody.log" 2>&1 &
 MILTER_PID=$!
 lab_track_pid $MILTER_PID
-lab_wait_log "$D/component.nobody.log" "connected to" 10 || exit 99
-lab_wait_file "$D/nobody/milter.sock" 10 || { cat "$D/milter.nobody.log"; exit 99; }
-lab_wait_log "$D/milter.nobody.log" "XMPP session up" 10 || exit 99
+lab_wait_log "$D/component.nobody.log" "connected to" "$GUARD" || exit 99
+lab_wait_file "$D/nobody/milter.sock" "$GUARD" || { cat "$D/milter.nobody.log"; exit 99; }
+lab_wait_log "$D/milter.nobody.log" "xmpp: connected as milter@b.test/gw1" "$GUARD" || exit 99
 ids() {   # PID: "uid uid uid uid / gid gid gid gid / groups / CapEff"
     awk '/^Uid:/ { u = $2 " " $3 " " $4 " " $5 } /^Gid:/ { g = $2 " " $3 " " $4 " " $5 }
          /^Groups:/ { $1 = ""; gr = $0 } /^CapEff:/ { c = $2 }
@@ -250,14 +280,14 @@ for task in /proc/"$MILTER_PID"/task/*; do
 done >"$D/threads"
 lab_assert_eq "every thread of the milter runs as nobody" "" "$(cat "$D/threads")"
 "$LOAD" -s "unix:$D/nobody/milter.sock" -n 10 --signed "$D/signed" --client-ip 198.51.100.7 \
-    --expect verify:pass --quiet >/dev/null 2>&1
+    --expect verify:pass --quiet --timeout-ms "$LOAD_TIMEOUT_MS" >"$D/load.nobody" 2>&1
 lab_assert_eq "as nobody: verifying still works" 0 "$?"
 # The key table now belongs to root alone: a reload must fail to read it.
 chown root:root "$D/keys"
 chmod 600 "$D/keys"
 kill -HUP "$MILTER_PID" "$COMP_PID"
-lab_wait_log "$D/milter.nobody.log" "reload failed" 10
-lab_wait_log "$D/component.nobody.log" "not reloaded" 10
+lab_wait_log "$D/milter.nobody.log" "reload failed" "$GUARD"
+lab_wait_log "$D/component.nobody.log" "not reloaded" "$GUARD"
 lab_assert_match "milter as nobody cannot read a root-only key table" "Permission denied" \
     "$(grep -A2 'reload failed' "$D/milter.nobody.log" | head -3)"
 lab_assert_match "component as nobody cannot read a root-only key table" "Permission denied" \
