@@ -17,7 +17,15 @@
 # (temperror); Prosody stopped (temperror at once) and recovery; Redis
 # paused and stopped (still verifies, without waiting past redis.timeout_ms).
 # Latency p50 of misses and hits is printed as "info:".  Needs prosody,
-# redis-server, miltertest and openssl (skips with 77 when one is missing).
+# redis-server, miltertest and openssl (skips with 77 when one is missing);
+# without redis-sentinel the rest runs, then the test says SKIP and exits 77.
+#
+# Timing on a busy machine: verdicts, reasons and counts are asserted
+# exactly; a time is asserted only against a configured bound (the verify
+# deadline, redis.timeout_ms) plus MARGIN_MS, the scheduling delay a
+# loaded two-core machine may add before a woken thread runs and logs.
+# Waits for a state (a component gone, a stream lost, a server answering
+# again) poll for that state with a limit instead of sleeping a guess.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -37,6 +45,17 @@ done
 
 lab_init verify
 D=$LAB_DIR
+A_TIMEOUT_MS=1000     # verify.timeout_ms of milter A (the deadline checked below)
+B_TIMEOUT_MS=2000
+# redis.timeout_ms of every milter.  The default (100 ms) is shorter than
+# the stalls a loaded machine gives a healthy Redis; a timed-out GET or SET
+# turns an expected "cached=yes" into "cached=no".  300 ms (over twice the
+# worst GET seen on a loaded two-core machine, ~130 ms) still leaves most
+# of A's deadline for the query when Redis is paused.
+REDIS_TIMEOUT_MS=300
+MARGIN_MS=500
+# Why the test could not run whole (non-empty: exit 77 unless something failed).
+SKIPPED=""
 S1=c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE=   # XSMTP-1 s3 vector key
 lab_write_keys "$S1"
 
@@ -48,7 +67,8 @@ comp_queries() {
     local before i
     before=$(grep -c "stats:" "$D/component.log")
     kill -USR1 "$COMP_PID"
-    for ((i = 0; i < 100; i++)); do
+    # 30 s: a stale stats line would give a wrong count, so wait generously.
+    for ((i = 0; i < 600; i++)); do
         [ "$(grep -c "stats:" "$D/component.log")" -gt "$before" ] && break
         sleep 0.05
     done
@@ -79,16 +99,19 @@ xmpp {
 }
 redis {
     socket = "$R_SOCKET"
+    timeout_ms = $REDIS_TIMEOUT_MS
 }
 EOF
 }
-write_milter A 1000 accept accept accept
-write_milter B 2000 reject quarantine tempfail
+write_milter A "$A_TIMEOUT_MS" accept accept accept
+write_milter B "$B_TIMEOUT_MS" reject quarantine tempfail
 for name in A B; do
     "$MILTER" -f -c "$D/$name.conf" >"$D/$name.log" 2>&1 &
     printf -v "${name}_PID" '%s' $!
     lab_track_pid $!
-    lab_wait_file "$D/$name.sock" 10 || { cat "$D/$name.log"; exit 99; }
+    lab_wait_file "$D/$name.sock" 30 || { cat "$D/$name.log"; exit 99; }
+    # The first phase needs the XMPP session; a slow login is not a failure.
+    lab_wait_log "$D/$name.log" "XMPP session up" 30 || { cat "$D/$name.log"; exit 99; }
 done
 lab_assert_match "milter A logged in to Prosody at start" "XMPP session up as milter@b.test/A" \
     "$(cat "$D/A.log")"
@@ -117,6 +140,55 @@ last_elapsed() {
 }
 # within VALUE LIMIT: "yes" when VALUE <= LIMIT (decimals allowed).
 within() { awk -v v="$1" -v l="$2" 'BEGIN { print (v != "" && v + 0 <= l + 0) ? "yes" : "no: " v }'; }
+# below VALUE LIMIT: "yes" when VALUE < LIMIT.
+below() { awk -v v="$1" -v l="$2" 'BEGIN { print (v != "" && v + 0 < l + 0) ? "yes" : "no: " v }'; }
+# at_least VALUE LIMIT: "yes" when VALUE >= LIMIT.
+at_least() { awk -v v="$1" -v l="$2" 'BEGIN { print (v != "" && v + 0 >= l + 0) ? "yes" : "no: " v }'; }
+# count_lines FILE REGEX: matching lines so far (0 when FILE is missing).
+count_lines() {
+    local n
+    n=$(grep -cE -- "$2" "$1" 2>/dev/null)
+    echo "${n:-0}"
+}
+# wait_count FILE REGEX BEFORE SECONDS: waits until FILE has more than
+# BEFORE lines matching REGEX (a new event, not one logged earlier).
+wait_count() {
+    local i
+    for ((i = 0; i < $4 * 20; i++)); do
+        [ "$(count_lines "$1" "$2")" -gt "$3" ] && return 0
+        sleep 0.05
+    done
+    echo "no new line matching /$2/ in $1 after $4 s"
+    return 1
+}
+# probe_pass: one fresh message through A, no assertion; true when it got
+# pass.  Its output goes to $D/probe.out.
+probe_pass() {
+    SEQ=$((SEQ + 1))
+    XSMTP_PHASE=single XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" XSMTP_EXPECT=pass \
+        XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
+        XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
+        miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/probe.out" 2>&1
+}
+# wait_pass WHAT SECONDS: probes until one passes; false when none did
+# within SECONDS.  Prints how long it took and what failed probes got.
+# (Not in a subshell: SEQ must advance for the messages that follow.)
+wait_pass() {
+    local what=$1 limit=$2 start tries=0 got
+    start=$(date +%s.%N)
+    while :; do
+        tries=$((tries + 1))
+        probe_pass && break
+        got=$(grep -o 'X-XSMTP-Verdict inserted: .*' "$D/probe.out" | head -1)
+        echo "info: $what: probe $tries: ${got:-no verdict header}"
+        if awk -v a="$start" -v b="$(date +%s.%N)" -v l="$limit" 'BEGIN { exit !(b - a > l) }'; then
+            return 1
+        fi
+        sleep 0.5
+    done
+    awk -v a="$start" -v b="$(date +%s.%N)" -v w="$what" -v n="$tries" \
+        'BEGIN { printf "info: %s: answering after %.1f s (%d probe(s))\n", w, b - a, n }'
+}
 
 q0=$(comp_queries)
 phase main
@@ -150,18 +222,26 @@ SEQ=$((SEQ + 1))
 same_t=$(date +%s)
 same_a_line=$(($(wc -l <"$D/A.log") + 1))
 same_b_line=$(($(wc -l <"$D/B.log") + 1))
-rm -f "$D/go"
+rm -f "$D/go" "$D"/ready.*
 pids=()
 for i in 1 2 3 4 5 6 7 8 9 10; do
     target=A
     [ $((i % 2)) -eq 0 ] && target=B
     XSMTP_PHASE=same XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" XSMTP_T="$same_t" XSMTP_GO="$D/go" \
+        XSMTP_READY="$D/ready.$i" \
         XSMTP_TARGET=$target XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
         XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
         miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/same.$i.out" 2>&1 &
     pids+=($!)
 done
-sleep 1.5
+# Go when all ten have built their message and wait (60 s at most): a
+# fixed sleep is too short on a busy machine, and late starters would
+# only find the verdict in the cache instead of racing for it.
+for ((i = 0; i < 1200; i++)); do
+    [ "$(find "$D" -maxdepth 1 -name 'ready.*' | wc -l)" -ge 10 ] && break
+    sleep 0.05
+done
+echo "info: concurrent copies ready before the go: $(find "$D" -maxdepth 1 -name 'ready.*' | wc -l) of 10"
 touch "$D/go"
 same_ok=0
 for pid in "${pids[@]}"; do
@@ -188,11 +268,11 @@ cp "$D/A.conf" "$D/A.conf.orig"
 sed -i -e 's/on_fail = accept/on_fail = reject/' -e 's/^xmpp {/notify {\n    enabled = true\n}\nxmpp {/' \
     -e "s/port = $PROSODY_C2S_PORT/port = $((PROSODY_C2S_PORT + 1))/" "$D/A.conf"
 kill -HUP "$A_PID"
-lab_wait_log "$D/A.log" "reload ok: configuration generation 2" 10
+lab_wait_log "$D/A.log" "reload ok: configuration generation 2" 30
 notices_before=$(grep -c "notice from b.test forwarded to alice@a.test" "$D/component.log")
 phase reloaded
 lab_wait_log "$D/component.log" \
-    "notice from b.test forwarded to alice@a.test: accepted by b.test" 5
+    "notice from b.test forwarded to alice@a.test: accepted by b.test" 30
 lab_assert_eq "notify.enabled = true: one s8 notice for the pass, none for the fail" 1 \
     "$(($(grep -c "notice from b.test forwarded to alice@a.test" "$D/component.log") - notices_before))"
 lab_assert_match "a changed xmpp { } is named as needing a restart" \
@@ -200,39 +280,43 @@ lab_assert_match "a changed xmpp { } is named as needing a restart" \
     "$(cat "$D/A.log")"
 cp "$D/A.conf.orig" "$D/A.conf"
 kill -HUP "$A_PID"
-lab_wait_log "$D/A.log" "reload ok: configuration generation 3" 10
+lab_wait_log "$D/A.log" "reload ok: configuration generation 3" 30
 
 # ---- mode = { sign, verify } ----------------------------------------------------------
-write_milter C 2000 accept accept accept
+write_milter C "$B_TIMEOUT_MS" accept accept accept
 sed -i -e 's/^mode = verify/mode = { sign, verify }/' "$D/C.conf"
 printf 'sign {\n    domains = { "a.test" }\n    keys = "%s"\n}\n' "$D/keys" >>"$D/C.conf"
 "$MILTER" -f -c "$D/C.conf" >"$D/C.log" 2>&1 &
 C_PID=$!
 lab_track_pid $C_PID
-lab_wait_file "$D/C.sock" 10 || { cat "$D/C.log"; exit 99; }
-lab_wait_log "$D/C.log" "XMPP session up" 10
+lab_wait_file "$D/C.sock" 30 || { cat "$D/C.log"; exit 99; }
+lab_wait_log "$D/C.log" "XMPP session up" 30 || { cat "$D/C.log"; exit 99; }
 phase combined XSMTP_SOCKET_C="unix:$D/C.sock"
 kill -TERM "$C_PID"
 wait "$C_PID"
 
-# ---- Redis through Sentinel (issue 5 point 5) -------------------------------------------
-if command -v redis-sentinel >/dev/null && lab_start_sentinel SENT xsmtp R; then
-    write_milter S 2000 accept accept accept
+# ---- Redis through Sentinel -------------------------------------------------------------
+# Missing redis-sentinel is a skip (said at the end); a sentinel that is
+# installed but does not start is an error.
+if ! command -v redis-sentinel >/dev/null; then
+    SKIPPED="Sentinel phase: redis-sentinel not installed (Debian package redis-sentinel)"
+    echo "note: $SKIPPED"
+else
+    lab_start_sentinel SENT xsmtp R || { echo "redis-sentinel did not start"; exit 99; }
+    write_milter S "$B_TIMEOUT_MS" accept accept accept
     sed -i "s|^    socket = \"$R_SOCKET\"|    sentinels = { \"127.0.0.1:$SENT_PORT\" }\n    master_name = \"xsmtp\"|" \
         "$D/S.conf"
     "$MILTER" -f -c "$D/S.conf" >"$D/S.log" 2>&1 &
     S_PID=$!
     lab_track_pid $S_PID
-    lab_wait_file "$D/S.sock" 10 || { cat "$D/S.log"; exit 99; }
-    lab_wait_log "$D/S.log" "XMPP session up" 10
+    lab_wait_file "$D/S.sock" 30 || { cat "$D/S.log"; exit 99; }
+    lab_wait_log "$D/S.log" "XMPP session up" 30 || { cat "$D/S.log"; exit 99; }
     lab_assert_match "milter S: cache via Sentinel" "Redis cache via Sentinel master xsmtp" \
         "$(cat "$D/S.log")"
     phase sentinel XSMTP_SOCKET_S="unix:$D/S.sock"
     kill -TERM "$S_PID"
     wait "$S_PID"
     lab_stop_redis SENT
-else
-    echo "info: redis-sentinel not available: Sentinel phase skipped"
 fi
 
 # ---- latency: misses and hits ----------------------------------------------------------
@@ -247,62 +331,85 @@ hit_p50=$(tail -n +"$((lines_before + 1))" "$D/A.log" | grep "verdict=pass .*cac
 echo "info: verify latency p50 over $COUNT messages (EOM to verdict, unix sockets):" \
     "miss ${miss_p50} ms (Redis GET + lock + XMPP query + SET), hit ${hit_p50} ms (Redis GET)"
 
-# ---- Prosody paused: the query runs into the 1,000 ms deadline ---------------------------
+# ---- Prosody paused: the query runs into A's deadline ----------------------------------
+# The verdict (temperror timeout) is exact; the time may not be before the
+# deadline (10 ms for rounding) nor later than it by more than MARGIN_MS.
 kill -STOP "$PROSODY_PID"
 phase single XSMTP_EXPECT="temperror timeout"
 kill -CONT "$PROSODY_PID"
 elapsed=$(last_elapsed "$D/A.log")
-lab_assert_eq "Prosody paused: temperror no later than the deadline (+50 ms)" yes \
-    "$(within "$elapsed" 1050)"
-lab_assert_eq "Prosody paused: not long before it either" yes \
-    "$(awk -v v="$elapsed" 'BEGIN { print (v + 0 >= 990) ? "yes" : "no: " v }')"
-sleep 0.5
+echo "info: Prosody paused: temperror timeout after $elapsed ms (deadline $A_TIMEOUT_MS ms)"
+lab_assert_eq "Prosody paused: temperror no later than the deadline (+${MARGIN_MS} ms)" yes \
+    "$(within "$elapsed" $((A_TIMEOUT_MS + MARGIN_MS)))"
+lab_assert_eq "Prosody paused: not before the deadline either (-10 ms)" yes \
+    "$(at_least "$elapsed" $((A_TIMEOUT_MS - 10)))"
+# Prosody works through what queued up while it was stopped, and a busy
+# machine may take a while: wait until a probe passes (30 s at most), then
+# a fresh message must pass.
+wait_pass "Prosody resumed" 30
+lab_assert_eq "Prosody resumed: a probe passed within 30 s" 0 "$?"
 phase single XSMTP_EXPECT=pass
 
 # ---- the component stopped ------------------------------------------------------------------
+# Prosody must have dropped the component's session before the query, or
+# it would route it to the closed stream (then: timeout, not a bounce).
+comp_gone_before=$(count_lines "$PROSODY_LOG" "component disconnected: xsmtp\.a\.test")
 lab_stop_component
-sleep 0.3
+wait_count "$PROSODY_LOG" "component disconnected: xsmtp\.a\.test" "$comp_gone_before" 30 ||
+    exit 99
 phase single XSMTP_EXPECT="temperror remote-server-timeout"
-lab_assert_eq "component stopped: answered within the deadline" yes \
-    "$(within "$(last_elapsed "$D/A.log")" 1000)"
+elapsed=$(last_elapsed "$D/A.log")
+echo "info: component stopped: Prosody's bounce after $elapsed ms"
+lab_assert_eq "component stopped: answered within the deadline (+${MARGIN_MS} ms)" yes \
+    "$(within "$elapsed" $((A_TIMEOUT_MS + MARGIN_MS)))"
 phase tempfail XSMTP_EXPECT=remote-server-timeout
-{ lab_run_component && lab_wait_component; } || { echo "component did not reconnect"; exit 1; }
+# component.log is appended to: wait for a new "connected" line, not the
+# one from the first start.
+comp_up_before=$(count_lines "$D/component.log" "connected to 127\.0\.0\.1:$PROSODY_COMPONENT_PORT")
+lab_run_component
+wait_count "$D/component.log" "connected to 127\.0\.0\.1:$PROSODY_COMPONENT_PORT" \
+    "$comp_up_before" 30 || { echo "component did not reconnect"; exit 1; }
 phase single XSMTP_EXPECT=pass
 
 # ---- Prosody stopped, then back -----------------------------------------------------------
+# Wait until A has seen its stream go (a new "connection lost" line); then
+# the verdict needs no network.  Its reason (disconnected, not timeout) is
+# exact; the time only has to show that it did not wait for the deadline.
+lost_before=$(count_lines "$D/A.log" "xmpp: connection lost")
 lab_stop_prosody
-sleep 0.3
+wait_count "$D/A.log" "xmpp: connection lost" "$lost_before" 30 || exit 99
 phase single XSMTP_EXPECT="temperror disconnected"
-lab_assert_eq "Prosody stopped: temperror at once (< 100 ms)" yes \
-    "$(within "$(last_elapsed "$D/A.log")" 100)"
+elapsed=$(last_elapsed "$D/A.log")
+echo "info: Prosody stopped: temperror disconnected after $elapsed ms"
+lab_assert_eq "Prosody stopped: temperror at once (before the ${A_TIMEOUT_MS} ms deadline)" yes \
+    "$(below "$elapsed" "$A_TIMEOUT_MS")"
 restart_start=$(date +%s.%N)
 lab_start_prosody || exit 99
-recovered=no
-for ((i = 0; i < 120; i++)); do
-    SEQ=$((SEQ + 1))
-    XSMTP_PHASE=single XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" XSMTP_EXPECT=pass \
-        XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
-        XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
-        miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/recover.out" 2>&1 &&
-        { recovered=yes; break; }
-    sleep 0.5
-done
-lab_assert_eq "Prosody back: a fresh message passes again" yes "$recovered"
+# The client's backoff doubles from 1 s: a pass is due within seconds.
+wait_pass "Prosody restarted" 60
+lab_assert_eq "Prosody back: a fresh message passes again (within 60 s)" 0 "$?"
 awk -v a="$restart_start" -v b="$(date +%s.%N)" \
     'BEGIN { printf "info: Prosody restart to the first pass: %.1f s (client backoff included)\n", b - a }'
 
-# ---- Redis paused (accepts, never answers): bounded by redis.timeout_ms (100 ms) ----------
+# ---- Redis paused (accepts, never answers): bounded by redis.timeout_ms ------------------
+# Verified uncached (pass is exact).  One Redis call waits redis.timeout_ms
+# and marks Redis down; the verdict may take that, the query and MARGIN_MS.
 lab_pause_redis R
 phase single XSMTP_EXPECT=pass
-lab_assert_eq "Redis paused: verified uncached, at most ~100 ms later (< 300 ms)" yes \
-    "$(within "$(last_elapsed "$D/A.log")" 300)"
+elapsed=$(last_elapsed "$D/A.log")
+echo "info: Redis paused: pass after $elapsed ms (redis.timeout_ms $REDIS_TIMEOUT_MS)"
+lab_assert_eq "Redis paused: verified uncached within redis.timeout_ms (+${MARGIN_MS} ms)" yes \
+    "$(within "$elapsed" $((REDIS_TIMEOUT_MS + MARGIN_MS)))"
 lab_resume_redis R
 
 # ---- Redis stopped -------------------------------------------------------------------------
+# Refused at once (or skipped while Redis is marked down): the same bound.
 lab_stop_redis R
 phase single XSMTP_EXPECT=pass
-lab_assert_eq "Redis stopped: verified uncached within 200 ms" yes \
-    "$(within "$(last_elapsed "$D/A.log")" 200)"
+elapsed=$(last_elapsed "$D/A.log")
+echo "info: Redis stopped: pass after $elapsed ms"
+lab_assert_eq "Redis stopped: verified uncached within redis.timeout_ms (+${MARGIN_MS} ms)" yes \
+    "$(within "$elapsed" $((REDIS_TIMEOUT_MS + MARGIN_MS)))"
 phase single XSMTP_EXPECT=pass
 lab_assert_match "Redis stopped: a warning names it" "warning: .*[Rr]edis" "$(cat "$D/A.log")"
 
@@ -317,4 +424,9 @@ lab_assert_match "milter A: counters at stop" \
     "verifier: verified=[0-9]+ cache_hits=[0-9]+ queries=[0-9]+" "$(cat "$D/A.log")"
 grep -h "verifier: verified=" "$D/A.log" "$D/B.log" | sed 's/^.*verifier: /info: counters: /'
 lab_assert_eq "no secret in any log" 0 "$(cat "$D"/*.log | grep -c -F -e milterpw -e "$S1")"
+if [ -n "$SKIPPED" ] && [ "$LAB_FAILURES" -eq 0 ]; then
+    echo "$LAB_CHECKS passed, 0 failed"
+    echo "SKIP: $SKIPPED"
+    exit 77
+fi
 lab_finish
