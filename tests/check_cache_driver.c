@@ -12,6 +12,9 @@
  * Options: --host H --port P --socket PATH --password-file F --db N
  *   --prefix P --timeout-ms N --sentinel H:P (repeat) --master-name N
  *   --pool N --backoff-ms N --backoff-max-ms N --deadline-ms N
+ *   --now SECONDS   the clock "put" computes a ttl from (default: time(NULL)),
+ *                   so that a test can expect an exact ttl however slowly
+ *                   a busy machine runs it
  *
  * Verdict keys are derived from XSMTP-1 vector 1 with the message-id
  * replaced by MSGID, and RELAY ("-": none).  Commands:
@@ -49,6 +52,7 @@
 struct driver {
     struct cache *cache;
     unsigned deadline_ms;       /* 0: none, timeout_ms alone */
+    int64_t now;                /* 0: time(NULL) */
 };
 
 static int64_t
@@ -259,7 +263,8 @@ run_command(struct driver *driver, int argc, char **argv)
         snprintf(entry.reason, sizeof entry.reason, "%s", dash_empty(argv[4]));
         snprintf(entry.component, sizeof entry.component, "%s", dash_empty(argv[5]));
         ttl = cache_ttl_for(entry.verdict, strtoll(argv[6], NULL, 10),
-                            strtoll(argv[7], NULL, 10), (int64_t)time(NULL));
+                            strtoll(argv[7], NULL, 10),
+                            driver->now != 0 ? driver->now : (int64_t)time(NULL));
         result = cache_put_verdict(driver->cache, key, &entry, ttl,
                                    deadline_for(driver, &storage));
         printf("%s ttl=%lld key=%s\n", cache_result_str(result), (long long)ttl, key);
@@ -421,6 +426,8 @@ main(int argc, char **argv)
             options.backoff_max_ms = (unsigned)strtoul(value, NULL, 10);
         else if (strcmp(name, "deadline-ms") == 0)
             driver.deadline_ms = (unsigned)strtoul(value, NULL, 10);
+        else if (strcmp(name, "now") == 0)
+            driver.now = strtoll(value, NULL, 10);
         else
             return usage();
     }
