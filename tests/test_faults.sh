@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/test_faults.sh -- nothing lost, no wrong verdict, no late answer
-# while everything around the verifier fails (issue 9 point 3).
+# while everything around the verifier fails.
 #
 #   client --20 connections--> Postfix A --(queue, retries)--> Postfix B
 #            --smtpd_milters--> xsmtp-milter (verify) --> Prosody, xsmtp-component, Redis
@@ -19,12 +19,11 @@
 # something is down), forged h with forged verdict headers of ours,
 # signed then body changed, no X-XMPP header at all.  Afterwards:
 #   - every message accepted by Postfix A is in the sink or still queued
-#     in A or B (nothing lost; both counted);
+#     in A or B (nothing lost; both counted), and none is delivered twice;
 #   - no forged message was ever delivered with pass, and every delivered
 #     copy carries exactly one verdict of ours, on top;
-#   - no verdict took longer than verify.timeout_ms (+ scheduling slack),
-#     from the milter's elapsed_ms, and Postfix B never hit a milter
-#     timeout.
+#   - no verdict took longer than verify.timeout_ms + SLACK_MS, from the
+#     milter's elapsed_ms, and Postfix B never hit a milter timeout.
 # The counts are printed.  Needs root (Postfix), prosody, redis-server,
 # smtp-sink and Debian's /usr/bin/python3.  Wall time about 2 minutes.
 
@@ -39,7 +38,7 @@ source "$top_srcdir/tests/lab/xsmtp.sh"
 MILTER=$top_builddir/milter/xsmtp-milter
 COMPONENT=$top_builddir/xmpp/xsmtp-component
 if [ "$(id -u)" -ne 0 ]; then
-    echo "a private Postfix needs root: skipped" >&2
+    echo "SKIP: a private Postfix needs root"
     exit 77
 fi
 for tool in prosody redis-server smtp-sink /usr/bin/python3; do
@@ -55,7 +54,17 @@ MESSAGES=${XSMTP_FAULT_MESSAGES:-2000}
 CONNECTIONS=20
 STREAM_SECONDS=50
 TIMEOUT_MS=1500
-SLACK_MS=300
+# How late after the deadline a verdict may be logged.  The deadline ends
+# the wait, but the thread that then logs the verdict must get a core,
+# and two cores are shared here by two Postfix instances, Prosody, Redis,
+# the component, the sender and whatever else the machine runs.  Seen on
+# such a machine with both cores busy: 17-32 ms late; a stall of a few
+# hundred ms (a busier machine, a sanitizer build) is not a bug, so the
+# margin is 1000 ms.  It still catches a verdict that waited for what the
+# deadline should have cut (another deadline-sized wait, a Redis or XMPP
+# call without a bound: 1500 + 1500 > 1500 + 1000), and stays far below
+# Postfix's milter timeouts (10 s command, 30 s content).
+SLACK_MS=1000
 S1=c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE=
 lab_write_keys "$S1"
 
@@ -79,10 +88,10 @@ start_milter() {
     "$MILTER" -f -c "$D/milter.conf" >"$D/milter.$MILTER_STARTS.log" 2>&1 &
     MILTER_PID=$!
     lab_track_pid $MILTER_PID
-    lab_wait_port "$MILTER_PORT" 10 || return 1
+    lab_wait_port "$MILTER_PORT" 30 || return 1
 }
 start_milter || { cat "$D/milter.1.log"; exit 99; }
-lab_wait_log "$D/milter.1.log" "XMPP session up" 10 || exit 99
+lab_wait_log "$D/milter.1.log" "XMPP session up" 30 || exit 99
 
 lab_start_sink SINK || exit 99
 lab_start_postfix PFB --sink SINK --milter "inet:127.0.0.1:$MILTER_PORT" \
@@ -215,14 +224,16 @@ ACCEPTED=$(grep -c ' accepted$' "$D/sent.txt")
 REFUSED=$((MESSAGES - ACCEPTED))
 
 # ---- drain: wait until everything accepted is delivered or the queues stand still -----
+# "Still" means 20 rounds (10 s and more) without any change: a loaded
+# machine can pause deliveries for seconds; the rounds are capped at 240.
 last="" still=0
-for ((i = 0; i < 120; i++)); do
+for ((i = 0; i < 240; i++)); do
     delivered=$(lab_sink_count SINK)
     [ "$delivered" -ge "$ACCEPTED" ] && break
     lab_postfix_flush PFA >/dev/null 2>&1
     now="$delivered $(lab_postfix_queue_count PFA) $(lab_postfix_queue_count PFB)"
     if [ "$now" = "$last" ]; then still=$((still + 1)); else still=0; fi
-    [ "$still" -ge 10 ] && break
+    [ "$still" -ge 20 ] && break
     last=$now
     sleep 0.5
 done
@@ -319,6 +330,7 @@ lab_assert_eq "nothing lost: every accepted message delivered or still queued" y
 lab_assert_eq "everything delivered in the end (queues empty)" "0 0 $ACCEPTED" \
     "$QUEUED_A $QUEUED_B $DELIVERED"
 lab_assert_eq "no delivered message that was never sent" 0 "$(value unknown)"
+lab_assert_eq "no message delivered twice" 0 "$(value duplicates)"
 lab_assert_eq "no forged message ever got pass" 0 "$(value forged_pass)"
 lab_assert_eq "every copy: exactly our verdict headers on top, verdict of its kind" "0" \
     "$(value problems)"
