@@ -1,6 +1,6 @@
 #!/bin/bash
-# tests/test_spamassassin.sh -- issue 6 points 1 to 3: the SpamAssassin rules
-# of etc/spamassassin/xsmtp.cf on what the real verifier wrote.
+# tests/test_spamassassin.sh -- the SpamAssassin rules of
+# etc/spamassassin/xsmtp.cf on what the real verifier wrote.
 #
 # A real Postfix (mx.b.test) with the real xsmtp-milter (verify.fast_track =
 # a.test), the real xsmtp-component, Prosody and Redis receives one message
@@ -18,7 +18,9 @@
 # SpamAssassin scores our verdict; before it, it scores the forgery.
 # Needs root (Postfix), prosody, redis-server, spamassassin, smtp-sink,
 # openssl; the spamass-milter part needs spamd and spamass-milter (Debian
-# packages spamd, spamass-milter) and is skipped without them.
+# packages spamd, spamass-milter) and a user nobody for spamd: without
+# them the rest still runs, and the test then ends with SKIP (exit 77)
+# rather than a pass.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -29,7 +31,7 @@ source "$top_srcdir/tests/lab/redis.sh"
 source "$top_srcdir/tests/lab/gateway.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "a private Postfix needs root: skipped" >&2
+    echo "SKIP: a private Postfix needs root"
     exit 77
 fi
 for tool in prosody redis-server openssl smtp-sink spamassassin; do
@@ -41,6 +43,11 @@ done
 
 lab_init spamassassin
 D=$LAB_DIR
+# Waits for something the test has just caused end as soon as it shows;
+# their limit only stops a hung run.  It is generous because a loaded
+# 2-core machine can take seconds for what takes milliseconds when idle,
+# and SpamAssassin (spamd compiling its rules) is slow even when idle.
+GUARD=60
 export HOME=$D/home    # SpamAssassin writes nothing of its own elsewhere
 mkdir -p "$HOME"
 
@@ -92,7 +99,7 @@ NAMES=(pass fasttrack fail permerror temperror none forged forged-lane forged-fa
 
 sent=$(gw_send "${NAMES[@]}" 2>&1)
 lab_assert_eq "Postfix accepted every message" "$(printf '%s 250\n' "${NAMES[@]}")" "$sent"
-gw_wait_delivered "${#NAMES[@]}" 30
+gw_wait_delivered "${#NAMES[@]}" "$GUARD"
 for name in "${NAMES[@]}"; do
     gw_delivered "$name" >"$D/delivered.$name"
 done
@@ -235,7 +242,16 @@ awk -v a="$start" -v b="$(date +%s.%N)" -v n="${#OURS[@]}" \
     'BEGIN { printf "info: spamassassin -t with stock rules: %.2f s per message (process start included)\n", (b - a) / n }'
 
 # ---- spamass-milter in Postfix's milter list ----------------------------------------------
-if command -v spamd >/dev/null && command -v spamass-milter >/dev/null; then
+SKIPPED=()      # parts that could not run, each "what: why"
+missing=""
+for tool in spamd spamass-milter; do
+    command -v "$tool" >/dev/null || missing+=" $tool"
+done
+if [ -n "$missing" ]; then
+    SKIPPED+=("spamass-milter in Postfix's milter list: not installed:$missing (Debian packages spamd, spamass-milter)")
+elif ! id nobody >/dev/null 2>&1; then
+    SKIPPED+=("spamass-milter in Postfix's milter list: spamd runs its children as user nobody, and there is none")
+else
     SPAMD_PORT=$(lab_free_port) || exit 99
     mkdir -p "$D/spamd-home"
     chown nobody "$D/spamd-home"
@@ -243,33 +259,40 @@ if command -v spamd >/dev/null && command -v spamass-milter >/dev/null; then
         --configpath "$D/sa/iso-rules" --siteconfigpath "$D/sa/iso-site" \
         --max-children 2 --min-children 1 -s stderr >"$D/spamd.log" 2>&1 &
     lab_track_pid $!
-    lab_wait_port "$SPAMD_PORT" 30 || { cat "$D/spamd.log"; exit 99; }
+    lab_wait_port "$SPAMD_PORT" "$GUARD" || { cat "$D/spamd.log"; exit 99; }
     SPAMASS_PORT=$(lab_free_port) || exit 99
     # -m: headers only (no Subject or body rewriting); spamc flags after --.
     spamass-milter -p "inet:$SPAMASS_PORT@127.0.0.1" -m -- -d 127.0.0.1 -p "$SPAMD_PORT" \
         >"$D/spamass-milter.log" 2>&1 &
     lab_track_pid $!
-    lab_wait_port "$SPAMASS_PORT" 10 || { cat "$D/spamass-milter.log"; exit 99; }
+    lab_wait_port "$SPAMASS_PORT" "$GUARD" || { cat "$D/spamass-milter.log"; exit 99; }
     mkdir -p "$D/snippet"
     cp "$top_srcdir/etc/postfix/spamass-milter.snippet" "$D/snippet/main.cf"
     cp "$top_srcdir/etc/postfix/master.cf.snippet" "$D/snippet/master.cf"
     lab_assert_eq "spamass-milter.snippet: postconf has no warnings" "" \
         "$(postconf -c "$D/snippet" -n 2>&1 >/dev/null)"
     # The order etc/postfix/spamass-milter.snippet prescribes: xsmtp first.
-    snippet=$(sed -n 's/^smtpd_milters *= *//p' "$top_srcdir/etc/postfix/spamass-milter.snippet")
+    snippet=$(postconf -c "$D/snippet" -h smtpd_milters)
     lab_assert_eq "spamass-milter.snippet: xsmtp, then spamass-milter" \
         'inet:127.0.0.1:8893, inet:127.0.0.1:8895' "$snippet"
+    # Postfix waits for the whole chain with the deadline the snippet sets
+    # for it (SpamAssassin is the slow part), not the xsmtp-only one.
+    lab_assert_eq "spamass-milter.snippet: milter_content_timeout" 120s \
+        "$(postconf -c "$D/snippet" -h milter_content_timeout)"
     ordered=${snippet//8893/$M_PORT}
-    lab_postfix_set PF "smtpd_milters = ${ordered//8895/$SPAMASS_PORT}"
+    lab_postfix_set PF "milter_content_timeout = $(postconf -c "$D/snippet" -h milter_content_timeout)" \
+        "smtpd_milters = ${ordered//8895/$SPAMASS_PORT}"
     for name in fasttrack forged; do
         cp "$GW_MSG/$name.eml" "$GW_MSG/after-$name.eml"
         sed -i "s/^Subject: gw $name\r\$/Subject: gw after-$name\r/" "$GW_MSG/after-$name.eml"
     done
+    t0=$(date +%s%N)
     sent=$(gw_send after-fasttrack after-forged)
+    echo "info: two messages through xsmtp and spamass-milter in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
     lab_assert_eq "xsmtp then spamass-milter: both accepted" \
         "after-fasttrack 250
 after-forged 250" "$sent"
-    gw_wait_delivered "$((${#NAMES[@]} + 2))" 30
+    gw_wait_delivered "$((${#NAMES[@]} + 2))" "$GUARD"
     gw_delivered after-fasttrack >"$D/delivered.after-fasttrack"
     gw_delivered after-forged >"$D/delivered.after-forged"
     lab_assert_eq "xsmtp then spamass-milter: SpamAssassin saw our fast-tracked pass" \
@@ -284,15 +307,13 @@ after-forged 250" "$sent"
     sed -i "s/^Subject: gw forged\r\$/Subject: gw before-forged\r/" "$GW_MSG/before-forged.eml"
     lab_assert_eq "spamass-milter then xsmtp: accepted" "before-forged 250" \
         "$(gw_send before-forged)"
-    gw_wait_delivered "$((${#NAMES[@]} + 3))" 30
+    gw_wait_delivered "$((${#NAMES[@]} + 3))" "$GUARD"
     gw_delivered before-forged >"$D/delivered.before-forged"
     lab_assert_eq "spamass-milter then xsmtp (wrong order): the forgery is fast-tracked" \
         "No, score=-106.0 required=5.0 tests=SHORTCIRCUIT,XSMTP_FASTTRACK,XSMTP_PASS shortcircuit=ham autolearn=disabled" \
         "$(status_of "$D/delivered.before-forged")"
     lab_assert_eq "spamass-milter then xsmtp: xsmtp still cleaned the delivered header" \
         "X-XSMTP-Verdict: none" "$(grep '^X-XSMTP-' "$D/delivered.before-forged")"
-else
-    echo "info: spamd or spamass-milter missing (Debian packages spamd, spamass-milter): milter-chain part skipped"
 fi
 
 lab_assert_eq "milter log: no error" "" "$(grep -E ': (err|crit|alert|emerg):' "$M_LOG" | head -3)"
@@ -301,4 +322,9 @@ wait "$M_PID"
 lab_assert_eq "milter: exit status 0 after SIGTERM" 0 "$?"
 lab_assert_match "milter counters: fast-tracked messages counted" \
     "verifier: verified=[0-9]+ .* fast_tracked=[12] " "$(cat "$M_LOG")"
-lab_finish
+lab_finish || exit 1
+# Everything that ran passed; a part that could not run is not a pass.
+if [ ${#SKIPPED[@]} -gt 0 ]; then
+    printf 'SKIP: %s\n' "${SKIPPED[@]}"
+    exit 77
+fi
