@@ -11,7 +11,13 @@
 # openssl), 1,000 pipelined queries from 20 threads, deadlines, stop and
 # loss of the stream with queries in flight, reconnection, notices, and
 # STARTTLS (required with a CA file; wrong CA, no TLS offered: no login).
-# Timings are printed as "info:" lines.  Prints "N passed, N failed".
+# Prints "N passed, N failed".
+#
+# Timing: other jobs may share this machine's cores, so no check assumes
+# speed.  Latencies and throughputs are printed as "info:" lines; the checks
+# are on verdicts, counts and order.  The few time bounds that remain are
+# tied to a deadline the test configured (a call's deadline, the keep-alive
+# settings) with a margin of whole seconds; waits poll for a condition.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -95,7 +101,7 @@ start_component() {
     lab_track_pid "$COMP_PID"
 }
 start_component
-lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10 || exit 99
+lab_wait_log "$D/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 60 || exit 99
 
 # ---- the probe (one at a time, as a coprocess) -------------------------------------
 PROBE_PID=""
@@ -133,6 +139,43 @@ ms_of() {     # FIELD: a decimal number from the last answer
 below() {     # A B: A < B (decimals)
     awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'
 }
+# Deadline of a call that is expected to be answered: long, so that load can
+# only make an answer slower, never turn it into a timeout.
+T=10000
+# Per-call deadline in the pipelined runs (hundreds of calls queue up at once).
+LOAD_MS=30000
+# How long to wait for a session: the client gives up a handshake after 30 s
+# (CLIENT_HANDSHAKE_TIMEOUT_S), so this covers a whole attempt.
+SESSION_MS=35000
+# Polls "stats" (every 0.1 s, at most 60 s) until the shell condition COND is
+# true with $ANSWER holding the last stats line; stat_of reads it.
+stats_until() {   # COND
+    local i
+    for ((i = 0; i < 600; i++)); do
+        ask stats
+        eval "$1" && return 0
+        sleep 0.1
+    done
+    echo "stats_until: gave up after 60 s waiting for: $1 (last: $ANSWER)" >&2
+    return 1
+}
+# The component's counters: SIGUSR1 makes it log one "stats:" line; waits for
+# that new line (at most 60 s) and puts it in COMP_STATS.
+COMP_STATS=""
+component_stats() {
+    local before i
+    before=$(grep -c "stats:" "$D/component.log")
+    kill -USR1 "$COMP_PID"
+    for ((i = 0; i < 600; i++)); do
+        if [ "$(grep -c "stats:" "$D/component.log")" -gt "$before" ]; then
+            COMP_STATS=$(grep "stats:" "$D/component.log" | tail -1)
+            return 0
+        fi
+        sleep 0.1
+    done
+    COMP_STATS="<no stats line after SIGUSR1>"
+    return 1
+}
 V1_SET="set identity=$V1_ID message-id=$V1_MSGID from=$V1_FROM t=$V1_T ip=$V1_IP k=s1 bh=$V1_BH h=$V1_H"
 
 # ---- start-up checks -----------------------------------------------------------------
@@ -147,65 +190,71 @@ lab_assert_match "a JID without resource is refused" "^start malformed: xmpp.jid
 # ---- plain c2s (tls = optional: this Prosody offers no STARTTLS) ---------------------
 probe_start plain --password-file "$D/password" --tls optional
 check "client starts" "start ok" "start"
-check "session within 5 s" "connected" "connected 5000"
+check "session established" "connected" "connected $SESSION_MS"
 
 check "discovery: a.test -> xsmtp.a.test (conference.a.test skipped)" "found xsmtp.a.test items=2" \
-    "discover a.test 2000"
-check "discovery: uppercase domain" "found xsmtp.a.test items=2" "discover A.TEST 2000"
-check "discovery: b.test has only a MUC -> none" "none no-feature items=1" "discover b.test 2000"
-check "discovery: c.test has no items -> none" "none no-items items=0" "discover c.test 2000"
+    "discover a.test $T"
+check "discovery: uppercase domain" "found xsmtp.a.test items=2" "discover A.TEST $T"
+check "discovery: b.test has only a MUC -> none" "none no-feature items=1" "discover b.test $T"
+check "discovery: c.test has no items -> none" "none no-items items=0" "discover c.test $T"
 check "discovery: a domain this server cannot reach -> none (not-allowed)" \
-    "none not-allowed items=0" "discover d.test 2000"
-check "discovery: malformed domain refused" "status malformed" "discover a_b.test 2000"
+    "none not-allowed items=0" "discover d.test $T"
+check "discovery: malformed domain refused" "status malformed" "discover a_b.test $T"
 
-check "verify: XSMTP-1 vector 1 passes" "pass" "verify xsmtp.a.test 2000"
-check "verify: component JID compared without case" "pass" "verify XSMTP.A.Test 2000"
+check "verify: XSMTP-1 vector 1 passes" "pass" "verify xsmtp.a.test $T"
+check "verify: component JID compared without case" "pass" "verify XSMTP.A.Test $T"
 check "verify: forged h -> fail bad-hash" "fail bad-hash" \
-    "verify xsmtp.a.test 2000 h=NGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM="
-check "verify: unknown key -> fail unknown-key" "fail unknown-key" "verify xsmtp.a.test 2000 k=nokey"
+    "verify xsmtp.a.test $T h=NGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM="
+check "verify: unknown key -> fail unknown-key" "fail unknown-key" "verify xsmtp.a.test $T k=nokey"
 check "verify: foreign identity -> permerror item-not-found" "permerror item-not-found" \
-    "verify xsmtp.a.test 2000 identity=carol@c.test"
+    "verify xsmtp.a.test $T identity=carol@c.test"
 check "verify: malformed t -> permerror bad-request" "permerror bad-request" \
-    "verify xsmtp.a.test 2000 t=01795000000"
+    "verify xsmtp.a.test $T t=01795000000"
 check "verify: host without a verify handler -> permerror service-unavailable" \
-    "permerror service-unavailable" "verify c.test 2000"
+    "permerror service-unavailable" "verify c.test $T"
 check "verify: no such component on this server -> permerror not-allowed" \
-    "permerror not-allowed" "verify nothing.a.test 2000"
+    "permerror not-allowed" "verify nothing.a.test $T"
 HOSTILE_MSGID="<a'b\"c>&d;e <x@a.test>"
 HOSTILE_H=$(mac "$S1" $V1_ID "$HOSTILE_MSGID" $V1_FROM $V1_T $V1_IP $V1_BH s1)
 check "verify: message-id with ' \" < > & arrives byte-exact (MAC by openssl)" "pass" \
-    "verify xsmtp.a.test 2000 message-id=$(esc "$HOSTILE_MSGID") h=$(esc "$HOSTILE_H")"
+    "verify xsmtp.a.test $T message-id=$(esc "$HOSTILE_MSGID") h=$(esc "$HOSTILE_H")"
 check "verify: the same hostile message-id with the vector's h -> bad-hash" "fail bad-hash" \
-    "verify xsmtp.a.test 2000 message-id=$(esc "$HOSTILE_MSGID")"
+    "verify xsmtp.a.test $T message-id=$(esc "$HOSTILE_MSGID")"
 UTF8_MSGID=$(printf 'caf\xc3\xa9.\xe2\x82\xac@a.test')
 check "verify: UTF-8 message-id arrives byte-exact" "pass" \
-    "verify xsmtp.a.test 2000 message-id=$(esc "$UTF8_MSGID") h=$(esc "$(mac "$S1" $V1_ID "$UTF8_MSGID" $V1_FROM $V1_T $V1_IP $V1_BH s1)")"
+    "verify xsmtp.a.test $T message-id=$(esc "$UTF8_MSGID") h=$(esc "$(mac "$S1" $V1_ID "$UTF8_MSGID" $V1_FROM $V1_T $V1_IP $V1_BH s1)")"
 check "verify: relay attribute sent (component has no relay list) -> pass" "pass" \
-    "verify xsmtp.a.test 2000 relay=198.51.100.7"
+    "verify xsmtp.a.test $T relay=198.51.100.7"
 check "verify: control character refused before sending" "status malformed (permerror bad-query)" \
-    "verify xsmtp.a.test 2000 message-id=a%01b"
+    "verify xsmtp.a.test $T message-id=a%01b"
 check "verify: tab refused (XML would turn it into a space)" \
-    "status malformed (permerror bad-query)" "verify xsmtp.a.test 2000 message-id=a%09b"
+    "status malformed (permerror bad-query)" "verify xsmtp.a.test $T message-id=a%09b"
 check "verify: invalid UTF-8 refused" "status malformed (permerror bad-query)" \
-    "verify xsmtp.a.test 2000 message-id=a%FFb"
+    "verify xsmtp.a.test $T message-id=a%FFb"
 check "verify: missing attribute refused" "status malformed (permerror bad-query)" \
-    "verify xsmtp.a.test 2000 bh="
+    "verify xsmtp.a.test $T bh="
 check "verify: malformed component JID refused" "status malformed (permerror bad-query)" \
-    "verify alice@a.test 2000"
-check "still answering after the refused queries" "pass" "verify xsmtp.a.test 2000"
+    "verify alice@a.test $T"
+check "still answering after the refused queries" "pass" "verify xsmtp.a.test $T"
 
-ask "rtt 500 xsmtp.a.test 2000"
-lab_assert_match "500 sequential queries all pass" "^rtt n=500 pass=500 " "$ANSWER"
+ask "rtt 500 xsmtp.a.test $T"
+lab_assert_match "500 sequential queries all pass, each answer and each pick-up measured" \
+    "^rtt n=500 pass=500 rtt_us n=500 .* pickup_us n=500 " "$ANSWER"
 echo "info: sequential, plain: $ANSWER"
-# p90, not the maximum: other jobs on a shared 2-core machine can delay any thread.
-pickup_p90=$(sed -n 's/.*pickup_us p50=[0-9]* p90=\([0-9]*\) .*/\1/p' <<<"$ANSWER")
-lab_assert_eq "the XMPP thread picks requests up within 1 ms (p90 of 500: ${pickup_p90} us)" \
-    "yes" "$([ -n "$pickup_p90" ] && [ "$pickup_p90" -lt 1000 ] && echo yes || echo no)"
-ask "load 1000 20 xsmtp.a.test 10000"
+# The pick-up delay is load-dependent (printed above).  What is checked is
+# that requests wake the XMPP thread at all: without the wake-up a request
+# waits until the thread's poll() times out, which in a plain session is
+# capped at 20 ms (WAIT_CAP_PLAIN_MS), so the median would be near 20 ms.
+# With the wake-up it is some microseconds; a median under half the cap
+# holds even when every other wake-up is late.
+pickup_p50=$(sed -n 's/.*pickup_us n=[0-9]* p50=\([0-9]*\) .*/\1/p' <<<"$ANSWER")
+lab_assert_eq "requests wake the XMPP thread: median pick-up under half its 20 ms poll cap (${pickup_p50:-?} us)" \
+    "yes" "$([ -n "$pickup_p50" ] && [ "$pickup_p50" -lt 10000 ] && echo yes || echo no)"
+ask "load 1000 20 xsmtp.a.test $LOAD_MS"
 lab_assert_match "1,000 pipelined queries from 20 threads all pass" "^load n=1000 pass=1000 seconds=" \
     "$ANSWER"
 echo "info: pipelined, plain: $ANSWER"
-ask "load 4000 200 xsmtp.a.test 10000"
+ask "load 4000 200 xsmtp.a.test $LOAD_MS"
 lab_assert_match "4,000 queries from 200 threads all pass" "^load n=4000 pass=4000 seconds=" "$ANSWER"
 echo "info: pipelined, plain: $ANSWER"
 ask stats
@@ -221,11 +270,15 @@ check "notice with markup in the message-id queued" "notice ok" \
     "notice xsmtp.a.test alice@a.test $(esc "a<&>\"'b@x") accepted b.test 1795356007"
 check "notice with a control character refused" "notice malformed" \
     "notice xsmtp.a.test alice@a.test a%0Ab accepted b.test 1795356007"
-sleep 0.3
-kill -USR1 "$COMP_PID"
-lab_wait_log "$D/component.log" "stats:" 5
+# Notices are queued and sent by the client's thread: ask the component for
+# its counters until both have arrived (or 60 s have passed).
+for _ in $(seq 1 60); do
+    component_stats || break
+    [[ $COMP_STATS == *" notices.forwarded=2 "* ]] && break
+    sleep 1
+done
 lab_assert_match "component forwarded both notices (markup intact, else it drops them)" \
-    "notices.forwarded=2 .*notices.dropped.malformed=0 " "$(grep "stats:" "$D/component.log" | tail -1)"
+    "notices.forwarded=2 .*notices.dropped.malformed=0 " "$COMP_STATS"
 
 # ---- deadlines: the component hangs (SIGSTOP) ---------------------------------------------
 ask stats
@@ -235,41 +288,56 @@ ask "tverify xsmtp.a.test 300"
 lab_assert_match "hung component: temperror timeout" "^temperror timeout elapsed_ms=" "$ANSWER"
 elapsed=$(ms_of elapsed_ms)
 echo "info: deadline 300 ms, the call returned after $elapsed ms"
-lab_assert_eq "hung component: returned at the deadline (300..350 ms)" "yes" \
-    "$(below 299.9 "$elapsed" && below "$elapsed" 350 && echo yes || echo "no ($elapsed)")"
+# Not before the deadline (the probe starts its clock before computing it),
+# and not much after it: 500 ms of margin for a busy machine.
+lab_assert_eq "hung component: returned at its 300 ms deadline (300 <= elapsed < 800 ms)" "yes" \
+    "$(below 299.9 "$elapsed" && below "$elapsed" 800 && echo yes || echo "no ($elapsed)")"
 ask "load 40 20 xsmtp.a.test 500"
 lab_assert_match "hung component: 40 queries from 20 threads all time out" \
     "^load n=40 temperror/timeout=40 seconds=" "$ANSWER"
 kill -CONT "$COMP_PID"
-for _ in $(seq 1 50); do     # until the resumed component has answered all 41
-    ask stats
-    [ $(( $(stat_of ignored) - ignored_before )) -ge 41 ] && break
-    sleep 0.1
-done
+# until the resumed component has answered all 41
+stats_until '[ $(( $(stat_of ignored) - ignored_before )) -ge 41 ]'
 lab_assert_eq "late answers of the resumed component are ignored (41 of them)" "41" \
     "$(( $(stat_of ignored) - ignored_before ))"
-check "answers again after SIGCONT" "pass" "verify xsmtp.a.test 2000"
+check "answers again after SIGCONT" "pass" "verify xsmtp.a.test $T"
 
 # ---- max_pending, and stop with queries in flight --------------------------------------
 kill -STOP "$COMP_PID"
 check "restart the client with max_pending = 5" "stopped" "stop"
 check "started" "start ok" "start max-pending=5"
-check "connected" "connected" "connected 5000"
-ask "load 20 20 xsmtp.a.test 500"
+check "connected" "connected" "connected $SESSION_MS"
+# The first five take the slots and hold them until their deadline; it is
+# long (5 s) so that however slowly the 20 threads get going, all of them
+# have asked before a slot can come free again.  All calls share one
+# deadline, so the five expire together and one reaper pass frees them all.
+ask "load 20 20 xsmtp.a.test 5000 same-deadline"
 lab_assert_match "over max_pending: refused at once as overloaded" \
     "^load n=20 temperror/overloaded=15 temperror/timeout=5 seconds=" "$ANSWER"
-ask "sleep 100"     # the reaper frees the timed-out five (every 20 ms)
+# The reaper (every 20 ms in the XMPP thread) frees the timed-out five.  A
+# call whose deadline has already passed is refused without taking a slot:
+# as "overloaded" while the slots are still held, as "timeout" once free.
+slots_free=no
+for _ in $(seq 1 600); do
+    ask "verify xsmtp.a.test 0"
+    [ "$ANSWER" = "temperror timeout" ] && { slots_free=yes; break; }
+    sleep 0.1
+done
+lab_assert_eq "the reaper frees the slots of timed-out calls" "yes" "$slots_free"
+# The probe stops the client once all five queries have been written.
 ask "stopmid 5 xsmtp.a.test 5000"
 lab_assert_match "stop with 5 queries in flight: all fail at once as disconnected" \
     "^stopmid temperror/disconnected=5 last_end_after_stop_ms=" "$ANSWER"
 after=$(ms_of last_end_after_stop_ms)
 echo "info: in-flight calls returned ${after} ms after xmpp_client_stop()"
-lab_assert_eq "stop: in-flight calls returned within 100 ms" "yes" \
-    "$(below "$after" 100 && echo yes || echo "no ($after)")"
+# "disconnected", not "timeout", already says the stop ended them; they must
+# also have returned well before their 5 s deadline.
+lab_assert_eq "stop: in-flight calls returned long before their deadline (< 2500 ms of 5000)" "yes" \
+    "$(below "$after" 2500 && echo yes || echo "no ($after)")"
 kill -CONT "$COMP_PID"
 check "client started again" "start ok" "start notice-queue=4"
-check "connected again" "connected" "connected 5000"
-check "answers after the restart" "pass" "verify xsmtp.a.test 2000"
+check "connected again" "connected" "connected $SESSION_MS"
+check "answers after the restart" "pass" "verify xsmtp.a.test $T"
 ask "notices 2000 xsmtp.a.test"
 lab_assert_match "2,000 notices at once on a queue of 4: queued or dropped as full, none lost" \
     "^notices total=2000 ok_plus_full=2000 other=0 full=[1-9][0-9]*$" "$ANSWER"
@@ -287,18 +355,24 @@ lab_assert_match "Prosody killed: all 20 callers fail as temperror disconnected"
     "^killmid temperror/disconnected=20 last_end_after_signal_ms=" "$ANSWER"
 after=$(ms_of last_end_after_signal_ms)
 echo "info: callers with queries in flight returned ${after} ms after SIGKILL (deadline 10 s)"
-lab_assert_eq "in-flight calls failed at once (< 200 ms, deadline 10 s)" "yes" \
-    "$(below "$after" 200 && echo yes || echo "no ($after)")"
+lab_assert_eq "in-flight calls failed long before their deadline (< 5000 ms of 10000)" "yes" \
+    "$(below "$after" 5000 && echo yes || echo "no ($after)")"
 PROSODY_PID=""
 ask "tverify xsmtp.a.test 5000"
 lab_assert_match "stream down: a new call fails at once" "^temperror disconnected elapsed_ms=" "$ANSWER"
 elapsed=$(ms_of elapsed_ms)
-lab_assert_eq "stream down: returned within 5 ms" "yes" \
-    "$(below "$elapsed" 5 && echo yes || echo "no ($elapsed)")"
+echo "info: stream down: a new call returned after $elapsed ms (deadline 5 s)"
+lab_assert_eq "stream down: returned long before its deadline (< 2500 ms of 5000)" "yes" \
+    "$(below "$elapsed" 2500 && echo yes || echo "no ($elapsed)")"
 check "stream down: discovery fails at once as temporary" "tempfail disconnected" "discover a.test 5000"
 check "stream down: notice dropped" "notice io-error" \
     "notice xsmtp.a.test alice@a.test m1 accepted b.test 1795356007"
-sleep 1.5
+# Keep Prosody down until the client has tried again and failed (its first
+# retry comes after the 1 s backoff), so the reconnection below follows a
+# failed attempt.
+ask stats
+failures_before=$(stat_of connect_failures)
+stats_until '[ "$(stat_of connect_failures)" -gt "$failures_before" ]'
 restart_start=$(date +%s.%N)
 lab_start_prosody || exit 99
 check_match "after Prosody's restart the client reconnects and passes again" "^reached after " \
@@ -313,29 +387,31 @@ lab_assert_match "counters: one reconnect after the loss" "^stats connected=1 co
 kill -TERM "$COMP_PID"
 wait "$COMP_PID" 2>/dev/null
 check "component offline: verify -> temperror remote-server-timeout" \
-    "temperror remote-server-timeout" "verify xsmtp.a.test 2000"
+    "temperror remote-server-timeout" "verify xsmtp.a.test $T"
 check "component offline: discovery -> tempfail, not none" "tempfail remote-server-timeout" \
-    "discover a.test 2000"
+    "discover a.test $T"
 start_component
-check_match "component back: answers again" "^reached after " "until 30 xsmtp.a.test"
+check_match "component back: answers again" "^reached after " "until 60 xsmtp.a.test"
 probe_quit
 
 # ---- a silent server (SIGSTOP): the keep-alive ping declares the stream dead ---------------
 probe_start keepalive --password-file "$D/password" --tls optional --keepalive-idle 1 \
     --keepalive-timeout 1
 ask start
-check "keep-alive client: connected" "connected" "connected 5000"
-check "keep-alive client: passes" "pass" "verify xsmtp.a.test 2000"
+check "keep-alive client: connected" "connected" "connected $SESSION_MS"
+check "keep-alive client: passes" "pass" "verify xsmtp.a.test $T"
 kill -STOP "$PROSODY_PID"
-ask "tverify xsmtp.a.test 10000"
-lab_assert_match "silent server: the call fails as disconnected, long before its deadline" \
+ask "tverify xsmtp.a.test 30000"
+lab_assert_match "silent server: the call fails as disconnected, not at its deadline" \
     "^temperror disconnected elapsed_ms=" "$ANSWER"
 elapsed=$(ms_of elapsed_ms)
-echo "info: silent server (idle 1 s + ping timeout 1 s): call failed after $elapsed ms (deadline 10 s)"
-lab_assert_eq "silent server: failed within 2.5 s" "yes" \
-    "$(below "$elapsed" 2500 && echo yes || echo "no ($elapsed)")"
+echo "info: silent server (idle 1 s + ping timeout 1 s): call failed after $elapsed ms (deadline 30 s)"
+# The stream is declared dead at most idle (1 s) + ping timeout (1 s) after
+# the last stanza; 2 s of margin for a busy machine, still far from 30 s.
+lab_assert_eq "silent server: failed within keep-alive idle + timeout + 2 s (< 4000 ms)" "yes" \
+    "$(below "$elapsed" 4000 && echo yes || echo "no ($elapsed)")"
 kill -CONT "$PROSODY_PID"
-check_match "silent server resumed: reconnects and passes" "^reached after " "until 30 xsmtp.a.test"
+check_match "silent server resumed: reconnects and passes" "^reached after " "until 60 xsmtp.a.test"
 ask stats
 lab_assert_match "keep-alive: one stream declared dead, one reconnect" \
     "^stats connected=1 connects=2 disconnects=1 " "$ANSWER"
@@ -355,13 +431,13 @@ logins() { grep -c "Authenticated as milter@b.test" "$PROSODY_LOG"; }
 
 probe_start tls --password-file "$D/password" --tls required --ca-file "$D/lab.crt"
 check "TLS required + CA file: starts" "start ok" "start"
-check "TLS required + CA file: session" "connected" "connected 5000"
-check_match "TLS: passes (component reconnected)" "^reached after " "until 30 xsmtp.a.test"
-check "TLS: discovery" "found xsmtp.a.test items=2" "discover a.test 2000"
-ask "rtt 500 xsmtp.a.test 2000"
-lab_assert_match "TLS: 500 sequential queries all pass" "^rtt n=500 pass=500 " "$ANSWER"
+check "TLS required + CA file: session" "connected" "connected $SESSION_MS"
+check_match "TLS: passes (component reconnected)" "^reached after " "until 60 xsmtp.a.test"
+check "TLS: discovery" "found xsmtp.a.test items=2" "discover a.test $T"
+ask "rtt 500 xsmtp.a.test $T"
+lab_assert_match "TLS: 500 sequential queries all pass" "^rtt n=500 pass=500 rtt_us n=500 " "$ANSWER"
 echo "info: sequential, TLS: $ANSWER"
-ask "load 1000 20 xsmtp.a.test 10000"
+ask "load 1000 20 xsmtp.a.test $LOAD_MS"
 lab_assert_match "TLS: 1,000 pipelined queries from 20 threads all pass" \
     "^load n=1000 pass=1000 seconds=" "$ANSWER"
 echo "info: pipelined, TLS: $ANSWER"
@@ -369,23 +445,27 @@ probe_quit
 grep -h "connected as" "$D/probe-tls.log" | sed 's/^/info: /'
 
 logins_before=$(logins)
+# Each refused case waits until the first attempt has ended (counted as a
+# failure) before looking at the outcome, however long the handshake takes.
 probe_start wrongca --password-file "$D/password" --tls required --ca-file "$D/other.crt"
 ask start
-check "TLS with a certificate the CA file does not vouch for: no session" "not-connected" \
-    "connected 1500"
-check "... and calls fail at once" "temperror disconnected" "verify xsmtp.a.test 2000"
+stats_until '[ "$(stat_of connect_failures)" -ge 1 ]'
+lab_assert_match "TLS with a certificate the CA file does not vouch for: attempt failed, no session" \
+    "^stats connected=0 connects=0 disconnects=0 connect_failures=[1-9]" "$ANSWER"
+check "... and calls fail at once" "temperror disconnected" "verify xsmtp.a.test $T"
 probe_quit
 probe_start systemca --password-file "$D/password" --tls optional
 ask start
-check "tls = optional still verifies the certificate (self-signed: no session)" "not-connected" \
-    "connected 1500"
+stats_until '[ "$(stat_of connect_failures)" -ge 1 ]'
+lab_assert_match "tls = optional still verifies the certificate (self-signed: attempt failed, no session)" \
+    "^stats connected=0 connects=0 disconnects=0 connect_failures=[1-9]" "$ANSWER"
 probe_quit
 lab_assert_eq "no login with an unverified certificate" "$logins_before" "$(logins)"
 
 probe_start trust --password-file "$D/password" --tls required --trust
 ask start
-check "tls_trust = yes: session without verification" "connected" "connected 5000"
-check "tls_trust = yes: passes" "pass" "verify xsmtp.a.test 2000"
+check "tls_trust = yes: session without verification" "connected" "connected $SESSION_MS"
+check "tls_trust = yes: passes" "pass" "verify xsmtp.a.test $T"
 probe_quit
 lab_assert_match "tls_trust = yes logs a warning" "warning: xmpp.tls_trust = yes" \
     "$(cat "$D/probe-trust.log")"
@@ -396,11 +476,10 @@ lab_start_prosody || exit 99
 logins_before=$(logins)
 probe_start notls --password-file "$D/password" --tls required --ca-file "$D/lab.crt"
 ask start
-check "TLS required, server without STARTTLS: no session" "not-connected" "connected 1500"
-check "... and calls fail at once" "temperror disconnected" "verify xsmtp.a.test 2000"
-ask stats
-lab_assert_match "... counted as failed attempts" "^stats connected=0 connects=0 disconnects=0 connect_failures=[1-9]" \
-    "$ANSWER"
+stats_until '[ "$(stat_of connect_failures)" -ge 1 ]'
+lab_assert_match "TLS required, server without STARTTLS: attempt failed, no session" \
+    "^stats connected=0 connects=0 disconnects=0 connect_failures=[1-9]" "$ANSWER"
+check "... and calls fail at once" "temperror disconnected" "verify xsmtp.a.test $T"
 probe_quit
 lab_assert_eq "TLS required, server without STARTTLS: never logged in in clear" "$logins_before" \
     "$(logins)"

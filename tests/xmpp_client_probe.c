@@ -14,7 +14,8 @@
  *   verify JID MS [NAME=VALUE...]      "VERDICT[ REASON]" ("bad-query ..." if refused)
  *   tverify JID MS [NAME=VALUE...]     the same plus " elapsed_ms=X"
  *   discover DOMAIN MS                 "found JID items=N" | "none R items=N" | "tempfail R"
- *   load N THREADS JID MS              N verifies from THREADS threads: counts per outcome
+ *   load N THREADS JID MS [same-deadline]   N verifies from THREADS threads: counts per
+ *                                      outcome (same-deadline: all due at one instant)
  *   rtt N JID MS                       N sequential verifies: latency percentiles
  *   killmid PID SIG THREADS JID MS     threads verify in a loop; PID gets SIG; how they end
  *   stopmid THREADS JID MS             threads verify; the client is stopped under them
@@ -174,8 +175,11 @@ static void cmd_verify(char **w, int n, bool timed)
         free(qv);
         return;
     }
-    deadline = deadline_in(atol(w[2]));
+    /* The clock starts before the deadline is computed, so a call that ends
+     * at its deadline never shows less than MS, however long this thread
+     * was descheduled in between. */
     start = now_ms();
+    deadline = deadline_in(atol(w[2]));
     status = xmpp_client_verify(probe.client, w[1], &query, &deadline, &answer);
     describe(&answer, text, sizeof text);
     if (status != XSMTP_OK)

@@ -71,6 +71,7 @@ struct worker {
     struct tally *tally;
     const char *jid;
     long deadline_ms;
+    const struct timespec *shared_deadline;     /* set: every call has this one */
     unsigned long calls;            /* load: how many calls */
     bool until_not_pass;            /* killmid/stopmid: loop until a non-pass */
 };
@@ -91,7 +92,8 @@ static void *worker_main(void *arg)
         return NULL;
     }
     for (i = 0; w->until_not_pass || i < w->calls; i++) {
-        deadline = deadline_in(w->deadline_ms);
+        deadline = w->shared_deadline != NULL ? *w->shared_deadline
+                                              : deadline_in(w->deadline_ms);
         if (xmpp_client_verify(probe.client, w->jid, &query, &deadline, &answer) != XSMTP_OK) {
             tally_add(w->tally, "status-error", now_ms());
             break;
@@ -113,6 +115,7 @@ static void *worker_main(void *arg)
 /* Runs threads workers; between their start and the join, runs action. */
 static void run_workers(int threads, unsigned long calls_each, unsigned long extra,
                         bool until_not_pass, const char *jid, long deadline_ms,
+                        const struct timespec *shared_deadline,
                         struct tally *tally, void (*action)(void *), void *action_arg)
 {
     struct worker *workers = calloc((size_t)threads, sizeof *workers);
@@ -125,6 +128,7 @@ static void run_workers(int threads, unsigned long calls_each, unsigned long ext
         workers[i].tally = tally;
         workers[i].jid = jid;
         workers[i].deadline_ms = deadline_ms;
+        workers[i].shared_deadline = shared_deadline;
         workers[i].calls = calls_each + ((unsigned long)i < extra ? 1 : 0);
         workers[i].until_not_pass = until_not_pass;
         pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
@@ -139,17 +143,24 @@ static void run_workers(int threads, unsigned long calls_each, unsigned long ext
 void cmd_load(char **w, int n)
 {
     struct tally tally = { .used = 0 };
+    struct timespec shared;
     unsigned long total;
     int threads;
     double start, seconds;
+    bool same;
 
-    if (n != 5 || (threads = atoi(w[2])) <= 0 || (total = strtoul(w[1], NULL, 10)) == 0) {
-        printf("usage: load N THREADS JID MS\n");
+    same = n == 6 && strcmp(w[5], "same-deadline") == 0;
+    if ((n != 5 && !same) || (threads = atoi(w[2])) <= 0 ||
+        (total = strtoul(w[1], NULL, 10)) == 0) {
+        printf("usage: load N THREADS JID MS [same-deadline]\n");
         return;
     }
     start = now_ms();
+    /* same-deadline: all calls end at one instant, MS from now, however the
+     * threads' start is spread (so the reaper frees them in a single pass). */
+    shared = deadline_in(atol(w[4]));
     run_workers(threads, total / (unsigned long)threads, total % (unsigned long)threads, false,
-                w[3], atol(w[4]), &tally, NULL, NULL);
+                w[3], atol(w[4]), same ? &shared : NULL, &tally, NULL, NULL);
     seconds = (now_ms() - start) / 1e3;
     printf("load n=%lu ", total);
     tally_print(&tally, stdout);
@@ -191,11 +202,13 @@ void cmd_rtt(char **w, int n)
         rtt[i] = after->rtt_us[(after->rtt_count - 1 - i) % XMPP_CLIENT_SAMPLES];
     for (i = 0; i < fresh_pickup && i < XMPP_CLIENT_SAMPLES; i++)
         pickup[i] = after->pickup_us[(after->pickup_count - 1 - i) % XMPP_CLIENT_SAMPLES];
-    printf("rtt n=%lu pass=%lu rtt_us p50=%u p90=%u p99=%u max=%u pickup_us p50=%u p90=%u "
-           "p99=%u max=%u\n", count, pass,
+    /* n= in each group: how many samples this run added (one per request
+     * that was picked up, one per answer). */
+    printf("rtt n=%lu pass=%lu rtt_us n=%lu p50=%u p90=%u p99=%u max=%u pickup_us n=%lu p50=%u "
+           "p90=%u p99=%u max=%u\n", count, pass, fresh_rtt,
            xmpp_client_percentile(rtt, fresh_rtt, 50), xmpp_client_percentile(rtt, fresh_rtt, 90),
            xmpp_client_percentile(rtt, fresh_rtt, 99),
-           xmpp_client_percentile(rtt, fresh_rtt, 100),
+           xmpp_client_percentile(rtt, fresh_rtt, 100), fresh_pickup,
            xmpp_client_percentile(pickup, fresh_pickup, 50),
            xmpp_client_percentile(pickup, fresh_pickup, 90),
            xmpp_client_percentile(pickup, fresh_pickup, 99),
@@ -212,13 +225,35 @@ struct signal_action {
     pid_t pid;
     int signo;
     double at_ms;
+    unsigned long threads;          /* how many workers must have a query out first */
+    unsigned long sent_before;      /* queries_sent before the workers started */
 };
 
+static unsigned long queries_sent_now(void)
+{
+    struct xmpp_client_stats *s = malloc(sizeof *s);
+    unsigned long sent = 0;
+
+    if (s != NULL && xmpp_client_get_stats(probe.client, s) == XSMTP_OK)
+        sent = s->queries_sent;
+    free(s);
+    return sent;
+}
+
+/* Acts once every worker has had a query written (so the signal or the stop
+ * really lands on queries in flight, however slowly the threads got going
+ * on a busy machine), and no sooner than 300 ms after the start (so killmid's
+ * workers have been through many round trips).  Gives up waiting after 60 s;
+ * the tally then shows what went wrong. */
 static void send_signal_later(void *arg)
 {
     struct signal_action *action = arg;
+    double start = now_ms();
 
     usleep(300000);
+    while (queries_sent_now() - action->sent_before < action->threads &&
+           now_ms() - start < 60000)
+        usleep(1000);
     action->at_ms = now_ms();
     if (action->pid > 0)
         kill(action->pid, action->signo);
@@ -228,7 +263,7 @@ static void send_signal_later(void *arg)
 
 void cmd_killmid(char **w, int n)
 {
-    struct signal_action action = { 0, 0, 0 };
+    struct signal_action action = { .pid = 0 };
     struct tally tally = { .used = 0 };
     int threads;
 
@@ -237,7 +272,9 @@ void cmd_killmid(char **w, int n)
         return;
     }
     action.signo = atoi(w[2]);
-    run_workers(threads, 0, 0, true, w[4], atol(w[5]), &tally, send_signal_later, &action);
+    action.threads = (unsigned long)threads;
+    action.sent_before = queries_sent_now();
+    run_workers(threads, 0, 0, true, w[4], atol(w[5]), NULL, &tally, send_signal_later, &action);
     printf("killmid ");
     tally_print(&tally, stdout);
     printf(" last_end_after_signal_ms=%.1f\n", tally.last_end_ms - action.at_ms);
@@ -245,7 +282,7 @@ void cmd_killmid(char **w, int n)
 
 void cmd_stopmid(char **w, int n)
 {
-    struct signal_action action = { 0, 0, 0 };
+    struct signal_action action = { .pid = 0 };
     struct tally tally = { .used = 0 };
     int threads;
 
@@ -253,7 +290,10 @@ void cmd_stopmid(char **w, int n)
         printf("usage: stopmid THREADS JID MS (client started)\n");
         return;
     }
-    run_workers(threads, 1, 0, false, w[2], atol(w[3]), &tally, send_signal_later, &action);
+    action.threads = (unsigned long)threads;
+    action.sent_before = queries_sent_now();
+    run_workers(threads, 1, 0, false, w[2], atol(w[3]), NULL, &tally, send_signal_later,
+                &action);
     probe.client = NULL;
     printf("stopmid ");
     tally_print(&tally, stdout);
