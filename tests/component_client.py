@@ -10,16 +10,28 @@ compare answers with expectations.  Commands:
         -> "result pass" | "result fail REASON" | "error TYPE CONDITION" | "timeout"
   {"op":"raw","xml":"<iq .../>","id":ID[,"wait":S]}
         sends the text as is; answer for that id in the same form, or "none"
+        after S seconds (default 30)
   {"op":"disco"[,"node":N]}
         -> "info from=JID identity=CAT/TYPE/NAME features=F1,F2" or an error
   {"op":"batch","n":N,"attrs":{...}}
         sends N verify queries without waiting, then waits for all;
         -> "batch N pass=P other=O seconds=S"
   {"op":"burst","n":N,"attrs":{...}}
-        like batch, but prints how many answers of each kind: "burst pass=P resource-constraint=R other=O"
+        like batch, but prints how many answers of each kind:
+        "burst pass=P resource-constraint=R other=O seconds=S"
+        (S: from the first query sent to the last answer)
   {"op":"notice","attrs":{...}[,"wait":S]}
         sends <message><progress/></message> to the component and waits for
-        alice's headline -> "headline from=.. to=.. type=.. body=JSON progress=k=v,.." or "none"
+        alice's headline (S seconds, default 30)
+        -> "headline from=.. to=.. type=.. body=JSON progress=k=v,.." or "none"
+  {"op":"notices","n":N,"attrs":{...},"expect":E,"barrier":{...}}
+        sends N notices at once (message-id m1..mN), then a verify query with
+        the barrier attributes and waits for its answer (the component
+        handles a stream's stanzas in order, so by then it has dealt with
+        every notice); then waits until alice has E headlines (at most 30 s)
+        and another 0.5 s for any further ones.
+        -> "notices n=N headlines=ID,ID,.. from=JID,.. seconds=S"
+        (S: from the first notice sent to the barrier's answer)
   {"op":"until","attrs":{...},"expect":ANSWER,"timeout":S}
         repeats verify every 0.1 s until ANSWER -> "reached after S" or "gave up: LAST"
 
@@ -104,7 +116,7 @@ def verify_iq(sess, component, attrs, iq_type="get", to=None, iq_id=None):
     return iq
 
 
-async def ask(iq, timeout=10):
+async def ask(iq, timeout=60):
     try:
         return describe(await iq.send(timeout=timeout))
     except IqError as e:
@@ -121,7 +133,7 @@ async def run_command(cmd, sess, alice, component):
     if op == "raw":
         sess.raw_answers.pop(cmd["id"], None)
         sess.send_raw(cmd["xml"])
-        deadline = time.monotonic() + cmd.get("wait", 3)
+        deadline = time.monotonic() + cmd.get("wait", 30)
         while time.monotonic() < deadline:
             if cmd["id"] in sess.raw_answers:
                 return describe(sess.raw_answers.pop(cmd["id"]))
@@ -146,7 +158,7 @@ async def run_command(cmd, sess, alice, component):
     if op in ("batch", "burst"):
         n = int(cmd["n"])
         start = time.monotonic()
-        futures = [verify_iq(sess, component, cmd["attrs"]).send(timeout=60) for _ in range(n)]
+        futures = [verify_iq(sess, component, cmd["attrs"]).send(timeout=300) for _ in range(n)]
         counts = {}
         for fut in futures:
             try:
@@ -162,8 +174,8 @@ async def run_command(cmd, sess, alice, component):
             return "batch %d pass=%d other=%d seconds=%.3f" % (n, passed, sum(counts.values()),
                                                                seconds)
         limited = counts.pop("error wait resource-constraint", 0)
-        return "burst pass=%d resource-constraint=%d other=%d" % (passed, limited,
-                                                                  sum(counts.values()))
+        return "burst pass=%d resource-constraint=%d other=%d seconds=%.3f" % (
+            passed, limited, sum(counts.values()), seconds)
     if op == "notice":
         if alice is None:
             return "no alice session"
@@ -177,13 +189,47 @@ async def run_command(cmd, sess, alice, component):
         msg.xml.append(el)
         msg.send()
         try:
-            got = await asyncio.wait_for(alice.headlines.get(), cmd.get("wait", 3))
+            got = await asyncio.wait_for(alice.headlines.get(), cmd.get("wait", 30))
         except asyncio.TimeoutError:
             return "none"
         prog = got.xml.find("{%s}progress" % NS)
         attrs = ",".join("%s=%s" % (k, prog.get(k)) for k in sorted(prog.keys()))
         return "headline from=%s to=%s type=%s body=%s progress=%s children=%d" % (
             got["from"], got["to"].bare, got["type"], json.dumps(got["body"]), attrs, len(prog))
+    if op == "notices":
+        if alice is None:
+            return "no alice session"
+        while not alice.headlines.empty():
+            alice.headlines.get_nowait()
+        n = int(cmd["n"])
+        start = time.monotonic()
+        for i in range(1, n + 1):
+            msg = sess.Message()
+            msg["to"] = component
+            el = ET.Element("{%s}progress" % NS)
+            for key, value in dict(cmd["attrs"], **{"message-id": "m%d" % i}).items():
+                el.set(key, value)
+            msg.xml.append(el)
+            msg.send()
+        await ask(verify_iq(sess, component, cmd["barrier"]), timeout=60)
+        seconds = time.monotonic() - start
+        got = []
+        deadline = time.monotonic() + 30
+        while len(got) < int(cmd["expect"]) and time.monotonic() < deadline:
+            try:
+                got.append(await asyncio.wait_for(alice.headlines.get(),
+                                                  deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                break
+        while True:
+            try:
+                got.append(await asyncio.wait_for(alice.headlines.get(), 0.5))
+            except asyncio.TimeoutError:
+                break
+        ids = [g.xml.find("{%s}progress" % NS).get("message-id") for g in got]
+        froms = sorted(set("%s/%s" % (g["from"], g["type"]) for g in got))
+        return "notices n=%d headlines=%s from=%s seconds=%.3f" % (
+            n, ",".join(ids), ",".join(froms), seconds)
     if op == "until":
         start = time.monotonic()
         last = ""
@@ -199,7 +245,7 @@ async def run_command(cmd, sess, alice, component):
 async def login(jid, password, port):
     sess = Session(jid, password)
     sess.connect(address=("127.0.0.1", port), force_starttls=False, disable_starttls=True)
-    await asyncio.wait_for(sess.started.wait(), 15)
+    await asyncio.wait_for(sess.started.wait(), 60)
     return sess
 
 
