@@ -114,7 +114,7 @@ EOF
     printf -v "${name}_PID" '%s' $!
     lab_track_pid $!
     lab_wait_port "$port" 10 || { cat "$LAB_DIR/$name.log" >&2; return 1; }
-    lab_wait_log "$LAB_DIR/$name.log" "XMPP session up" 10
+    lab_wait_log "$LAB_DIR/$name.log" "xmpp: connected as" 60
 }
 
 gw_start_postfix() {

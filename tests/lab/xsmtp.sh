@@ -22,8 +22,8 @@
 #   lab_run_component                  (re)starts the component only, log
 #                                      appended to component.log; sets COMP_PID,
 #                                      counts COMPONENT_STARTS
-#   lab_wait_component                 waits (10 s) until component.log says
-#                                      it connected to Prosody
+#   lab_wait_component                 waits (60 s) until component.log says
+#                                      this start connected to Prosody
 #   lab_stop_component                 SIGTERM to $COMP_PID and reap it
 #   lab_write_verify_milter_conf SOCKET [TEXT]
 #                                      $LAB_DIR/milter.conf: verify mode on
@@ -59,13 +59,23 @@ lab_start_xsmtp_prosody() {
 
 lab_run_component() {
     COMPONENT_STARTS=$((COMPONENT_STARTS + 1))
+    COMP_CONNECTS_BEFORE=$(grep -c "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" "$LAB_DIR/component.log" 2>/dev/null) ||
+        COMP_CONNECTS_BEFORE=0
     "$COMPONENT" -f -c "$LAB_DIR/component.conf" >>"$LAB_DIR/component.log" 2>&1 &
     COMP_PID=$!
     lab_track_pid $COMP_PID
 }
 
 lab_wait_component() {
-    lab_wait_log "$LAB_DIR/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10
+    # component.log is appended to across restarts: wait for one more
+    # "connected" line than there was when the component was started.
+    local want=$(( ${COMP_CONNECTS_BEFORE:-0} + 1 )) i
+    for ((i = 0; i < 60 * 20; i++)); do
+        [ "$(grep -c "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" "$LAB_DIR/component.log" 2>/dev/null)" -ge "$want" ] && return 0
+        sleep 0.05
+    done
+    echo "lab: the component did not connect within 60 s" >&2
+    return 1
 }
 
 lab_stop_component() {
@@ -150,5 +160,5 @@ lab_start_verify_milter() {
             port=${socket#inet:}
             lab_wait_port "${port%@*}" 10 || { cat "$log"; return 1; } ;;
     esac
-    lab_wait_log "$log" "XMPP session up" 10
+    lab_wait_log "$log" "xmpp: connected as" 60
 }

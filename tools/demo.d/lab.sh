@@ -149,6 +149,7 @@ sign {
 }
 verify {
     on_fail = quarantine
+${XSMTP_DEMO_VERIFY_TIMEOUT_MS:+    timeout_ms = $XSMTP_DEMO_VERIFY_TIMEOUT_MS}
 }
 # Tell the sender's component about each pass (XSMTP-1 s8).
 notify {
@@ -164,10 +165,11 @@ xmpp {
 }
 redis {
     socket = "$R_SOCKET"
+${XSMTP_DEMO_REDIS_TIMEOUT_MS:+    timeout_ms = $XSMTP_DEMO_REDIS_TIMEOUT_MS}
 }
 EOF
     _demo_run_milter milterB "$MILTER_B_PORT" || return 1
-    lab_wait_log "$d/milter.log" "XMPP session up" 10 || { cat "$d/milter.log" >&2; return 1; }
+    lab_wait_log "$d/milter.log" "xmpp: connected as" 60 || { cat "$d/milter.log" >&2; return 1; }
     demo_log_step "xsmtp-milter (verify, as milter@b.test/gw1) on 127.0.0.1:$MILTER_B_PORT"
 }
 
