@@ -11,11 +11,11 @@
  */
 #include "config.h"
 
-#include "context.h"
-#include "hooks.h"
-#include "session.h"
-#include "sign_filter.h"
-#include "verify_filter.h"
+#include "milter/context.h"
+#include "milter/hooks.h"
+#include "milter/session.h"
+#include "milter/sign/sign_filter.h"
+#include "milter/verify/verify_filter.h"
 
 static bool signing(const struct milter_session *session)
 {

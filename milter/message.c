@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "message.h"
+#include "milter/message.h"
 
 /* Allocations at most this big survive message_reset() for reuse. */
 #define MESSAGE_KEEP_SLOTS 64

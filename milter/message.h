@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "extract.h"
+#include "hash/extract.h"
 
 /* First value and number of occurrences of one header name. */
 struct message_header_value {

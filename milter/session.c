@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cidr.h"
-#include "hooks.h"
-#include "session.h"
+#include "hash/util/cidr.h"
+#include "milter/hooks.h"
+#include "milter/session.h"
 
 static void session_classify_client(struct milter_session *session)
 {

@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "context.h"
-#include "message.h"
-#include "taglist.h"
+#include "hash/taglist.h"
+#include "milter/context.h"
+#include "milter/message.h"
 
 struct sign_session;    /* defined by the signer (milter/sign*.c) */
 struct verify_session;  /* defined by the verifier */

@@ -28,12 +28,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
-#include "client.h"
-#include "context.h"
-#include "log.h"
-#include "stats.h"
-#include "verify_runtime.h"
+#include "hash/util/log.h"
+#include "milter/cache/cache.h"
+#include "milter/context.h"
+#include "milter/stats.h"
+#include "milter/verify/verify_runtime.h"
+#include "xmpp/client/client.h"
 
 #define STATS_LINE_MAX 2048
 #define STATS_VERIFY_MAX 1024

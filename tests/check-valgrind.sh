@@ -34,11 +34,9 @@ memcheck=(valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=def
           --child-silent-after-fork=yes)
 
 # ---- unit tests (Check runs them in-process with CK_FORK=no) ------------------
-for program in "$top_builddir"/tests/check_*; do
+for program in "$top_builddir"/tests/unit/check_*; do
     [ -x "$program" ] && [[ "$program" != *.* ]] || continue
     name=$(basename "$program")
-    # The cache driver is a helper of test_cache.sh, not a test.
-    [ "$name" = check_cache_driver ] && continue
     (cd "$top_builddir" && CK_FORK=no "${memcheck[@]}" --log-file="$logs/unit.$name.%p" \
         "$program" >"$work/$name.out" 2>&1)
     echo "unit $name: exit $?"
@@ -77,7 +75,7 @@ tests=("$@")
                                   test_sign_postfix.sh test_verify_postfix.sh)
 for test in "${tests[@]}"; do
     start=$(date +%s)
-    top_srcdir=$top_srcdir top_builddir=$shadow timeout 900 bash "$top_srcdir/tests/$test" \
+    top_srcdir=$top_srcdir top_builddir=$shadow timeout 900 bash "$top_srcdir/tests/integration/$test" \
         >"$work/$test.out" 2>&1
     rc=$?
     summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$work/$test.out" | tail -1)

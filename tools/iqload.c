@@ -25,7 +25,7 @@
 #include <time.h>
 #include <strophe.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 struct iqload {
     xmpp_ctx_t *ctx;

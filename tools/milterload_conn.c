@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 enum step {
     STEP_OPTNEG, STEP_CONNECT, STEP_HELO, STEP_MAIL, STEP_RCPT, STEP_DATA,

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 bool ml_buf_reserve(struct ml_buf *buf, size_t more)
 {

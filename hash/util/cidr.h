@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <sys/socket.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 struct xsmtp_cidr {
     int family;                 /* AF_INET or AF_INET6 */

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "hash/util/daemon.h"
 
 static xsmtp_status daemon_fail(xsmtp_status status, char *err, size_t errsz, const char *what,
                                 int error)

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 /* Forks into the background, new session, stdio on /dev/null, cwd "/". */
 xsmtp_status daemon_detach(char *err, size_t errsz);

@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "hash/util/log.h"
 
 #define LOG_LINE_MAX 2048
 

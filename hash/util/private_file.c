@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
-#include "private_file.h"
+#include "hash/util/private_file.h"
 
 static void
 set_error(char *err, size_t errsz, const char *path, const char *what, int error_number)

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 /*
  * Opens path for reading after checking (on the open descriptor, so there is

@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include "status.h"
+#include "hash/util/status.h"
 
 const char *
 xsmtp_status_str(xsmtp_status status)

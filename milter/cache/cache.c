@@ -16,9 +16,9 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "cache_internal.h"
-#include "log.h"
-#include "private_file.h"
+#include "hash/util/log.h"
+#include "hash/util/private_file.h"
+#include "milter/cache/cache_internal.h"
 
 #define NS_PER_MS 1000000LL
 

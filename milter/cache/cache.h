@@ -70,8 +70,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "status.h"
-#include "token.h"
+#include "hash/token.h"
+#include "hash/util/status.h"
 
 #define CACHE_DEFAULT_PREFIX "xsmtp:1:"
 #define CACHE_DEFAULT_PORT 6379

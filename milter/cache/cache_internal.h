@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <hiredis/hiredis.h>
 
-#include "cache.h"
+#include "milter/cache/cache.h"
 
 #define CACHE_HOST_MAX 255
 #define CACHE_PASSWORD_MAX 512

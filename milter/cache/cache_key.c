@@ -15,7 +15,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 
-#include "cache.h"
+#include "milter/cache/cache.h"
 
 static const char hex_digits[] = "0123456789abcdef";
 

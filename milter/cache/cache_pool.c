@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache_internal.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "milter/cache/cache_internal.h"
 
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL

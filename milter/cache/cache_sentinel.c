@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache_internal.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "milter/cache/cache_internal.h"
 
 static bool
 parse_port(const char *text, size_t len, unsigned *port)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_diag.h"
+#include "milter/config/config_diag.h"
 
 #define CONFIG_DIAG_LINE_MAX 1024
 

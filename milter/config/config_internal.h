@@ -14,8 +14,8 @@
 #include <confuse.h>
 #include <stdbool.h>
 
-#include "config_diag.h"
-#include "milter_config.h"
+#include "milter/config/config_diag.h"
+#include "milter/config/milter_config.h"
 
 #define CONFIG_NAME_MAX 64      /* "section.option" */
 #define CONFIG_OPTIONS_MAX 128  /* options across all sections */

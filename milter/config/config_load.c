@@ -28,8 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config_internal.h"
-#include "milter_config.h"
+#include "milter/config/config_internal.h"
+#include "milter/config/milter_config.h"
 
 /* A configuration file is a few kilobytes; anything this big is a mistake. */
 #define CONFIG_FILE_MAX (1024 * 1024)

@@ -28,9 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "config_internal.h"
-#include "private_file.h"
+#include "hash/util/private_file.h"
+#include "milter/cache/cache.h"
+#include "milter/config/config_internal.h"
 
 #define REDIS_TIMEOUT_MAX_MS 60000
 #define REDIS_POOL_MAX 64

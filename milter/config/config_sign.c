@@ -16,9 +16,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_internal.h"
-#include "identity.h"
-#include "identity_map.h"
+#include "hash/identity.h"
+#include "milter/config/config_internal.h"
+#include "milter/config/identity_map.h"
 
 static const cfg_opt_t sign_options[] = {
     CFG_STR_LIST("domains", 0, CFGF_NONE),

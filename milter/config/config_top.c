@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config_internal.h"
-#include "daemon.h"
-#include "identity.h"
-#include "log.h"
+#include "hash/identity.h"
+#include "hash/util/daemon.h"
+#include "hash/util/log.h"
+#include "milter/config/config_internal.h"
 
 static const cfg_opt_t top_options[] = {
     CFG_STR("socket", "inet:8893@127.0.0.1", CFGF_NONE),

@@ -29,8 +29,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_internal.h"
-#include "identity.h"
+#include "hash/identity.h"
+#include "milter/config/config_internal.h"
 
 #define VERIFY_TIMEOUT_MIN_MS 10
 #define VERIFY_TIMEOUT_MAX_MS 60000

@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_internal.h"
-#include "identity.h"
-#include "private_file.h"
+#include "hash/identity.h"
+#include "hash/util/private_file.h"
+#include "milter/config/config_internal.h"
 
 /* RFC 7622: each JID part is at most 1023 octets. */
 #define XMPP_RESOURCE_MAX 1023

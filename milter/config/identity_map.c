@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "identity.h"
-#include "identity_map.h"
+#include "hash/identity.h"
+#include "milter/config/identity_map.h"
 
 #define IDENTITY_MAP_LINE_MAX 1024
 #define IDENTITY_MAP_ADDRESS_MAX (XSMTP_LOCAL_MAX + 1 + XSMTP_DOMAIN_MAX)

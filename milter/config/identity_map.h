@@ -15,7 +15,7 @@
 #define XSMTP_IDENTITY_MAP_H
 
 #include <stddef.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 struct identity_map_entry {
     const char *address;    /* lowercased */

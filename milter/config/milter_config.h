@@ -17,12 +17,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cidr.h"
-#include "config_diag.h"
-#include "keytable.h"
-#include "socket_spec.h"
-#include "status.h"
-#include "taglist.h"
+#include "hash/keytable.h"
+#include "hash/taglist.h"
+#include "hash/util/cidr.h"
+#include "hash/util/status.h"
+#include "milter/config/config_diag.h"
+#include "milter/config/socket_spec.h"
 
 struct identity_map;
 

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "socket_spec.h"
+#include "milter/config/socket_spec.h"
 
 const char *socket_kind_name(enum socket_kind kind)
 {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/un.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 enum socket_kind {
     SOCKET_INET,

@@ -13,14 +13,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "bodyhash.h"
-#include "context.h"
-#include "identity_map.h"
-#include "log.h"
-#include "session.h"
-#include "sign_filter.h"
-#include "signer.h"
-#include "stats.h"
+#include "hash/bodyhash.h"
+#include "hash/util/log.h"
+#include "milter/config/identity_map.h"
+#include "milter/context.h"
+#include "milter/session.h"
+#include "milter/sign/sign_filter.h"
+#include "milter/sign/signer.h"
+#include "milter/stats.h"
 
 struct sign_session {
     struct xsmtp_bodyhash *bodyhash;    /* per connection, reset per message */

@@ -16,8 +16,8 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include "signer.h"
-#include "token.h"
+#include "hash/token.h"
+#include "milter/sign/signer.h"
 
 /* Domain part of an extracted From address; NULL when there is none. */
 static const char *address_domain(const char *address)

@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-#include "status.h"
-#include "identity.h"
-#include "extract.h"
-#include "keytable.h"
-#include "taglist.h"
+#include "hash/extract.h"
+#include "hash/identity.h"
+#include "hash/keytable.h"
+#include "hash/taglist.h"
+#include "hash/util/status.h"
 
 /* Why a message was not signed; SIGN_OK when it was. */
 enum sign_outcome {

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "verifier.h"
+#include "milter/verify/verifier.h"
 
 /* RFC 5322 s2.1.1: a line MUST NOT exceed 998 octets without CRLF. */
 #define VERIFIER_LINE_MAX 998

@@ -34,14 +34,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "answer.h"
-#include "cache.h"
-#include "client.h"
-#include "extract.h"
-#include "identity.h"
-#include "status.h"
-#include "taglist.h"
-#include "token.h"
+#include "hash/extract.h"
+#include "hash/identity.h"
+#include "hash/taglist.h"
+#include "hash/token.h"
+#include "hash/util/status.h"
+#include "milter/cache/cache.h"
+#include "xmpp/client/answer.h"
+#include "xmpp/client/client.h"
 
 /* XSMTP-1 s2: t may be at most this far ahead of the verifier's clock. */
 #define VERIFIER_FUTURE_SKEW 300

@@ -29,16 +29,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "bodyhash.h"
-#include "context.h"
-#include "log.h"
-#include "session.h"
-#include "sign_filter.h"
-#include "verifier.h"
-#include "verify_filter.h"
-#include "stats.h"
-#include "verify_policy.h"
-#include "verify_runtime.h"
+#include "hash/bodyhash.h"
+#include "hash/util/log.h"
+#include "milter/context.h"
+#include "milter/session.h"
+#include "milter/sign/sign_filter.h"
+#include "milter/stats.h"
+#include "milter/verify/verifier.h"
+#include "milter/verify/verify_filter.h"
+#include "milter/verify/verify_policy.h"
+#include "milter/verify/verify_runtime.h"
 
 /* Room for the reply / quarantine text (identity up to ~390 octets). */
 #define VERIFY_REPLY_SIZE 640

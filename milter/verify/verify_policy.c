@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "verify_policy.h"
+#include "milter/verify/verify_policy.h"
 
 static const char *const outcome_names[] = {
     [VERIFY_OUTCOME_ACCEPTED] = "accepted",

@@ -25,8 +25,8 @@
 
 #include <stdbool.h>
 
-#include "milter_config.h"
-#include "verifier.h"
+#include "milter/config/milter_config.h"
+#include "milter/verify/verifier.h"
 
 #define VERIFY_FAST_TRACK_HEADER "X-XSMTP-Fast-Track"
 #define VERIFY_FAST_TRACK_VALUE "yes"

@@ -23,10 +23,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
-#include "client.h"
-#include "log.h"
-#include "verify_runtime.h"
+#include "hash/util/log.h"
+#include "milter/cache/cache.h"
+#include "milter/verify/verify_runtime.h"
+#include "xmpp/client/client.h"
 
 /* Polling a verdict another process is fetching: first pause, longest pause. */
 #define RESOLVE_POLL_FIRST_MS 2

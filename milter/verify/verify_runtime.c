@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "client.h"
-#include "log.h"
-#include "verify_runtime.h"
+#include "hash/util/log.h"
+#include "milter/cache/cache.h"
+#include "milter/verify/verify_runtime.h"
+#include "xmpp/client/client.h"
 
 /* How long the stop waits for callers still inside a verification. */
 #define VERIFY_STOP_WAIT_MS 5000

@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "milter_config.h"
-#include "status.h"
-#include "verifier.h"
+#include "hash/util/status.h"
+#include "milter/config/milter_config.h"
+#include "milter/verify/verifier.h"
 
 /* How long start waits for the first XMPP login (it goes on without). */
 #define VERIFY_RUNTIME_CONNECT_WAIT_MS 5000

@@ -9,10 +9,10 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
-#include "component.h"
-#include "component_harness.h"
-#include "fuzz.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "tests/fuzz/component_harness.h"
+#include "tests/fuzz/fuzz.h"
+#include "xmpp/component/component.h"
 
 #define HARNESS_NOW 1795000100ULL
 #define HARNESS_MAX_STANZAS 32

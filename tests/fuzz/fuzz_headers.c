@@ -31,11 +31,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "client_text.h"
-#include "fuzz.h"
-#include "message.h"
-#include "signer.h"
-#include "verifier.h"
+#include "milter/message.h"
+#include "milter/sign/signer.h"
+#include "milter/verify/verifier.h"
+#include "tests/fuzz/fuzz.h"
+#include "xmpp/client/client_text.h"
 
 #define MAX_HEADERS 20000
 #define AUTHSERV "mx.b.test"

@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "client_text.h"
-#include "fuzz.h"
-#include "identity.h"
+#include "hash/identity.h"
+#include "tests/fuzz/fuzz.h"
+#include "xmpp/client/client_text.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

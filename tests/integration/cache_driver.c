@@ -1,10 +1,10 @@
 /*
- * check_cache_driver.c -- a command-line client of milter/cache.h for
+ * cache_driver.c -- a command-line client of milter/cache.h for
  * tests/test_cache.sh, which runs it against real Redis and Sentinel.
  * (Named check_* for the build's test-program rules; not a Check program.)
  *
- * Usage: check_cache_driver [OPTIONS] COMMAND ARGS...     one command
- *        check_cache_driver [OPTIONS] -                   commands on stdin
+ * Usage: cache_driver [OPTIONS] COMMAND ARGS...     one command
+ *        cache_driver [OPTIONS] -                   commands on stdin
  * In the second form one struct cache lives across commands (pool, down
  * state, backoff), so a test can stop Redis between two commands; every
  * command prints exactly one line, flushed.
@@ -41,8 +41,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "milter/cache/cache.h"
 
 #define WORDS_MAX 16
 
@@ -344,8 +344,8 @@ run_command(struct driver *driver, int argc, char **argv)
 static int
 usage(void)
 {
-    fprintf(stderr, "usage: check_cache_driver [OPTIONS] COMMAND ARGS... | -\n"
-                    "(see the comment at the top of tests/check_cache_driver.c)\n");
+    fprintf(stderr, "usage: cache_driver [OPTIONS] COMMAND ARGS... | -\n"
+                    "(see the comment at the top of tests/integration/cache_driver.c)\n");
     return 2;
 }
 
@@ -387,7 +387,7 @@ main(int argc, char **argv)
 
     /* What libmilter does in the milter (see cache.h). */
     signal(SIGPIPE, SIG_IGN);
-    log_open("check_cache_driver", LOG_MAIL, LOG_INFO, true);
+    log_open("cache_driver", LOG_MAIL, LOG_INFO, true);
     memset(&options, 0, sizeof options);
     memset(&driver, 0, sizeof driver);
     options.sentinels = sentinels;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""hostile_component.py -- a lying xsmtp.a.test for tests/test_hostile_xmpp.sh.
+"""hostile_component.py -- a lying xsmtp.a.test for tests/integration/test_hostile_xmpp.sh.
 
 Connects to Prosody as the XEP-0114 component (Debian's python3-slixmpp)
 and answers each verify query by the scenario its message-id starts with:

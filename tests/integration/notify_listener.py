@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""notify_listener.py -- a sender's Jabber client for tests/test_notify.sh
+"""notify_listener.py -- a sender's Jabber client for tests/integration/test_notify.sh
 (Debian python3-slixmpp; shares no code with xsmtp).
 
 Logs in (plain c2s on 127.0.0.1:PORT), sends presence, prints "ready", then

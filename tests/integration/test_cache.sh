@@ -1,8 +1,8 @@
 #!/bin/bash
-# tests/test_cache.sh -- milter/cache.h against real redis-server and
+# tests/integration/test_cache.sh -- milter/cache.h against real redis-server and
 # redis-sentinel processes (issue 5 points 4 and 5).
 #
-# Runs tests/check_cache_driver, either once per command (separate
+# Runs tests/integration/cache_driver, either once per command (separate
 # processes sharing the cache) or as a long-lived "session" fed commands
 # through a FIFO (one struct cache across Redis stops, restarts and
 # failovers).  Checks exact values (stored text, TTLs, results, counters);
@@ -12,10 +12,10 @@
 # package redis-sentinel) and is skipped, not failed, without it.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lab/common.sh"
-. "$here/lab/redis.sh"
+. "$here/../lab/common.sh"
+. "$here/../lab/redis.sh"
 
-DRIVER=$top_builddir/tests/check_cache_driver
+DRIVER=$top_builddir/tests/integration/cache_driver
 if ! command -v redis-server >/dev/null; then
     echo "SKIP: redis-server not installed"
     exit 77

@@ -1,23 +1,23 @@
 #!/bin/bash
-# tests/test_component.sh -- xsmtp-component against a real Prosody.
+# tests/integration/test_component.sh -- xsmtp-component against a real Prosody.
 #
 # Starts a private Prosody (a.test, b.test, component xsmtp.a.test declared
 # with etc/prosody/xsmtp.cfg.lua), registers milter@b.test and alice@a.test,
 # runs xsmtp-component from a test configuration and key table, and drives
-# it with tests/component_client.py (Debian's python3-slixmpp, an XMPP
+# it with tests/integration/component_client.py (Debian's python3-slixmpp, an XMPP
 # implementation independent of ours).  Every expected MAC is computed here
 # with openssl, never with xsmtp's code.  Prints "N passed, N failed".
 #
 # Needs: prosody, /usr/bin/python3 with slixmpp (package python3-slixmpp),
 # openssl.  Skips (77) when one is missing.
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/prosody.sh"
 
 COMPONENT=$top_builddir/xmpp/xsmtp-component
-CLIENT=$top_srcdir/tests/component_client.py
+CLIENT=$top_srcdir/tests/integration/component_client.py
 if ! lab_prosody_available || ! /usr/bin/python3 -c 'import slixmpp' 2>/dev/null ||
    ! command -v openssl >/dev/null; then
     echo "SKIP: needs prosody, python3-slixmpp and openssl"

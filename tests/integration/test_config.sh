@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_config.sh -- `xsmtp-milter -t` over the fixtures in
+# tests/integration/test_config.sh -- `xsmtp-milter -t` over the fixtures in
 # tests/data/config: exact output lines and exit codes.
 #
 # Each *.conf fixture states what -t must print in "# expect: LINE"
@@ -10,7 +10,7 @@
 # A few cases need a file state git cannot hold (modes, a missing file):
 # they are set up below.
 
-. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/common.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/common.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
 DATA=$top_srcdir/tests/data/config

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_daemon.sh -- xsmtp-milter as a running daemon, driven by
+# tests/integration/test_daemon.sh -- xsmtp-milter as a running daemon, driven by
 # miltertest (Debian package miltertest).
 #
 # 1. -V, -h, a bad option, a refused start (bad configuration).
@@ -13,7 +13,7 @@
 # 4. In the background (no -f): detaches, pid file, SIGTERM stops it.
 # 5. As root: switches to user nobody, gives it the unix socket (0660).
 
-. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/common.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/common.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
 SCRIPTS=$top_srcdir/tests/milter

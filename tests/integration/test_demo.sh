@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_demo.sh -- tools/demo as a test: every value it prints.
+# tests/integration/test_demo.sh -- tools/demo as a test: every value it prints.
 #
 # Runs tools/demo twice with the daemons of this build (--no-install
 # --no-build) and a fixed run id:
@@ -18,7 +18,7 @@
 # python3-slixmpp.  When SpamAssassin is missing (tools/test does not
 # install it) and we are root, it is installed the way tools/demo does it.
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
 source "$top_srcdir/tests/lab/common.sh"
@@ -180,7 +180,7 @@ check_report() {
 
     # Verdicts by kind, from B's full stats line: counted once the verifier
     # calls stats_count_verdict() (milter/stats.h) for each verdict.
-    if grep -q 'stats_count_verdict' "$top_srcdir/milter/verify_filter.c"; then
+    if grep -q 'stats_count_verdict' "$top_srcdir/milter/verify/verify_filter.c"; then
         lab_assert_match "$label counters: B's verdicts by kind" \
             ' verdict\.none=1 verdict\.pass=1 verdict\.fail=2 verdict\.permerror=0 verdict\.temperror=0 ' \
             "$(grep 'stats: reason=sigusr1' "$DIR/milterB/milter.log" | tail -1)"

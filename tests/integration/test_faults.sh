@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_faults.sh -- nothing lost, no wrong verdict, no late answer
+# tests/integration/test_faults.sh -- nothing lost, no wrong verdict, no late answer
 # while everything around the verifier fails (issue 9 point 3).
 #
 #   client --20 connections--> Postfix A --(queue, retries)--> Postfix B
@@ -28,7 +28,7 @@
 # The counts are printed.  Needs root (Postfix), prosody, redis-server,
 # smtp-sink and Debian's /usr/bin/python3.  Wall time about 2 minutes.
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/postfix.sh"

@@ -1,9 +1,9 @@
 #!/bin/bash
-# tests/test_hostile.sh -- hostile mail through a real Postfix and the
+# tests/integration/test_hostile.sh -- hostile mail through a real Postfix and the
 # verifying xsmtp-milter (issue 9 point 4), against real Prosody, the
 # real xsmtp-component and Redis.
 #
-# The cases (tests/hostile_mail.py builds, signs and checks them):
+# The cases (tests/integration/hostile_mail.py builds, signs and checks them):
 #   ' " < & in the Message-ID and the From display name, valid UTF-8, invalid
 #   UTF-8 (in the Message-ID and in the identity), a NUL, 10,000-character header lines (Subject, From, Message-ID,
 #   X-XMPP-Hash), CR/LF injection in the identity (folded, a line of its
@@ -20,7 +20,7 @@
 # no error.  Needs root (Postfix), prosody, redis-server, smtp-sink and
 # Debian's /usr/bin/python3.
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/postfix.sh"
@@ -74,7 +74,7 @@ echo "info: big body $(stat -c %s "$D/big") octets"
 
 # ---- send, then check every copy ---------------------------------------------------------------
 start=$(date +%s.%N)
-/usr/bin/python3 "$top_srcdir/tests/hostile_mail.py" send "$PF_SMTP_PORT" "$S1" "$(date +%s)" "$D" \
+/usr/bin/python3 "$top_srcdir/tests/integration/hostile_mail.py" send "$PF_SMTP_PORT" "$S1" "$(date +%s)" "$D" \
     >"$D/send.out" 2>&1
 cat "$D/send.out"
 lab_assert_eq "every case accepted by Postfix" "" "$(grep -v ' sent$' "$D/cases.txt")"
@@ -84,7 +84,7 @@ awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "info: sent and delivere
 lab_assert_eq "Postfix queue empty" 0 "$(lab_postfix_queue_count PF)"
 
 mapfile -t copies < <(lab_sink_files SINK)
-/usr/bin/python3 "$top_srcdir/tests/hostile_mail.py" check "$D" "${copies[@]}" >"$D/check.out" 2>&1
+/usr/bin/python3 "$top_srcdir/tests/integration/hostile_mail.py" check "$D" "${copies[@]}" >"$D/check.out" 2>&1
 cat "$D/check.out"
 lab_assert_eq "every copy: well-formed verdict headers of its case, forged ones deleted" "" \
     "$(grep '^problem ' "$D/check.out")"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_hostile_xmpp.sh -- hostile peers on the XMPP side (issue 9
+# tests/integration/test_hostile_xmpp.sh -- hostile peers on the XMPP side (issue 9
 # point 4), against a real Prosody.
 #
 # 1. A flood of verify queries at the real xsmtp-component from one domain
@@ -8,7 +8,7 @@
 #    wait/resource-constraint), and another domain (bob@a.test, 40 queries
 #    during the flood) is still served, every query a pass.
 # 2. The real xsmtp-milter against a lying component
-#    (tests/hostile_component.py, driven by tests/milter/hostile.lua through
+#    (tests/integration/hostile_component.py, driven by tests/integration/miltertest/hostile.lua through
 #    miltertest): answers from JIDs other than the one asked, with ids that
 #    are not the query's, inside a <message/>, repeated after the query was
 #    answered, or too late, never count: the verdict is the real answer, or
@@ -17,7 +17,7 @@
 # Needs prosody, openssl, miltertest, redis-server and Debian's
 # /usr/bin/python3 with python3-slixmpp.
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/prosody.sh"
@@ -26,7 +26,7 @@ source "$top_srcdir/tests/lab/xsmtp.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
 COMPONENT=$top_builddir/xmpp/xsmtp-component
-CLIENT=$top_srcdir/tests/component_client.py
+CLIENT=$top_srcdir/tests/integration/component_client.py
 for tool in openssl miltertest redis-server; do
     command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 77; }
 done
@@ -88,7 +88,7 @@ kill -TERM "$COMP_PID"
 wait "$COMP_PID" 2>/dev/null
 
 # ---- 2. a lying component and the real milter -------------------------------------------
-/usr/bin/python3 "$top_srcdir/tests/hostile_component.py" --port "$PROSODY_COMPONENT_PORT" \
+/usr/bin/python3 "$top_srcdir/tests/integration/hostile_component.py" --port "$PROSODY_COMPONENT_PORT" \
     --secret "$SECRET" >"$D/liar.out" 2>"$D/liar.err" &
 lab_track_pid $!
 lab_wait_log "$D/liar.out" "^connected" 10 || { cat "$D/liar.err"; exit 99; }
@@ -100,8 +100,8 @@ verify {
 }'
 lab_start_verify_milter "unix:$D/milter.sock" "$D/milter.log" || exit 99
 
-XSMTP_MILTER_SOCKET="unix:$D/milter.sock" XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" \
-XSMTP_RUN="$(date +%s)" miltertest -s "$top_srcdir/tests/milter/hostile.lua" >"$D/hostile.out" 2>&1
+XSMTP_MILTER_SOCKET="unix:$D/milter.sock" XSMTP_LUA_LIB="$top_srcdir/tests/integration/miltertest/lib.lua" \
+XSMTP_RUN="$(date +%s)" miltertest -s "$top_srcdir/tests/integration/miltertest/hostile.lua" >"$D/hostile.out" 2>&1
 rc=$?
 cat "$D/hostile.out"
 lab_assert_eq "miltertest hostile.lua exit code" 0 "$rc"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_milterload.sh -- a smoke test of tools/milterload (issue 8):
+# tests/integration/test_milterload.sh -- a smoke test of tools/milterload (issue 8):
 # correctness of the load generator, not speed.
 #
 # 50 messages against tools/noop_milter (unix and inet sockets, one and
@@ -13,7 +13,7 @@
 # BODY (RCPT and DATA are negotiated away by both milters): 17 "continue"
 # replies, then the end-of-message answer.
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 

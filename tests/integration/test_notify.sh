@@ -1,11 +1,11 @@
 #!/bin/bash
-# tests/test_notify.sh -- issue 6 points 4 to 6: s8 delivery-progress
+# tests/integration/test_notify.sh -- issue 6 points 4 to 6: s8 delivery-progress
 # notices end to end, and the RFC 7259 Jabber-ID.
 #
 # A real Postfix (mx.b.test) with the real xsmtp-milter (on_fail = reject,
 # add_jabber_id = true, notify.enabled with d.test excluded), a real
 # Prosody, the real xsmtp-component for a.test and d.test, and Redis.
-# alice@a.test is logged in with tests/notify_listener.py (slixmpp).
+# alice@a.test is logged in with tests/integration/notify_listener.py (slixmpp).
 #   - a verified message from alice reaches b.test: alice gets exactly one
 #     headline from xsmtp.a.test, exact body and <progress/> attributes;
 #   - a forged one (rejected), a permerror and an unsigned one: no notice;
@@ -19,7 +19,7 @@
 # Needs root (Postfix), prosody, redis-server, smtp-sink, openssl and
 # /usr/bin/python3 with slixmpp (Debian python3-slixmpp).
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/postfix.sh"
@@ -48,7 +48,7 @@ gw_start_milter N '    on_fail = reject
     exclude_domains = { "D.Test" }' || exit 99
 gw_start_postfix "inet:127.0.0.1:$N_PORT" || exit 99
 
-/usr/bin/python3 "$top_srcdir/tests/notify_listener.py" --port "$PROSODY_C2S_PORT" \
+/usr/bin/python3 "$top_srcdir/tests/integration/notify_listener.py" --port "$PROSODY_C2S_PORT" \
     --jid alice@a.test/phone --password "$GW_ALICE_PASSWORD" >"$D/alice.out" 2>"$D/alice.err" &
 lab_track_pid $!
 lab_wait_log "$D/alice.out" '^ready$' 15 || { cat "$D/alice.err"; exit 99; }

@@ -1,8 +1,8 @@
 #!/bin/bash
-# tests/test_packaging.sh -- what make install ships besides the daemons.
+# tests/integration/test_packaging.sh -- what make install ships besides the daemons.
 #
 #   - every option of both daemons' schemas (the CFG_* tables in
-#     milter/config_*.c and xmpp/component_config.c) is described in
+#     milter/config/config_*.c and xmpp/component/component_config.c) is described in
 #     xsmtp.conf(5) and shown in the sample configuration;
 #   - the three man pages render without a warning from man/groff;
 #   - the systemd units name the daemons of this build, carry the
@@ -10,7 +10,7 @@
 #     it exists; its only allowed complaint is the not yet installed man
 #     pages of Documentation=).
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 
@@ -33,8 +33,8 @@ options() {
 }
 
 # The milter's tables are top_options, sign_options, verify_options, ...
-mapfile -t MILTER_OPTIONS < <(options "$top_srcdir"/milter/config_*.c)
-mapfile -t COMPONENT_OPTIONS < <(options "$top_srcdir/xmpp/component_config.c")
+mapfile -t MILTER_OPTIONS < <(options "$top_srcdir"/milter/config/config_*.c)
+mapfile -t COMPONENT_OPTIONS < <(options "$top_srcdir/xmpp/component/component_config.c")
 lab_assert_match "the milter has options (parsed from its tables)" '^[1-9][0-9]+$' \
     "${#MILTER_OPTIONS[@]}"
 lab_assert_match "the component has options" '^[1-9][0-9]+$' "${#COMPONENT_OPTIONS[@]}"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_secrets.sh -- secrets and privileges (issue 9 point 5).
+# tests/integration/test_secrets.sh -- secrets and privileges (issue 9 point 5).
 #
 # 1. Files that hold secrets are refused when group or other may read or
 #    write them: the milter's xmpp.password_file, redis.password_file and
@@ -21,7 +21,7 @@
 #    with "Permission denied".
 # Needs prosody, redis-server, openssl and tools/milterload (built by make).
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/prosody.sh"

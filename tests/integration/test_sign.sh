@@ -1,13 +1,13 @@
 #!/bin/bash
-# tests/test_sign.sh -- the signer in the real xsmtp-milter, driven by
-# miltertest (tests/milter/sign.lua): internal and authenticated clients
+# tests/integration/test_sign.sh -- the signer in the real xsmtp-milter, driven by
+# miltertest (tests/integration/miltertest/sign.lua): internal and authenticated clients
 # signed, unauthenticated and foreign-domain mail untouched, client
 # X-XMPP-* headers replaced, a missing Message-ID added and signed, two
 # From headers or two mailboxes not signed, an IPv6 client.  Every bh and h
 # is recomputed with openssl from what the script sent.  Then the log must
 # name each decision, and must not contain the secret.
 
-. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/common.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/common.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
 [ -x "$MILTER" ] || { echo "no $MILTER: build it first" >&2; exit 99; }
@@ -37,8 +37,8 @@ EOF2
 lab_track_pid $!
 lab_wait_file "$LAB_DIR/milter.sock" 10 || exit 99
 
-XSMTP_MILTER_SOCKET="unix:$LAB_DIR/milter.sock" XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" \
-XSMTP_KEY_SECRET=$SECRET miltertest -s "$top_srcdir/tests/milter/sign.lua" >"$LAB_DIR/sign.out" 2>&1
+XSMTP_MILTER_SOCKET="unix:$LAB_DIR/milter.sock" XSMTP_LUA_LIB="$top_srcdir/tests/integration/miltertest/lib.lua" \
+XSMTP_KEY_SECRET=$SECRET miltertest -s "$top_srcdir/tests/integration/miltertest/sign.lua" >"$LAB_DIR/sign.out" 2>&1
 rc=$?
 cat "$LAB_DIR/sign.out"
 lab_assert_eq "miltertest sign.lua exit code" 0 "$rc"
@@ -97,7 +97,7 @@ lib.check(not mt.eom_check(conn, MT_HDRINSERT), "digest fault: nothing inserted"
 mt.disconnect(conn)
 lib.finish()
 EOF2
-XSMTP_MILTER_SOCKET="unix:$LAB_DIR/fault.sock" XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" \
+XSMTP_MILTER_SOCKET="unix:$LAB_DIR/fault.sock" XSMTP_LUA_LIB="$top_srcdir/tests/integration/miltertest/lib.lua" \
 miltertest -s "$LAB_DIR/fault.lua" >"$LAB_DIR/fault.out" 2>&1
 rc=$?
 cat "$LAB_DIR/fault.out"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_sign_postfix.sh -- the signer behind a real Postfix.
+# tests/integration/test_sign_postfix.sh -- the signer behind a real Postfix.
 #
 # A private Postfix (tests/lab/postfix.sh) with xsmtp-milter in
 # smtpd_milters relays to smtp-sink.  swaks sends as an internal client
@@ -9,7 +9,7 @@
 # authenticated) or no X-XMPP header at all (external), and each h is
 # recomputed with openssl from the delivered message.  Needs root (Postfix).
 
-. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lab/common.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/common.sh"
 . "$top_srcdir/tests/lab/postfix.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_spamassassin.sh -- issue 6 points 1 to 3: the SpamAssassin rules
+# tests/integration/test_spamassassin.sh -- issue 6 points 1 to 3: the SpamAssassin rules
 # of etc/spamassassin/xsmtp.cf on what the real verifier wrote.
 #
 # A real Postfix (mx.b.test) with the real xsmtp-milter (verify.fast_track =
@@ -20,7 +20,7 @@
 # openssl; the spamass-milter part needs spamd and spamass-milter (Debian
 # packages spamd, spamass-milter) and is skipped without them.
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/postfix.sh"

@@ -1,7 +1,7 @@
 #!/bin/bash
-# tests/test_verify.sh -- the verifier in the real xsmtp-milter against a
+# tests/integration/test_verify.sh -- the verifier in the real xsmtp-milter against a
 # real Prosody, the real xsmtp-component for a.test and a real Redis,
-# driven by miltertest (tests/milter/verify.lua, one run per phase).
+# driven by miltertest (tests/integration/miltertest/verify.lua, one run per phase).
 #
 # Two milter processes share the Redis: A accepts every verdict, B has
 # on_fail = reject, on_permerror = quarantine, on_temperror = tempfail.
@@ -19,7 +19,7 @@
 # Latency p50 of misses and hits is printed as "info:".  Needs prosody,
 # redis-server, miltertest and openssl (skips with 77 when one is missing).
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/prosody.sh"
@@ -105,8 +105,8 @@ phase() {
     SEQ=$((SEQ + 1))
     env "$@" XSMTP_PHASE="$name" XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" \
         XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
-        XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
-        miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/phase.$SEQ.out" 2>&1
+        XSMTP_LUA_LIB="$top_srcdir/tests/integration/miltertest/lib.lua" XSMTP_KEY_SECRET="$S1" \
+        miltertest -s "$top_srcdir/tests/integration/miltertest/verify.lua" >"$D/phase.$SEQ.out" 2>&1
     rc=$?
     sed "s/^/[$name] /" "$D/phase.$SEQ.out"
     lab_assert_eq "phase $name: miltertest exit code" 0 "$rc"
@@ -157,8 +157,8 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     [ $((i % 2)) -eq 0 ] && target=B
     XSMTP_PHASE=same XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" XSMTP_T="$same_t" XSMTP_GO="$D/go" \
         XSMTP_TARGET=$target XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
-        XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
-        miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/same.$i.out" 2>&1 &
+        XSMTP_LUA_LIB="$top_srcdir/tests/integration/miltertest/lib.lua" XSMTP_KEY_SECRET="$S1" \
+        miltertest -s "$top_srcdir/tests/integration/miltertest/verify.lua" >"$D/same.$i.out" 2>&1 &
     pids+=($!)
 done
 sleep 1.5
@@ -282,8 +282,8 @@ for ((i = 0; i < 120; i++)); do
     SEQ=$((SEQ + 1))
     XSMTP_PHASE=single XSMTP_RUN="$RUN" XSMTP_SEQ="$SEQ" XSMTP_EXPECT=pass \
         XSMTP_SOCKET_A="unix:$D/A.sock" XSMTP_SOCKET_B="unix:$D/B.sock" \
-        XSMTP_LUA_LIB="$top_srcdir/tests/milter/lib.lua" XSMTP_KEY_SECRET="$S1" \
-        miltertest -s "$top_srcdir/tests/milter/verify.lua" >"$D/recover.out" 2>&1 &&
+        XSMTP_LUA_LIB="$top_srcdir/tests/integration/miltertest/lib.lua" XSMTP_KEY_SECRET="$S1" \
+        miltertest -s "$top_srcdir/tests/integration/miltertest/verify.lua" >"$D/recover.out" 2>&1 &&
         { recovered=yes; break; }
     sleep 0.5
 done

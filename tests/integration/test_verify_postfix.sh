@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_verify_postfix.sh -- no lost mail under concurrency (issue 5
+# tests/integration/test_verify_postfix.sh -- no lost mail under concurrency (issue 5
 # point 9): 200 messages over 20 parallel SMTP connections through a real
 # Postfix with the verifying xsmtp-milter, relayed to smtp-sink.
 #
@@ -14,7 +14,7 @@
 # carry exactly our two verdict headers on top, with the right values,
 # and no forged one.  Needs root (Postfix), prosody, redis-server, openssl.
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/postfix.sh"

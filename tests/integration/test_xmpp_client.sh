@@ -1,10 +1,10 @@
 #!/bin/bash
-# tests/test_xmpp_client.sh -- the verifier's XMPP client (xmpp/client.h)
+# tests/integration/test_xmpp_client.sh -- the verifier's XMPP client (xmpp/client.h)
 # against a real Prosody and the real xsmtp-component.
 #
 # A private Prosody (a.test, b.test, c.test; components xsmtp.a.test,
 # conference.a.test and muc.b.test) and xsmtp-component for a.test; the
-# client logs in as milter@b.test/gw1 through tests/xmpp_client_probe, which
+# client logs in as milter@b.test/gw1 through tests/integration/xclient_probe, which
 # reads one command per line and prints one line per command.  Checked:
 # discovery (found / none / temporary), verify answers mapped to s7 classes,
 # markup in values arriving byte-exact (the MAC is computed here with
@@ -13,12 +13,12 @@
 # STARTTLS (required with a CA file; wrong CA, no TLS offered: no login).
 # Timings are printed as "info:" lines.  Prints "N passed, N failed".
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 source "$top_srcdir/tests/lab/common.sh"
 source "$top_srcdir/tests/lab/prosody.sh"
 
-PROBE_BIN=$top_builddir/tests/xmpp_client_probe
+PROBE_BIN=$top_builddir/tests/integration/xclient_probe
 COMPONENT=$top_builddir/xmpp/xsmtp-component
 if ! lab_prosody_available || ! command -v openssl >/dev/null; then
     echo "SKIP: needs prosody and openssl"

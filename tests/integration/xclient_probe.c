@@ -1,5 +1,5 @@
 /*
- * xmpp_client_probe.c -- drives the verifier's XMPP client (xmpp/client.h)
+ * xclient_probe.c -- drives the verifier's XMPP client (xmpp/client.h)
  * for tests/test_xmpp_client.sh, against a real Prosody and xsmtp-component.
  *
  * Options give the client's settings; then commands are read from stdin,
@@ -21,7 +21,7 @@
  *   until SECONDS JID                  verify every 50 ms until pass
  *   notice JID IDENTITY MSGID STATUS BY T   /   notices N JID
  *   stats                              the counters
- * The commands that run many calls at once are in xmpp_client_probe_load.c.
+ * The commands that run many calls at once are in xclient_probe_load.c.
  *   sleep MS                           "slept"
  */
 #include "config.h"
@@ -35,8 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "xmpp_client_probe.h"
+#include "hash/util/log.h"
+#include "tests/integration/xclient_probe.h"
 
 #define LINE_MAX_LEN 65536
 #define MAX_WORDS 64
@@ -364,14 +364,14 @@ int main(int argc, char **argv)
         case 'K': probe.options.keepalive_timeout_s = (unsigned)atoi(optarg); break;
         case 'd': level = LOG_DEBUG; break;
         default:
-            fprintf(stderr, "usage: xmpp_client_probe --jid J --password-file F [--server H] "
+            fprintf(stderr, "usage: xclient_probe --jid J --password-file F [--server H] "
                             "[--port P] [--tls required|optional] [--ca-file F] [--trust] "
                             "[--max-pending N] [--notice-queue N] [--keepalive-idle S] "
                             "[--keepalive-timeout S] [--debug]\n");
             return 2;
         }
     }
-    log_open("xmpp_client_probe", LOG_USER, level, true);
+    log_open("xclient_probe", LOG_USER, level, true);
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     while (fgets(line, sizeof line, stdin) != NULL) {

@@ -1,7 +1,7 @@
 /*
- * xmpp_client_probe.h -- what the two files of the XMPP client's test
- * driver (xmpp_client_probe.c: options, commands, one-off calls;
- * xmpp_client_probe_load.c: many calls from many threads) share.
+ * xclient_probe.h -- what the two files of the XMPP client's test
+ * driver (xclient_probe.c: options, commands, one-off calls;
+ * xclient_probe_load.c: many calls from many threads) share.
  */
 #ifndef XSMTP_XMPP_CLIENT_PROBE_H
 #define XSMTP_XMPP_CLIENT_PROBE_H
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "client.h"
+#include "xmpp/client/client.h"
 
 /* The driver's one context: client settings, the client, default attributes. */
 struct probe {
@@ -34,7 +34,7 @@ bool build_query(struct query_values *qv, char **words, int count, struct verify
 /* "VERDICT[ REASON]" */
 void describe(const struct verify_answer *answer, char *out, size_t outsz);
 
-/* xmpp_client_probe_load.c; w[0] is the command word, n the word count. */
+/* xclient_probe_load.c; w[0] is the command word, n the word count. */
 void cmd_load(char **w, int n);
 void cmd_rtt(char **w, int n);
 void cmd_killmid(char **w, int n);

@@ -1,5 +1,5 @@
 /*
- * xmpp_client_probe_load.c -- the test driver's commands that make many
+ * xclient_probe_load.c -- the test driver's commands that make many
  * calls: load (N calls from T threads), rtt (sequential, with the
  * client's own RTT and pick-up samples), killmid and stopmid (threads
  * keep calling while the server is killed or the client stopped under
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "xmpp_client_probe.h"
+#include "tests/integration/xclient_probe.h"
 
 #define MAX_LABELS 16
 

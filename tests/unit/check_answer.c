@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
+#include "xmpp/client/answer.h"
 
 #define R63 "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk"
 #define R64 R63 "l"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
+#include "hash/b64.h"
 
 struct known_answer {
     const char *plain;

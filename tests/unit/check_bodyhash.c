@@ -16,8 +16,8 @@
 #include <string.h>
 #include <openssl/evp.h>
 
-#include "bodyhash.h"
-#include "vecfile.h"
+#include "hash/bodyhash.h"
+#include "tests/unit/vecfile.h"
 
 #define EMPTY_BH "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "vecfile.h"
+#include "milter/cache/cache.h"
+#include "tests/unit/vecfile.h"
 
 /* --- verdict keys against openssl ---------------------------------------- */
 

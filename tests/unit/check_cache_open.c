@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache.h"
+#include "milter/cache/cache.h"
 
 static char private_password[256], open_password[256];
 

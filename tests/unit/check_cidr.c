@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "cidr.h"
+#include "hash/util/cidr.h"
 
 struct parse_case {
     const char *text;

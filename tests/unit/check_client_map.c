@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_map.h"
+#include "xmpp/client/client_map.h"
 
 static const unsigned char seed[8] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0xab };
 #define PREFIX "01020304050607ab"

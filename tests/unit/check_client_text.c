@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_text.h"
+#include "xmpp/client/client_text.h"
 
 struct xml_row {
     const char *value;

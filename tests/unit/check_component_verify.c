@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "component_verify.h"
+#include "xmpp/component/component_verify.h"
 
 #define V1_T 1795000000ULL
 #define V1_H "MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM="

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vecfile.h"
-#include "extract.h"
+#include "hash/extract.h"
+#include "tests/unit/vecfile.h"
 
 static char vector_names[VECFILE_MAX][128];
 static size_t vector_count;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "identity.h"
+#include "hash/identity.h"
 
 struct identity_case {
     const char *input;

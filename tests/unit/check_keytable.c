@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "b64.h"
-#include "keytable.h"
-#include "private_file.h"
-#include "token.h"
+#include "hash/b64.h"
+#include "hash/keytable.h"
+#include "hash/token.h"
+#include "hash/util/private_file.h"
 
 #define SPEC_SECRET_B64 "c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE="
 #define SECRET_B "mKgAj40phWDgg/InvfFFgTZd1l0="

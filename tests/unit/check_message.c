@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "message.h"
+#include "milter/message.h"
 
 #define AUTHSERV "mx.b.test"
 

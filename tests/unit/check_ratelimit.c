@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ratelimit.h"
+#include "xmpp/component/ratelimit.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "signer.h"
+#include "milter/sign/signer.h"
 
 static struct xsmtp_keytable *test_keys;
 static char key_path[256];

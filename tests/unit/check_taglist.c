@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "taglist.h"
+#include "hash/taglist.h"
 
 #define BH "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8="
 #define H "MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM="

@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
-#include "bodyhash.h"
-#include "vecfile.h"
-#include "extract.h"
-#include "identity.h"
-#include "keytable.h"
-#include "token.h"
+#include "hash/b64.h"
+#include "hash/bodyhash.h"
+#include "hash/extract.h"
+#include "hash/identity.h"
+#include "hash/keytable.h"
+#include "hash/token.h"
+#include "tests/unit/vecfile.h"
 
 static char vector_names[VECFILE_MAX][128];
 static size_t vector_count;

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verifier.h"
+#include "milter/verify/verifier.h"
 
 #define V1_T 1795000000
 #define V1_HASH "v=1; k=s1; t=1795000000; ip=192.0.2.10;\r\n" \

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify_policy.h"
+#include "milter/verify/verify_policy.h"
 
 #define V1_T 1795000000
 #define V1_HASH "v=1; k=s1; t=1795000000; ip=192.0.2.10;\r\n" \

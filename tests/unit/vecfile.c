@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vecfile.h"
+#include "tests/unit/vecfile.h"
 
 static int
 hex_value(char c)

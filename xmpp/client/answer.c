@@ -24,7 +24,7 @@
 
 #include <string.h>
 
-#include "answer.h"
+#include "xmpp/client/answer.h"
 
 const char *verify_verdict_name(enum verify_verdict verdict)
 {

@@ -28,10 +28,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "client_internal.h"
-#include "client_text.h"
-#include "log.h"
-#include "private_file.h"
+#include "hash/util/log.h"
+#include "hash/util/private_file.h"
+#include "xmpp/client/client_internal.h"
+#include "xmpp/client/client_text.h"
 
 #define DEFAULT_MAX_PENDING 10000
 #define DEFAULT_NOTICE_QUEUE 1000

@@ -28,9 +28,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "answer.h"
-#include "identity.h"
-#include "status.h"
+#include "hash/identity.h"
+#include "hash/util/status.h"
+#include "xmpp/client/answer.h"
 
 enum xmpp_client_tls {
     XMPP_CLIENT_TLS_REQUIRED = 0,   /* STARTTLS or nothing: never log in in clear */

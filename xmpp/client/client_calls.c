@@ -19,9 +19,9 @@
 
 #include <syslog.h>
 
-#include "client_internal.h"
-#include "client_text.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "xmpp/client/client_internal.h"
+#include "xmpp/client/client_text.h"
 
 /*
  * Every call counts itself in client->users while it runs, so that

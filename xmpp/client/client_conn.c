@@ -31,8 +31,8 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
-#include "client_internal.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "xmpp/client/client_internal.h"
 
 /* Wait caps in milliseconds. */
 #define WAIT_CAP_TLS_MS 2

@@ -21,8 +21,8 @@
 
 #include <string.h>
 
-#include "client_internal.h"
-#include "client_text.h"
+#include "xmpp/client/client_internal.h"
+#include "xmpp/client/client_text.h"
 
 static bool is(const char *value, const char *expected)
 {

@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <strophe.h>
 
-#include "client.h"
-#include "client_map.h"
+#include "xmpp/client/client.h"
+#include "xmpp/client/client_map.h"
 
 #define CLIENT_NS_XSMTP "urn:xmpp:xsmtp:1"
 #define CLIENT_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_map.h"
+#include "xmpp/client/client_map.h"
 
 static size_t bucket_of(const struct client_map *map, uint64_t serial)
 {

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "hash/util/status.h"
 
 #define CLIENT_ID_PREFIX_LEN 16
 /* prefix + '-' + up to 16 hex digits + NUL */

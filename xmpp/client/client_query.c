@@ -20,8 +20,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "client_internal.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "xmpp/client/client_internal.h"
 
 static const char *const attr_names[ATTR_COUNT] = {
     "identity", "message-id", "from", "t", "ip", "k", "bh", "h", "relay"

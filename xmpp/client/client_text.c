@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-#include "client_text.h"
-#include "identity.h"
+#include "hash/identity.h"
+#include "xmpp/client/client_text.h"
 
 /* Length of the UTF-8 sequence at s (1..4) when it is well formed and an
  * acceptable XML character; 0 otherwise.  n: octets left. */

@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <strophe.h>
 
-#include "component_config.h"
-#include "keytable.h"
-#include "ratelimit.h"
+#include "hash/keytable.h"
+#include "xmpp/component/component_config.h"
+#include "xmpp/component/ratelimit.h"
 
 #define XSMTP_NS "urn:xmpp:xsmtp:1"
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "component_config.h"
-#include "identity.h"
-#include "log.h"
+#include "hash/identity.h"
+#include "hash/util/log.h"
+#include "xmpp/component/component_config.h"
 
 /* The options, in one table so line recording and checking stay in step. */
 enum option_id {

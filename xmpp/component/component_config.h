@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "status.h"
-#include "cidr.h"
+#include "hash/util/cidr.h"
+#include "hash/util/status.h"
 
 /* XSMTP-1 s6: "future" is t more than 300 s ahead; fixed by the spec. */
 #define COMPONENT_FUTURE_SKEW 300

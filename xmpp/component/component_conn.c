@@ -21,8 +21,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "component.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "xmpp/component/component.h"
 
 static void libstrophe_log(void *userdata, xmpp_log_level_t level, const char *area,
                            const char *msg)

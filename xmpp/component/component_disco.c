@@ -11,8 +11,8 @@
 
 #include <syslog.h>
 
-#include "component.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "xmpp/component/component.h"
 
 static bool add_tag(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
                     const char *const *attrs)

@@ -20,11 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "component.h"
-#include "daemon.h"
-#include "keytable.h"
-#include "log.h"
-#include "private_file.h"
+#include "hash/keytable.h"
+#include "hash/util/daemon.h"
+#include "hash/util/log.h"
+#include "hash/util/private_file.h"
+#include "xmpp/component/component.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

@@ -18,10 +18,10 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "component.h"
-#include "identity.h"
-#include "log.h"
-#include "taglist.h"
+#include "hash/identity.h"
+#include "hash/taglist.h"
+#include "hash/util/log.h"
+#include "xmpp/component/component.h"
 
 /* Longest message-id put in a notice: a Message-ID header's whole value. */
 #define NOTICE_MSGID_MAX 8192

@@ -12,7 +12,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "component.h"
+#include "xmpp/component/component.h"
 
 xmpp_stanza_t *component_iq_reply(struct component *comp, xmpp_stanza_t *request,
                                   const char *type)

@@ -14,8 +14,8 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "component.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "xmpp/component/component.h"
 
 uint64_t component_now_ns(void)
 {

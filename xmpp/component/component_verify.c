@@ -25,9 +25,9 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "component_verify.h"
-#include "log.h"
-#include "token.h"
+#include "hash/token.h"
+#include "hash/util/log.h"
+#include "xmpp/component/component_verify.h"
 
 /* Reads one attribute; NULL (with *problem set) when it is absent. */
 static const char *need(xmpp_stanza_t *verify, const char *name, const char *missing,

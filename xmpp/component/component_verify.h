@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <strophe.h>
 
-#include "component.h"
-#include "extract.h"
-#include "identity.h"
-#include "taglist.h"
+#include "hash/extract.h"
+#include "hash/identity.h"
+#include "hash/taglist.h"
+#include "xmpp/component/component.h"
 
 struct verify_request {
     char identity[XSMTP_IDENTITY_SIZE];     /* lowercased */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ratelimit.h"
+#include "xmpp/component/ratelimit.h"
 
 #define TOKEN_UNIT 1000000ULL   /* one token in fixed point */
 #define BUCKET_CHAINS 1024

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 #define RATELIMIT_KEY_MAX 1023   /* longest domain part of a JID */
 

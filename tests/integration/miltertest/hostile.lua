@@ -1,7 +1,7 @@
--- tests/milter/hostile.lua -- the verifier against a lying component
--- (tests/hostile_component.py), driven by tests/test_hostile_xmpp.sh.
+-- tests/integration/miltertest/hostile.lua -- the verifier against a lying component
+-- (tests/integration/hostile_component.py), driven by tests/integration/test_hostile_xmpp.sh.
 --
--- Environment: XSMTP_LUA_LIB (tests/milter/lib.lua), XSMTP_MILTER_SOCKET,
+-- Environment: XSMTP_LUA_LIB (tests/integration/miltertest/lib.lua), XSMTP_MILTER_SOCKET,
 -- XSMTP_RUN (a word unique to this run).  Each message's Message-ID names
 -- the component's scenario; the component decides every verdict, so the
 -- MAC here is any well-formed value.  What must hold: an answer from a JID

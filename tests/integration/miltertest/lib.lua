@@ -1,4 +1,4 @@
--- tests/milter/lib.lua -- shared steps for the miltertest scripts.
+-- tests/integration/miltertest/lib.lua -- shared steps for the miltertest scripts.
 --
 -- miltertest drives the real xsmtp-milter over its socket, the way
 -- OpenDKIM tests itself.  The helpers here send one whole SMTP transaction

@@ -1,4 +1,4 @@
--- passthrough.lua -- miltertest script for tests/test_daemon.sh.
+-- passthrough.lua -- miltertest script for tests/integration/test_daemon.sh.
 --
 -- Connects to xsmtp-milter, sends one message with headers that the signer
 -- and verifier will care about later (From, Message-ID, a forged

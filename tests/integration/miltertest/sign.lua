@@ -1,6 +1,6 @@
--- tests/milter/sign.lua -- the signer through the real xsmtp-milter.
+-- tests/integration/miltertest/sign.lua -- the signer through the real xsmtp-milter.
 --
--- Started by tests/test_sign.sh with XSMTP_MILTER_SOCKET, XSMTP_LUA_LIB and
+-- Started by tests/integration/test_sign.sh with XSMTP_MILTER_SOCKET, XSMTP_LUA_LIB and
 -- XSMTP_KEY_SECRET (base64 secret of key s1) in the environment.  For every
 -- signed message the script rebuilds the canonical input of XSMTP-1 s3 by
 -- hand from what it sent, and recomputes bh and h with openssl.

@@ -1,7 +1,7 @@
--- tests/milter/verify.lua -- the verifier through the real xsmtp-milter.
+-- tests/integration/miltertest/verify.lua -- the verifier through the real xsmtp-milter.
 --
--- Started by tests/test_verify.sh, once per phase, with in the environment:
---   XSMTP_LUA_LIB      tests/milter/lib.lua
+-- Started by tests/integration/test_verify.sh, once per phase, with in the environment:
+--   XSMTP_LUA_LIB      tests/integration/miltertest/lib.lua
 --   XSMTP_SOCKET_A     milter A (every verify.on_* = accept)
 --   XSMTP_SOCKET_B     milter B (on_fail = reject, on_permerror = quarantine,
 --                      on_temperror = tempfail), same Redis as A
