@@ -89,3 +89,9 @@ void hooks_session_end(struct milter_session *session)
     sign_filter_session_end(session);
     verify_filter_session_end(session);
 }
+
+bool hooks_delete_header(void *ctx, const char *name, int index)
+{
+    /* libmilter only reads the name; its prototype lacks the const. */
+    return smfi_chgheader(ctx, (char *)name, index, NULL) == MI_SUCCESS;
+}

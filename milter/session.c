@@ -107,3 +107,8 @@ void session_message_end(struct milter_session *session)
     session->message.open = false;
     context_message_end();
 }
+
+const char *session_queue_id(const struct milter_session *session)
+{
+    return session->message.queue_id[0] != '\0' ? session->message.queue_id : "NOQUEUE";
+}

@@ -53,6 +53,9 @@ bool session_message_begin(struct milter_session *session);
 /* Closes the open message (end of message, abort); no-op when none is open. */
 void session_message_end(struct milter_session *session);
 
+/* The MTA's queue id of the message in transit ({i}), "NOQUEUE" until known. */
+const char *session_queue_id(const struct milter_session *session);
+
 /*
  * Switches to the live snapshot if a reload happened since the session
  * took its own (call only between messages) and recomputes what depends on

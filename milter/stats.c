@@ -124,19 +124,19 @@ static void put_verify_counters(struct stats_text *text)
 }
 
 static void put_percentile(struct stats_text *text, const char *key,
-                           const struct xmpp_client_stats *xmpp, double p)
+                           const struct xclient_stats *xmpp, double p)
 {
-    uint32_t us = xmpp_client_percentile(xmpp->rtt_us, xmpp->rtt_count, p);
+    uint32_t us = xclient_percentile(xmpp->rtt_us, xmpp->rtt_count, p);
 
     put(text, " %s=%u.%03u", key, (unsigned)(us / 1000), (unsigned)(us % 1000));
 }
 
-static void put_xmpp(struct stats_text *text, struct xmpp_client *client)
+static void put_xmpp(struct stats_text *text, struct xclient *client)
 {
-    /* Two rings of XMPP_CLIENT_SAMPLES values: too big for comfort on a stack. */
-    struct xmpp_client_stats *xmpp = calloc(1, sizeof *xmpp);
+    /* Two rings of XCLIENT_SAMPLES values: too big for comfort on a stack. */
+    struct xclient_stats *xmpp = calloc(1, sizeof *xmpp);
 
-    if (xmpp == NULL || xmpp_client_get_stats(client, xmpp) != XSMTP_OK) {
+    if (xmpp == NULL || xclient_get_stats(client, xmpp) != XSMTP_OK) {
         free(xmpp);
         return;
     }
@@ -168,7 +168,7 @@ void stats_format(const char *reason, char *out, size_t outsz)
 {
     struct stats_text text = {out, outsz, 0};
     struct milter_context *context;
-    struct xmpp_client *client = NULL;
+    struct xclient *client = NULL;
     struct cache *cache = NULL;
     const char *prefix = NULL;
     long long started = atomic_load(&milter_stats.started);

@@ -27,7 +27,7 @@ enum milter_stat {
     STATS_MESSAGES,             /* messages begun (MAIL accepted) */
     STATS_SIGNED,               /* X-XMPP-Identity and X-XMPP-Hash added */
     STATS_NOT_SIGNED,           /* a client we sign for, but the message was not */
-    STATS_VERDICT_NONE,         /* keep the five verdicts in enum verifier_verdict order */
+    STATS_VERDICT_NONE,         /* keep the five verdicts in enum xsmtp_verdict order */
     STATS_VERDICT_PASS,
     STATS_VERDICT_FAIL,
     STATS_VERDICT_PERMERROR,
@@ -38,7 +38,7 @@ enum milter_stat {
 
 /* Counts one event; out-of-range values are ignored. */
 void stats_count(enum milter_stat stat);
-/* Counts a verdict given as enum verifier_verdict (verifier.h). */
+/* Counts a verdict given as enum xsmtp_verdict (verifier.h). */
 void stats_count_verdict(int verdict);
 /* The current value of one counter. */
 unsigned long stats_value(enum milter_stat stat);

@@ -351,7 +351,7 @@ cache_put_verdict(struct cache *cache, const char *key, const struct cache_verdi
     char value[CACHE_VALUE_SIZE];
 
     if (cache == NULL || entry == NULL || !key_ok(key) || ttl_seconds < 0 ||
-        ttl_seconds > CACHE_TTL_PASS_MAX || entry->verdict == CACHE_VERDICT_TEMPERROR ||
+        ttl_seconds > CACHE_TTL_PASS_MAX || entry->verdict == XSMTP_VERDICT_TEMPERROR ||
         cache_verdict_format(entry, value, sizeof value) != XSMTP_OK)
         return CACHE_EINVAL;
     if (ttl_seconds == 0)

@@ -70,6 +70,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "hash/proto.h"
 #include "hash/token.h"
 #include "hash/util/status.h"
 
@@ -127,15 +128,9 @@ enum cache_result {
     CACHE_EINVAL        /* bad argument (a bug in the caller) */
 };
 
-enum cache_verdict {
-    CACHE_VERDICT_PASS,
-    CACHE_VERDICT_FAIL,
-    CACHE_VERDICT_PERMERROR,
-    CACHE_VERDICT_TEMPERROR     /* accepted by cache_ttl_for only */
-};
-
+/* A stored verdict: pass, fail or permerror (proto.h). */
 struct cache_verdict_entry {
-    enum cache_verdict verdict;
+    enum xsmtp_verdict verdict;
     char reason[CACHE_REASON_MAX + 1];      /* "" for pass */
     char component[CACHE_JID_MAX + 1];      /* "" only for permerror */
 };
@@ -169,8 +164,6 @@ struct cache;
 
 /* Short constant name of a result ("hit", "unavailable", ...). */
 const char *cache_result_str(enum cache_result result);
-/* "pass", "fail", "permerror", "temperror"; "?" if out of range. */
-const char *cache_verdict_str(enum cache_verdict verdict);
 
 /* CLOCK_MONOTONIC now + ms, the deadline form the calls below take. */
 void cache_deadline_after(struct timespec *deadline, unsigned ms);
@@ -194,6 +187,14 @@ xsmtp_status cache_key_verdict_canonical(const char *prefix, const char *canonic
 xsmtp_status cache_key_component(const char *prefix, const char *domain, char *out,
                                  size_t outsz);
 
+/*
+ * Fills entry with a verdict, its reason (ignored for pass) and the
+ * component that gave it (NULL: none).  false when that verdict is never
+ * stored (none, temperror) or a value does not fit the format above.
+ */
+bool cache_verdict_entry_set(struct cache_verdict_entry *entry, enum xsmtp_verdict verdict,
+                             const char *reason, const char *component);
+
 /* Value formats above.  format refuses entries that parse would refuse. */
 xsmtp_status cache_verdict_format(const struct cache_verdict_entry *entry, char *out,
                                   size_t outsz);
@@ -211,7 +212,7 @@ xsmtp_status cache_component_parse(const char *value, size_t len,
  * t + max_age <= now, or for a negative max_age); fail, permerror: 1 h;
  * temperror and unknown values: 0.
  */
-int64_t cache_ttl_for(enum cache_verdict verdict, int64_t t, int64_t max_age, int64_t now);
+int64_t cache_ttl_for(enum xsmtp_verdict verdict, int64_t t, int64_t max_age, int64_t now);
 /* Discovery: 24 h when found, 1 h for none found. */
 int64_t cache_component_ttl(bool found);
 

@@ -34,18 +34,6 @@ cache_result_str(enum cache_result result)
     return "unknown";
 }
 
-const char *
-cache_verdict_str(enum cache_verdict verdict)
-{
-    switch (verdict) {
-    case CACHE_VERDICT_PASS:      return "pass";
-    case CACHE_VERDICT_FAIL:      return "fail";
-    case CACHE_VERDICT_PERMERROR: return "permerror";
-    case CACHE_VERDICT_TEMPERROR: return "temperror";
-    }
-    return "?";
-}
-
 /* Printable ASCII without space: what a prefix or a relay may hold. */
 static bool
 printable_token(const char *text, size_t max, bool allow_empty)
@@ -202,21 +190,44 @@ jid_ok(const char *text, size_t len)
 
 /* The rules both directions share; lengths are of the fields as given. */
 static bool
-verdict_fields_ok(enum cache_verdict verdict, const char *reason, size_t reason_len,
+verdict_fields_ok(enum xsmtp_verdict verdict, const char *reason, size_t reason_len,
                   const char *component, size_t component_len)
 {
     switch (verdict) {
-    case CACHE_VERDICT_PASS:
+    case XSMTP_VERDICT_PASS:
         return reason_len == 0 && jid_ok(component, component_len);
-    case CACHE_VERDICT_FAIL:
+    case XSMTP_VERDICT_FAIL:
         return reason_ok(reason, reason_len) && jid_ok(component, component_len);
-    case CACHE_VERDICT_PERMERROR:
+    case XSMTP_VERDICT_PERMERROR:
         return reason_ok(reason, reason_len) &&
                (component_len == 0 || jid_ok(component, component_len));
-    case CACHE_VERDICT_TEMPERROR:
+    case XSMTP_VERDICT_NONE:
+    case XSMTP_VERDICT_TEMPERROR:
         break;
     }
     return false;
+}
+
+bool
+cache_verdict_entry_set(struct cache_verdict_entry *entry, enum xsmtp_verdict verdict,
+                        const char *reason, const char *component)
+{
+    size_t reason_len, component_len;
+
+    memset(entry, 0, sizeof *entry);
+    if (verdict == XSMTP_VERDICT_PASS || reason == NULL)
+        reason = "";
+    if (component == NULL)
+        component = "";
+    reason_len = strnlen(reason, sizeof entry->reason);
+    component_len = strnlen(component, sizeof entry->component);
+    if (reason_len == sizeof entry->reason || component_len == sizeof entry->component ||
+        !verdict_fields_ok(verdict, reason, reason_len, component, component_len))
+        return false;
+    entry->verdict = verdict;
+    memcpy(entry->reason, reason, reason_len + 1);
+    memcpy(entry->component, component, component_len + 1);
+    return true;
 }
 
 xsmtp_status
@@ -235,7 +246,7 @@ cache_verdict_format(const struct cache_verdict_entry *entry, char *out, size_t 
         !verdict_fields_ok(entry->verdict, entry->reason, reason_len, entry->component,
                            component_len))
         return XSMTP_EMALFORMED;
-    written = snprintf(out, outsz, "%s\t%s\t%s", cache_verdict_str(entry->verdict),
+    written = snprintf(out, outsz, "%s\t%s\t%s", xsmtp_verdict_name(entry->verdict),
                        entry->reason, entry->component);
     if (written < 0 || (size_t)written >= outsz) {
         if (outsz > 0)
@@ -250,7 +261,7 @@ cache_verdict_parse(const char *value, size_t len, struct cache_verdict_entry *e
 {
     const char *tab1, *tab2, *reason, *component;
     size_t word_len, reason_len, component_len;
-    enum cache_verdict verdict;
+    enum xsmtp_verdict verdict;
 
     if (entry == NULL)
         return XSMTP_EMALFORMED;
@@ -272,15 +283,10 @@ cache_verdict_parse(const char *value, size_t len, struct cache_verdict_entry *e
     component = tab2 + 1;
     component_len = len - (size_t)(component - value);
 
-    if (word_len == 4 && memcmp(value, "pass", 4) == 0)
-        verdict = CACHE_VERDICT_PASS;
-    else if (word_len == 4 && memcmp(value, "fail", 4) == 0)
-        verdict = CACHE_VERDICT_FAIL;
-    else if (word_len == 9 && memcmp(value, "permerror", 9) == 0)
-        verdict = CACHE_VERDICT_PERMERROR;
-    else
+    /* none and temperror are words of a verdict, but never stored (below);
+     * a third tab would land in component, whose charset refuses it. */
+    if (!xsmtp_verdict_parse(value, word_len, &verdict))
         return XSMTP_EMALFORMED;
-    /* A third tab would land in component, whose charset refuses it. */
     if (!verdict_fields_ok(verdict, reason, reason_len, component, component_len))
         return XSMTP_EMALFORMED;
 
@@ -342,12 +348,12 @@ cache_component_parse(const char *value, size_t len, struct cache_component_entr
 /* --- TTL ---------------------------------------------------------------- */
 
 int64_t
-cache_ttl_for(enum cache_verdict verdict, int64_t t, int64_t max_age, int64_t now)
+cache_ttl_for(enum xsmtp_verdict verdict, int64_t t, int64_t max_age, int64_t now)
 {
     int64_t expires, left;
 
     switch (verdict) {
-    case CACHE_VERDICT_PASS:
+    case XSMTP_VERDICT_PASS:
         if (max_age < 0 || t < 0)
             return 0;
         /* t has at most 10 digits, but the caller's max_age is any int64. */
@@ -361,10 +367,11 @@ cache_ttl_for(enum cache_verdict verdict, int64_t t, int64_t max_age, int64_t no
             return CACHE_TTL_PASS_MAX;
         left = expires - now;
         return left > CACHE_TTL_PASS_MAX ? CACHE_TTL_PASS_MAX : left;
-    case CACHE_VERDICT_FAIL:
-    case CACHE_VERDICT_PERMERROR:
+    case XSMTP_VERDICT_FAIL:
+    case XSMTP_VERDICT_PERMERROR:
         return CACHE_TTL_NEGATIVE;
-    case CACHE_VERDICT_TEMPERROR:
+    case XSMTP_VERDICT_NONE:
+    case XSMTP_VERDICT_TEMPERROR:
         break;
     }
     return 0;

@@ -23,6 +23,7 @@
 #include "hash/util/status.h"
 #include "milter/config/config_diag.h"
 #include "milter/config/socket_spec.h"
+#include "milter/verify/verify_policy.h"
 
 struct identity_map;
 
@@ -52,22 +53,6 @@ struct sign_config {
     struct identity_map *identity_map;  /* loaded; NULL iff the path is NULL */
     enum sign_ip_source ip_source;
     char fixed_ip[XSMTP_IP_MAX + 1];    /* inet_ntop form when SIGN_IP_FIXED */
-};
-
-/* A list of domains from the file: lowercased, sorted, unique; `all` when
- * it held "*" (where the option allows it). */
-struct domain_list {
-    char **domains;
-    size_t count;
-    bool all;
-};
-
-/* What the verifier does with a message after a verdict (verify.on_*). */
-enum verify_action {
-    VERIFY_ACTION_ACCEPT,       /* deliver, verdict headers added */
-    VERIFY_ACTION_QUARANTINE,   /* deliver into the MTA's hold queue (smfi_quarantine) */
-    VERIFY_ACTION_REJECT,       /* 550 5.7.1 */
-    VERIFY_ACTION_TEMPFAIL      /* 451 4.7.1 */
 };
 
 /* One entry of verify.components: mail of identities @domain goes to jid. */

@@ -14,9 +14,11 @@
 #include <time.h>
 
 #include "hash/bodyhash.h"
+#include "hash/proto.h"
 #include "hash/util/log.h"
 #include "milter/config/identity_map.h"
 #include "milter/context.h"
+#include "milter/hooks.h"
 #include "milter/session.h"
 #include "milter/sign/sign_filter.h"
 #include "milter/sign/signer.h"
@@ -29,11 +31,6 @@ struct sign_session {
     enum sign_outcome from_outcome;     /* why not, when !from_eligible */
     bool failed;                        /* an internal error happened mid-message */
 };
-
-static const char *queue_id(const struct milter_session *session)
-{
-    return session->message.queue_id[0] != '\0' ? session->message.queue_id : "NOQUEUE";
-}
 
 bool sign_filter_client_eligible(const struct milter_session *session)
 {
@@ -49,11 +46,11 @@ static sfsistat internal_error(SMFICTX *ctx, const struct milter_session *sessio
     stats_count(STATS_INTERNAL_ERRORS);
     if (config->on_internal_error == MILTER_ON_ERROR_ACCEPT) {
         log_msg(LOG_ERR, "%s: internal error while signing (%s); accepting unsigned "
-                "(on_internal_error = accept)", queue_id(session), what);
+                "(on_internal_error = accept)", session_queue_id(session), what);
         return SMFIS_ACCEPT;
     }
     log_msg(LOG_ERR, "%s: internal error while signing (%s); answering tempfail "
-            "(on_internal_error = tempfail)", queue_id(session), what);
+            "(on_internal_error = tempfail)", session_queue_id(session), what);
     (void)smfi_setreply(ctx, "451", "4.3.0", "xsmtp: internal error while signing, try again later");
     return SMFIS_TEMPFAIL;
 }
@@ -131,19 +128,13 @@ sfsistat sign_filter_body(SMFICTX *ctx, struct milter_session *session,
     return SMFIS_CONTINUE;
 }
 
-/* message_delete()'s hand: one smfi_chgheader() deletion. */
-static bool delete_header(void *arg, const char *name, int index)
-{
-    return smfi_chgheader(arg, (char *)name, index, NULL) == MI_SUCCESS;
-}
-
 /*
  * XSMTP-1 s9: the signer never passes on an X-XMPP-* header a client put
  * in.  message.c remembers every one of them, however many (message.h).
  */
 static bool delete_client_xmpp_headers(SMFICTX *ctx, const struct milter_session *session)
 {
-    return message_delete(&session->message, MESSAGE_DELETE_CLIENT_XMPP, delete_header, ctx);
+    return message_delete(&session->message, MESSAGE_DELETE_CLIENT_XMPP, hooks_delete_header, ctx);
 }
 
 static void log_not_signed(const struct milter_session *session, enum sign_outcome outcome,
@@ -151,13 +142,13 @@ static void log_not_signed(const struct milter_session *session, enum sign_outco
 {
     stats_count(STATS_NOT_SIGNED);
     if (outcome == SIGN_SKIP_NO_KEY && result != NULL)
-        log_msg(LOG_WARNING, "%s: not signed: no key for identity %s", queue_id(session),
+        log_msg(LOG_WARNING, "%s: not signed: no key for identity %s", session_queue_id(session),
                 result->identity);
     else if (outcome == SIGN_SKIP_FOREIGN_DOMAIN)
-        log_msg(LOG_DEBUG, "%s: not signed: %s", queue_id(session),
+        log_msg(LOG_DEBUG, "%s: not signed: %s", session_queue_id(session),
                 signer_outcome_str(outcome));
     else
-        log_msg(LOG_INFO, "%s: not signed: %s", queue_id(session), signer_outcome_str(outcome));
+        log_msg(LOG_INFO, "%s: not signed: %s", session_queue_id(session), signer_outcome_str(outcome));
 }
 
 static sfsistat sign_and_edit(SMFICTX *ctx, struct milter_session *session)
@@ -182,12 +173,12 @@ static sfsistat sign_and_edit(SMFICTX *ctx, struct milter_session *session)
     };
     if (message->message_id.too_long) {
         log_msg(LOG_INFO, "%s: not signed: Message-ID longer than %d octets",
-                queue_id(session), XSMTP_HEADER_VALUE_MAX);
+                session_queue_id(session), XSMTP_HEADER_VALUE_MAX);
         return SMFIS_ACCEPT;
     }
     if (facts.client_ip[0] == '\0') {
         log_msg(LOG_INFO, "%s: not signed: the client has no IP address (set sign.ip)",
-                queue_id(session));
+                session_queue_id(session));
         return SMFIS_ACCEPT;
     }
     outcome = signer_sign(&policy, &facts, &result);
@@ -198,14 +189,14 @@ static sfsistat sign_and_edit(SMFICTX *ctx, struct milter_session *session)
         return SMFIS_ACCEPT;
     }
     if (result.added_msgid[0] != '\0' &&
-        smfi_addheader(ctx, "Message-ID", result.added_msgid) != MI_SUCCESS)
+        smfi_addheader(ctx, XSMTP_HEADER_MESSAGE_ID, result.added_msgid) != MI_SUCCESS)
         return internal_error(ctx, session, "adding Message-ID");
     /* Hash first, then Identity, both at index 0: Identity ends up on top. */
-    if (smfi_insheader(ctx, 0, "X-XMPP-Hash", result.hash_value) != MI_SUCCESS ||
-        smfi_insheader(ctx, 0, "X-XMPP-Identity", result.identity) != MI_SUCCESS)
+    if (smfi_insheader(ctx, 0, XSMTP_HEADER_HASH, result.hash_value) != MI_SUCCESS ||
+        smfi_insheader(ctx, 0, XSMTP_HEADER_IDENTITY, result.identity) != MI_SUCCESS)
         return internal_error(ctx, session, "inserting headers");
     stats_count(STATS_SIGNED);
-    log_msg(LOG_INFO, "%s: signed identity=%s key=%s ip=%s%s", queue_id(session),
+    log_msg(LOG_INFO, "%s: signed identity=%s key=%s ip=%s%s", session_queue_id(session),
             result.identity, result.key_id, facts.client_ip,
             result.added_msgid[0] != '\0' ? " (Message-ID added)" : "");
     return SMFIS_ACCEPT;
@@ -219,7 +210,7 @@ sfsistat sign_filter_end(SMFICTX *ctx, struct milter_session *session)
         return SMFIS_ACCEPT;
     if (!sign->client_eligible) {
         log_msg(LOG_DEBUG, "%s: not signed: client %s is neither internal nor authenticated",
-                queue_id(session), session->client_ip[0] != '\0' ? session->client_ip : "(unknown)");
+                session_queue_id(session), session->client_ip[0] != '\0' ? session->client_ip : "(unknown)");
         return SMFIS_ACCEPT;
     }
     /*

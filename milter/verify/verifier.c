@@ -25,27 +25,12 @@
 /* A mailbox as written: a quoted local part doubles at most 64 octets. */
 #define MAILBOX_TEXT_SIZE (2 * VERIFIER_LOCAL_MAX + 3 + XSMTP_DOMAIN_MAX + 1)
 
-static const char *const verdict_names[] = {
-    [VERIFIER_NONE] = "none",
-    [VERIFIER_PASS] = "pass",
-    [VERIFIER_FAIL] = "fail",
-    [VERIFIER_PERMERROR] = "permerror",
-    [VERIFIER_TEMPERROR] = "temperror",
-};
-
-const char *verifier_verdict_name(enum verifier_verdict verdict)
-{
-    if ((size_t)verdict < sizeof verdict_names / sizeof verdict_names[0])
-        return verdict_names[verdict];
-    return "?";
-}
-
 static void copy_text(char *out, size_t outsz, const char *text)
 {
     snprintf(out, outsz, "%s", text != NULL ? text : "");
 }
 
-void verifier_result_set(struct verifier_result *result, enum verifier_verdict verdict,
+void verifier_result_set(struct verifier_result *result, enum xsmtp_verdict verdict,
                          const char *reason, const char *component)
 {
     result->verdict = verdict;
@@ -55,7 +40,7 @@ void verifier_result_set(struct verifier_result *result, enum verifier_verdict v
 }
 
 /* Records a local outcome; returns false (nothing more to do). */
-static bool decide(struct verifier_message *message, enum verifier_verdict verdict,
+static bool decide(struct verifier_message *message, enum xsmtp_verdict verdict,
                    const char *reason)
 {
     message->decided = true;
@@ -119,14 +104,14 @@ static const char *from_problem(const struct verifier_facts *facts,
                                 const struct verifier_message *message)
 {
     if (facts->from.count == 0)
-        return "missing-from";
+        return XSMTP_REASON_MISSING_FROM;
     if (facts->from.count > 1)
-        return "multiple-from";
+        return XSMTP_REASON_MULTIPLE_FROM;
     if (message->from_ok)
         return NULL;
     if (message->from_multiple)
-        return "multiple-mailboxes";
-    return "malformed-from";
+        return XSMTP_REASON_MULTIPLE_MAILBOXES;
+    return XSMTP_REASON_MALFORMED_FROM;
 }
 
 bool verifier_check_headers(const struct verifier_facts *facts,
@@ -141,45 +126,45 @@ bool verifier_check_headers(const struct verifier_facts *facts,
     message->identity[0] = message->from_address[0] = message->msgid[0] = '\0';
     message->detail = NULL;
     memset(&message->tags, 0, sizeof message->tags);
-    verifier_result_set(&message->result, VERIFIER_NONE, NULL, NULL);
+    verifier_result_set(&message->result, XSMTP_VERDICT_NONE, NULL, NULL);
     parse_parts(facts, message);
 
     if (facts->identity.count == 0 && facts->hash.count == 0)
-        return decide(message, VERIFIER_NONE, NULL);
+        return decide(message, XSMTP_VERDICT_NONE, NULL);
     if (facts->identity.count > 1)
-        return decide(message, VERIFIER_PERMERROR, "multiple-identity");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MULTIPLE_IDENTITY);
     if (facts->hash.count > 1)
-        return decide(message, VERIFIER_PERMERROR, "multiple-hash");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MULTIPLE_HASH);
     if (facts->identity.count == 0)
-        return decide(message, VERIFIER_PERMERROR, "missing-identity");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MISSING_IDENTITY);
     if (facts->hash.count == 0)
-        return decide(message, VERIFIER_PERMERROR, "missing-hash");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MISSING_HASH);
     if (!message->identity_ok) {
         if (facts->identity.too_long)
             message->detail = "value over 8192 octets";
-        return decide(message, VERIFIER_PERMERROR, "malformed-identity");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MALFORMED_IDENTITY);
     }
     if (!message->tags_ok) {
         if (facts->hash.too_long)
             message->detail = "value over 8192 octets";
-        return decide(message, VERIFIER_PERMERROR, "malformed-hash");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MALFORMED_HASH);
     }
     problem = from_problem(facts, message);
     if (problem != NULL)
-        return decide(message, VERIFIER_PERMERROR, problem);
+        return decide(message, XSMTP_VERDICT_PERMERROR, problem);
     if (facts->message_id.count == 0)
-        return decide(message, VERIFIER_PERMERROR, "missing-message-id");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MISSING_MESSAGE_ID);
     if (facts->message_id.count > 1)
-        return decide(message, VERIFIER_PERMERROR, "multiple-message-id");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MULTIPLE_MESSAGE_ID);
     if (!message->msgid_ok)
-        return decide(message, VERIFIER_PERMERROR, "malformed-message-id");
+        return decide(message, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_MALFORMED_MESSAGE_ID);
 
     /* t has at most 10 digits (taglist.c), so it fits an int64_t. */
     t = (int64_t)message->tags.time;
     if (facts->now - t > facts->max_age)
-        return decide(message, VERIFIER_FAIL, "expired");
-    if (t - facts->now > VERIFIER_FUTURE_SKEW)
-        return decide(message, VERIFIER_FAIL, "future");
+        return decide(message, XSMTP_VERDICT_FAIL, XSMTP_REASON_EXPIRED);
+    if (t - facts->now > XSMTP_FUTURE_SKEW)
+        return decide(message, XSMTP_VERDICT_FAIL, XSMTP_REASON_FUTURE);
     return true;
 }
 
@@ -189,14 +174,14 @@ bool verifier_check_body(struct verifier_message *message, const char *body_hash
         return false;
     /* bh and the body hash are public values: no constant-time need. */
     if (body_hash == NULL || strcmp(body_hash, message->tags.bh) != 0)
-        return decide(message, VERIFIER_FAIL, "body-changed");
+        return decide(message, XSMTP_VERDICT_FAIL, XSMTP_REASON_BODY_CHANGED);
     return true;
 }
 
 void verifier_query(const struct verifier_message *message, const char *relay,
-                    struct verify_query *query)
+                    struct xsmtp_query *query)
 {
-    *query = (struct verify_query){
+    *query = (struct xsmtp_query){
         .identity = message->identity,
         .message_id = message->msgid,
         .from = message->from_address,
@@ -229,84 +214,20 @@ const char *verifier_identity_domain(const struct verifier_message *message)
     return at != NULL ? at + 1 : "";
 }
 
-void verifier_result_from_answer(struct verifier_result *result,
-                                 const struct verify_answer *answer, const char *component)
+void verifier_result_from_answer(struct verifier_result *result, enum xsmtp_verdict verdict,
+                                 const char *reason, const char *component)
 {
-    enum verifier_verdict verdict = VERIFIER_TEMPERROR;
-
-    switch (answer->verdict) {
-    case VERIFY_VERDICT_PASS: verdict = VERIFIER_PASS; break;
-    case VERIFY_VERDICT_FAIL: verdict = VERIFIER_FAIL; break;
-    case VERIFY_VERDICT_PERMERROR: verdict = VERIFIER_PERMERROR; break;
-    case VERIFY_VERDICT_TEMPERROR: verdict = VERIFIER_TEMPERROR; break;
-    }
-    verifier_result_set(result, verdict, verdict == VERIFIER_PASS ? NULL : answer->reason,
+    verifier_result_set(result, verdict, verdict == XSMTP_VERDICT_PASS ? NULL : reason,
                         component);
-    if (verdict != VERIFIER_PASS && result->reason[0] == '\0')
-        copy_text(result->reason, sizeof result->reason, "unspecified");
+    if (verdict != XSMTP_VERDICT_PASS && result->reason[0] == '\0')
+        copy_text(result->reason, sizeof result->reason, XSMTP_REASON_UNSPECIFIED);
 }
 
-void verifier_result_from_cache(struct verifier_result *result,
-                                const struct cache_verdict_entry *entry)
+void verifier_result_from_cache(struct verifier_result *result, enum xsmtp_verdict verdict,
+                                const char *reason, const char *component)
 {
-    enum verifier_verdict verdict = VERIFIER_TEMPERROR;
-
-    switch (entry->verdict) {
-    case CACHE_VERDICT_PASS: verdict = VERIFIER_PASS; break;
-    case CACHE_VERDICT_FAIL: verdict = VERIFIER_FAIL; break;
-    case CACHE_VERDICT_PERMERROR: verdict = VERIFIER_PERMERROR; break;
-    case CACHE_VERDICT_TEMPERROR: verdict = VERIFIER_TEMPERROR; break;
-    }
-    verifier_result_set(result, verdict, entry->reason, entry->component);
+    verifier_result_set(result, verdict, reason, component);
     result->cached = true;
-}
-
-/* cache.h value rules: reason 1..32 of [a-z0-9-], JID of [A-Za-z0-9._-]. */
-static bool cache_reason_ok(const char *reason)
-{
-    size_t length = strlen(reason);
-
-    if (length == 0 || length > CACHE_REASON_MAX)
-        return false;
-    return strspn(reason, "abcdefghijklmnopqrstuvwxyz0123456789-") == length;
-}
-
-static bool cache_jid_ok(const char *jid)
-{
-    size_t length = strlen(jid);
-
-    return length <= CACHE_JID_MAX &&
-           strspn(jid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-               length;
-}
-
-bool verifier_result_to_cache(const struct verifier_result *result,
-                              struct cache_verdict_entry *entry)
-{
-    memset(entry, 0, sizeof *entry);
-    switch (result->verdict) {
-    case VERIFIER_PASS:
-        entry->verdict = CACHE_VERDICT_PASS;
-        break;
-    case VERIFIER_FAIL:
-        entry->verdict = CACHE_VERDICT_FAIL;
-        break;
-    case VERIFIER_PERMERROR:
-        entry->verdict = CACHE_VERDICT_PERMERROR;
-        break;
-    default:
-        return false;   /* none is never queried, temperror never stored */
-    }
-    if (result->verdict != VERIFIER_PASS && !cache_reason_ok(result->reason))
-        return false;
-    if (!cache_jid_ok(result->component) ||
-        (result->component[0] == '\0' && result->verdict != VERIFIER_PERMERROR))
-        return false;
-    /* Lengths were checked above: reason <= 32, component <= 253. */
-    if (result->verdict != VERIFIER_PASS)
-        memcpy(entry->reason, result->reason, strlen(result->reason) + 1);
-    memcpy(entry->component, result->component, strlen(result->component) + 1);
-    return true;
 }
 
 /* --- header texts ----------------------------------------------------------- */
@@ -413,8 +334,8 @@ static bool from_displayable(const struct verifier_message *message)
 
 static bool has_reason(const struct verifier_result *result)
 {
-    return (result->verdict == VERIFIER_FAIL || result->verdict == VERIFIER_PERMERROR ||
-            result->verdict == VERIFIER_TEMPERROR) &&
+    return (result->verdict == XSMTP_VERDICT_FAIL || result->verdict == XSMTP_VERDICT_PERMERROR ||
+            result->verdict == XSMTP_VERDICT_TEMPERROR) &&
            result->reason[0] != '\0';
 }
 
@@ -431,8 +352,8 @@ xsmtp_status verifier_format_verdict(const struct verifier_message *message,
 
     if (outsz > 0)
         out[0] = '\0';
-    put(&text, verifier_verdict_name(result->verdict));
-    if (result->verdict == VERIFIER_NONE)
+    put(&text, xsmtp_verdict_name(result->verdict));
+    if (result->verdict == XSMTP_VERDICT_NONE)
         return finish(&text);
     put(&text, " (");
     if (message->identity_ok) {
@@ -466,7 +387,7 @@ xsmtp_status verifier_format_auth_results(const char *authserv_id,
 
     if (outsz > 0)
         out[0] = '\0';
-    if (result->verdict != VERIFIER_NONE) {
+    if (result->verdict != XSMTP_VERDICT_NONE) {
         if (has_reason(result))
             snprintf(parts[count++], sizeof parts[0], "reason=\"%s\"", result->reason);
         if (message->identity_ok) {
@@ -487,10 +408,10 @@ xsmtp_status verifier_format_auth_results(const char *authserv_id,
         }
     }
     put(&text, authserv_id != NULL ? authserv_id : "");
-    put(&text, "; x-xsmtp=");
-    put(&text, verifier_verdict_name(result->verdict));
+    put(&text, "; " XSMTP_AUTH_METHOD "=");
+    put(&text, xsmtp_verdict_name(result->verdict));
     /* Fold only when the one-line form would break the line limit. */
-    total = strlen("Authentication-Results: ") + text.used;
+    total = strlen(XSMTP_HEADER_AUTH_RESULTS ": ") + text.used;
     for (size_t i = 0; i < count; i++)
         total += 1 + strlen(parts[i]);
     separator = total > VERIFIER_LINE_MAX ? "\n\t" : " ";
@@ -531,6 +452,6 @@ xsmtp_status verifier_format_reply(const struct verifier_message *message,
     }
     put(&text, ": ");
     put(&text, result->reason[0] != '\0' ? result->reason
-                                         : verifier_verdict_name(result->verdict));
+                                         : xsmtp_verdict_name(result->verdict));
     return finish(&text);
 }

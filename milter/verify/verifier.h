@@ -36,27 +36,12 @@
 
 #include "hash/extract.h"
 #include "hash/identity.h"
+#include "hash/proto.h"
 #include "hash/taglist.h"
 #include "hash/token.h"
 #include "hash/util/status.h"
-#include "milter/cache/cache.h"
-#include "xmpp/client/answer.h"
-#include "xmpp/client/client.h"
 
-/* XSMTP-1 s2: t may be at most this far ahead of the verifier's clock. */
-#define VERIFIER_FUTURE_SKEW 300
-
-/* Room for any reason (answer.h's reasons are the longest). */
-#define VERIFIER_REASON_SIZE ANSWER_REASON_SIZE
 #define VERIFIER_JID_SIZE (XSMTP_DOMAIN_MAX + 1)
-
-enum verifier_verdict {
-    VERIFIER_NONE,
-    VERIFIER_PASS,
-    VERIFIER_FAIL,
-    VERIFIER_PERMERROR,
-    VERIFIER_TEMPERROR
-};
 
 /* One header as the glue saw it: first value, how many, too long. */
 struct verifier_header {
@@ -76,8 +61,8 @@ struct verifier_facts {
 
 /* The outcome, however it was reached. */
 struct verifier_result {
-    enum verifier_verdict verdict;
-    char reason[VERIFIER_REASON_SIZE];  /* "" for none and pass */
+    enum xsmtp_verdict verdict;
+    char reason[XSMTP_REASON_SIZE];  /* "" for none and pass */
     char component[VERIFIER_JID_SIZE];  /* the component that answered; "" if none */
     bool cached;                        /* taken from the verdict cache */
 };
@@ -113,7 +98,7 @@ bool verifier_check_body(struct verifier_message *message, const char *body_hash
 
 /* The s6 query (pointers into message); relay NULL or "" sends none. */
 void verifier_query(const struct verifier_message *message, const char *relay,
-                    struct verify_query *query);
+                    struct xsmtp_query *query);
 /* The s3 canonical input's values, for the cache key. */
 void verifier_token_input(const struct verifier_message *message,
                           struct xsmtp_token_input *input);
@@ -122,21 +107,15 @@ void verifier_token_input(const struct verifier_message *message,
 const char *verifier_identity_domain(const struct verifier_message *message);
 
 /* Sets a result (reason NULL for none); component NULL for none. */
-void verifier_result_set(struct verifier_result *result, enum verifier_verdict verdict,
+void verifier_result_set(struct verifier_result *result, enum xsmtp_verdict verdict,
                          const char *reason, const char *component);
-/* From a component's answer (answer.h) given by component. */
-void verifier_result_from_answer(struct verifier_result *result,
-                                 const struct verify_answer *answer, const char *component);
-/* From a cache entry; cached becomes true. */
-void verifier_result_from_cache(struct verifier_result *result,
-                                const struct cache_verdict_entry *entry);
-/* The cache entry for result; false when it is not to be stored (none,
- * temperror, or values the cache format cannot hold). */
-bool verifier_result_to_cache(const struct verifier_result *result,
-                              struct cache_verdict_entry *entry);
-
-/* "none", "pass", "fail", "permerror", "temperror". */
-const char *verifier_verdict_name(enum verifier_verdict verdict);
+/* From a component's answer: anything but a pass without a reason gets
+ * "unspecified". */
+void verifier_result_from_answer(struct verifier_result *result, enum xsmtp_verdict verdict,
+                                 const char *reason, const char *component);
+/* From the verdict cache: as verifier_result_set, and cached becomes true. */
+void verifier_result_from_cache(struct verifier_result *result, enum xsmtp_verdict verdict,
+                                const char *reason, const char *component);
 
 /*
  * Header values of s7 (without the name), as libmilter wants them (a

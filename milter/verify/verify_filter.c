@@ -18,7 +18,7 @@
  * can delete each by index.
  *
  * Never lose mail: every fault of our own after MAIL becomes the verdict
- * temperror "internal-error" and goes through verify.on_temperror like any
+ * temperror XSMTP_REASON_INTERNAL_ERROR and goes through verify.on_temperror like any
  * other temperror; only a failure to allocate the per-connection state at
  * MAIL falls back to on_internal_error (there is nothing to work with).
  */
@@ -30,8 +30,10 @@
 #include <time.h>
 
 #include "hash/bodyhash.h"
+#include "hash/proto.h"
 #include "hash/util/log.h"
 #include "milter/context.h"
+#include "milter/hooks.h"
 #include "milter/session.h"
 #include "milter/sign/sign_filter.h"
 #include "milter/stats.h"
@@ -54,11 +56,6 @@ struct verify_session {
     unsigned long jabber_id_headers;    /* incoming Jabber-ID */
     struct verifier_message message;
 };
-
-static const char *queue_id(const struct milter_session *session)
-{
-    return session->message.queue_id[0] != '\0' ? session->message.queue_id : "NOQUEUE";
-}
 
 static double elapsed_ms(const struct timespec *start)
 {
@@ -85,7 +82,7 @@ sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
         if (verify == NULL) {
             /* Nothing to remember the message with: on_internal_error. */
             log_msg(LOG_ERR, "%s: verifier out of memory at MAIL; answering %s",
-                    queue_id(session),
+                    session_queue_id(session),
                     config->on_internal_error == MILTER_ON_ERROR_ACCEPT ? "accept" : "tempfail");
             if (config->on_internal_error == MILTER_ON_ERROR_ACCEPT)
                 return SMFIS_ACCEPT;
@@ -103,7 +100,7 @@ sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
     verify->message.decided = false;
     verify->message.identity_ok = verify->message.from_ok = false;
     verify->message.detail = NULL;
-    verifier_result_set(&verify->message.result, VERIFIER_TEMPERROR, "internal-error", NULL);
+    verifier_result_set(&verify->message.result, XSMTP_VERDICT_TEMPERROR, XSMTP_REASON_INTERNAL_ERROR, NULL);
     return SMFIS_CONTINUE;
 }
 
@@ -185,7 +182,7 @@ static void decide(struct milter_session *session, const struct timespec *start,
         xsmtp_bodyhash_final(verify->bodyhash, body_hash) != XSMTP_OK)
         verify->failure = "body hash";
     if (verify->failure != NULL) {
-        verifier_result_set(result, VERIFIER_TEMPERROR, "internal-error", NULL);
+        verifier_result_set(result, XSMTP_VERDICT_TEMPERROR, XSMTP_REASON_INTERNAL_ERROR, NULL);
         return;
     }
     if (!verify->need_body || !verifier_check_body(&verify->message, body_hash)) {
@@ -202,20 +199,14 @@ static void decide(struct milter_session *session, const struct timespec *start,
 }
 
 static enum verify_action action_for(const struct milter_config *config,
-                                     enum verifier_verdict verdict)
+                                     enum xsmtp_verdict verdict)
 {
     switch (verdict) {
-    case VERIFIER_FAIL: return config->verify.on_fail;
-    case VERIFIER_PERMERROR: return config->verify.on_permerror;
-    case VERIFIER_TEMPERROR: return config->verify.on_temperror;
+    case XSMTP_VERDICT_FAIL: return config->verify.on_fail;
+    case XSMTP_VERDICT_PERMERROR: return config->verify.on_permerror;
+    case XSMTP_VERDICT_TEMPERROR: return config->verify.on_temperror;
     default: return VERIFY_ACTION_ACCEPT;
     }
-}
-
-/* message_delete()'s hand: one smfi_chgheader() deletion. */
-static bool delete_header(void *arg, const char *name, int index)
-{
-    return smfi_chgheader(arg, (char *)name, index, NULL) == MI_SUCCESS;
 }
 
 /*
@@ -226,7 +217,7 @@ static bool delete_header(void *arg, const char *name, int index)
  */
 static bool delete_forged(SMFICTX *ctx, const struct milter_session *session)
 {
-    return message_delete(&session->message, MESSAGE_DELETE_FORGED, delete_header, ctx);
+    return message_delete(&session->message, MESSAGE_DELETE_FORGED, hooks_delete_header, ctx);
 }
 
 /* Deletes the count headers called name, highest index first. */
@@ -256,20 +247,20 @@ static bool edit_header(SMFICTX *ctx, const struct milter_session *session,
                                      results, sizeof results) != XSMTP_OK)
         return false;
     if (!delete_forged(ctx, session) ||
-        !delete_all(ctx, VERIFY_FAST_TRACK_HEADER, verify->fast_track_headers) ||
+        !delete_all(ctx, XSMTP_HEADER_FAST_TRACK, verify->fast_track_headers) ||
         (extras->delete_jabber_ids &&
-         !delete_all(ctx, VERIFY_JABBER_ID_HEADER, verify->jabber_id_headers)))
+         !delete_all(ctx, XSMTP_HEADER_JABBER_ID, verify->jabber_id_headers)))
         return false;
     if (extras->fast_tracked &&
-        smfi_insheader(ctx, 0, VERIFY_FAST_TRACK_HEADER, VERIFY_FAST_TRACK_VALUE) != MI_SUCCESS)
+        smfi_insheader(ctx, 0, XSMTP_HEADER_FAST_TRACK, XSMTP_FAST_TRACK_VALUE) != MI_SUCCESS)
         return false;
-    if (smfi_insheader(ctx, 0, "Authentication-Results", results) != MI_SUCCESS ||
-        smfi_insheader(ctx, 0, "X-XSMTP-Verdict", verdict) != MI_SUCCESS)
+    if (smfi_insheader(ctx, 0, XSMTP_HEADER_AUTH_RESULTS, results) != MI_SUCCESS ||
+        smfi_insheader(ctx, 0, XSMTP_HEADER_VERDICT, verdict) != MI_SUCCESS)
         return false;
     /* The identity is a validated bare JID (XSMTP-1 s2): no folding, no
      * character that needs quoting in an RFC 7259 jid. */
     return !extras->add_jabber_id ||
-           smfi_addheader(ctx, VERIFY_JABBER_ID_HEADER, (char *)message->identity) == MI_SUCCESS;
+           smfi_addheader(ctx, XSMTP_HEADER_JABBER_ID, (char *)message->identity) == MI_SUCCESS;
 }
 
 static void log_verdict(const struct milter_session *session,
@@ -280,8 +271,8 @@ static void log_verdict(const struct milter_session *session,
     const struct verifier_message *message = &session->verify->message;
 
     log_msg(LOG_INFO, "%s: verified verdict=%s identity=%s reason=%s component=%s cached=%s "
-            "elapsed_ms=%.3f action=%s%s%s%s%s%s%s%s%s%s", queue_id(session),
-            verifier_verdict_name(result->verdict),
+            "elapsed_ms=%.3f action=%s%s%s%s%s%s%s%s%s%s", session_queue_id(session),
+            xsmtp_verdict_name(result->verdict),
             message->identity_ok ? message->identity : "-",
             result->reason[0] != '\0' ? result->reason : "-",
             result->component[0] != '\0' ? result->component : "-",
@@ -298,6 +289,7 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     const struct milter_config *config = session->context->config;
     struct verify_session *verify = session->verify;
     struct verifier_result result;
+    struct verify_policy policy;
     struct verify_extras extras;
     enum verify_action action, applied;
     const char *notice_status = NULL, *notice_result = NULL;
@@ -313,12 +305,18 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     decide(session, &start, &result);
     stats_count_verdict((int)result.verdict);
     elapsed = elapsed_ms(&start);
-    verify_extras_decide(config, &verify->message, &result, &extras);
+    policy = (struct verify_policy){
+        .fast_track = &config->verify.fast_track,
+        .add_jabber_id = config->verify.add_jabber_id,
+        .notify = config->notify.enabled,
+        .notify_exclude = &config->notify.exclude_domains,
+    };
+    verify_extras_decide(&policy, &verify->message, &result, &extras);
     applied = action = action_for(config, result.verdict);
     if (verifier_format_reply(&verify->message, &result,
                               action != VERIFY_ACTION_QUARANTINE, reply, sizeof reply) != XSMTP_OK)
         snprintf(reply, sizeof reply, "XSMTP verification failed: %s",
-                 verifier_verdict_name(result.verdict));
+                 xsmtp_verdict_name(result.verdict));
 
     if (action == VERIFY_ACTION_REJECT) {
         /* Should the text be refused, the MTA still answers with a 5xx. */
@@ -330,7 +328,7 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     } else if (!edit_header(ctx, session, &result, &extras)) {
         /* Forged verdicts might stay in: let the client retry instead. */
         log_msg(LOG_ERR, "%s: cannot edit the header (libmilter refused); answering tempfail",
-                queue_id(session));
+                session_queue_id(session));
         (void)smfi_setreply(ctx, "451", "4.3.0",
                             "xsmtp: cannot record the verdict, try again later");
         status = SMFIS_TEMPFAIL;
@@ -342,13 +340,13 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     } else if (action == VERIFY_ACTION_QUARANTINE &&
                smfi_quarantine(ctx, reply) != MI_SUCCESS) {
         log_msg(LOG_ERR, "%s: quarantine refused by the MTA; delivering with the verdict "
-                "headers", queue_id(session));
+                "headers", session_queue_id(session));
         applied = VERIFY_ACTION_ACCEPT;
     }
     /* After the action, so the notice tells what was done; queued, never
      * waited for. */
     if (extras.notify) {
-        notice_status = verify_outcome_name(verify_outcome_of(applied));
+        notice_status = verify_status_name(verify_status_of(applied));
         notice_result = verify_notice_result_text(
             verify_runtime_notice(&verify->message, &result, notice_status));
     }

@@ -14,7 +14,7 @@
  *
  * Every call gets the same absolute deadline (CLOCK_MONOTONIC); Redis and
  * XMPP calls never outlast it, and a verification that has no answer by
- * then is temperror "timeout".  Redis trouble only means "uncached".
+ * then is temperror XSMTP_REASON_TIMEOUT.  Redis trouble only means "uncached".
  */
 #include "config.h"
 
@@ -37,7 +37,7 @@ struct resolve {
     const struct verifier_message *message;
     const char *relay;
     const struct timespec *deadline;
-    struct xmpp_client *client;
+    struct xclient *client;
     struct cache *cache;                /* NULL: no cache, or Redis given up */
     const char *prefix;
     bool have_key;
@@ -69,18 +69,18 @@ static void sleep_ms(int64_t ms)
 
 /* --- discovery ------------------------------------------------------------ */
 
-static void discovered(struct verifier_result *result, const struct discovery_answer *answer)
+static void discovered(struct verifier_result *result, const struct xclient_discovery *answer)
 {
     switch (answer->outcome) {
-    case DISCOVERY_FOUND:
-        verifier_result_set(result, VERIFIER_PASS, NULL, answer->jid);
+    case XCLIENT_DISCOVERY_FOUND:
+        verifier_result_set(result, XSMTP_VERDICT_PASS, NULL, answer->jid);
         break;
-    case DISCOVERY_NONE:
-        verifier_result_set(result, VERIFIER_PERMERROR, "no-component", NULL);
+    case XCLIENT_DISCOVERY_NONE:
+        verifier_result_set(result, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_NO_COMPONENT, NULL);
         break;
     default:
-        verifier_result_set(result, VERIFIER_TEMPERROR,
-                            answer->reason[0] != '\0' ? answer->reason : "discovery-failed",
+        verifier_result_set(result, XSMTP_VERDICT_TEMPERROR,
+                            answer->reason[0] != '\0' ? answer->reason : XSMTP_REASON_DISCOVERY_FAILED,
                             NULL);
         break;
     }
@@ -91,28 +91,28 @@ static void discover_uncached(struct resolve *resolve, const char *domain, const
                               struct verifier_result *result)
 {
     struct cache_component_entry entry;
-    struct discovery_answer answer;
+    struct xclient_discovery answer;
 
     if (resolve->cache != NULL && key != NULL) {
         memset(&entry, 0, sizeof entry);
         if (cache_get_component(resolve->cache, key, resolve->deadline, &entry) == CACHE_HIT) {
             if (entry.found)
-                verifier_result_set(result, VERIFIER_PASS, NULL, entry.jid);
+                verifier_result_set(result, XSMTP_VERDICT_PASS, NULL, entry.jid);
             else
-                verifier_result_set(result, VERIFIER_PERMERROR, "no-component", NULL);
+                verifier_result_set(result, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_NO_COMPONENT, NULL);
             return;
         }
     }
     verify_runtime_count(VERIFY_COUNT_DISCOVERIES);
-    if (xmpp_client_discover(resolve->client, domain, resolve->deadline, &answer) != XSMTP_OK) {
-        verifier_result_set(result, VERIFIER_PERMERROR, "no-component", NULL);
+    if (xclient_discover(resolve->client, domain, resolve->deadline, &answer) != XSMTP_OK) {
+        verifier_result_set(result, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_NO_COMPONENT, NULL);
         return;
     }
     discovered(result, &answer);
-    if (answer.outcome == DISCOVERY_TEMPFAIL || resolve->cache == NULL || key == NULL)
+    if (answer.outcome == XCLIENT_DISCOVERY_TEMPFAIL || resolve->cache == NULL || key == NULL)
         return;
     memset(&entry, 0, sizeof entry);
-    entry.found = answer.outcome == DISCOVERY_FOUND;
+    entry.found = answer.outcome == XCLIENT_DISCOVERY_FOUND;
     if (entry.found)
         snprintf(entry.jid, sizeof entry.jid, "%s", answer.jid);
     (void)cache_put_component(resolve->cache, key, &entry, resolve->deadline);
@@ -138,12 +138,12 @@ static const char *discover(struct resolve *resolve, char *found, size_t foundsz
     role = have_key ? verify_flight_join(key, resolve->deadline, &flight, result)
                     : VERIFY_FLIGHT_ALONE;
     if (role == VERIFY_FLIGHT_TIMEOUT)
-        verifier_result_set(result, VERIFIER_TEMPERROR, "timeout", NULL);
+        verifier_result_set(result, XSMTP_VERDICT_TEMPERROR, XSMTP_REASON_TIMEOUT, NULL);
     if (role == VERIFY_FLIGHT_LEADER || role == VERIFY_FLIGHT_ALONE) {
         discover_uncached(resolve, domain, have_key ? key : NULL, result);
         verify_flight_finish(flight, result);
     }
-    if (result->verdict != VERIFIER_PASS)
+    if (result->verdict != XSMTP_VERDICT_PASS)
         return NULL;
     snprintf(found, foundsz, "%s", result->component);
     return found;
@@ -162,7 +162,7 @@ static bool recheck_after_lock(struct resolve *resolve, struct verifier_result *
 
     if (cache_get_verdict(resolve->cache, resolve->key, resolve->deadline, &entry) != CACHE_HIT)
         return false;
-    verifier_result_from_cache(result, &entry);
+    verifier_result_from_cache(result, entry.verdict, entry.reason, entry.component);
     (void)cache_lock_release(resolve->cache, &resolve->lock, resolve->deadline);
     resolve->have_lock = false;
     return true;
@@ -187,7 +187,7 @@ static bool wait_for_other(struct resolve *resolve, unsigned lock_ttl_ms,
         pause = pause * 2 > RESOLVE_POLL_MAX_MS ? RESOLVE_POLL_MAX_MS : pause * 2;
         switch (cache_get_verdict(resolve->cache, resolve->key, resolve->deadline, &entry)) {
         case CACHE_HIT:
-            verifier_result_from_cache(result, &entry);
+            verifier_result_from_cache(result, entry.verdict, entry.reason, entry.component);
             return true;
         case CACHE_MISS:
             break;
@@ -218,7 +218,7 @@ static bool consult_cache(struct resolve *resolve, struct verifier_result *resul
         return false;
     switch (cache_get_verdict(resolve->cache, resolve->key, resolve->deadline, &entry)) {
     case CACHE_HIT:
-        verifier_result_from_cache(result, &entry);
+        verifier_result_from_cache(result, entry.verdict, entry.reason, entry.component);
         return true;
     case CACHE_MISS:
         break;
@@ -244,7 +244,7 @@ static void store(struct resolve *resolve, const struct verifier_result *result)
     enum cache_result stored;
 
     if (resolve->cache == NULL || !resolve->have_key ||
-        !verifier_result_to_cache(result, &entry))
+        !cache_verdict_entry_set(&entry, result->verdict, result->reason, result->component))
         return;
     ttl = cache_ttl_for(entry.verdict, (int64_t)resolve->message->tags.time,
                         resolve->config->verify.max_age, (int64_t)time(NULL));
@@ -257,8 +257,8 @@ static void store(struct resolve *resolve, const struct verifier_result *result)
 
 static void resolve_lead(struct resolve *resolve, struct verifier_result *result)
 {
-    struct verify_query query;
-    struct verify_answer answer;
+    struct xsmtp_query query;
+    struct xclient_answer answer;
     char found[VERIFIER_JID_SIZE];
     const char *component;
 
@@ -270,9 +270,8 @@ static void resolve_lead(struct resolve *resolve, struct verifier_result *result
     if (component != NULL) {
         verifier_query(resolve->message, resolve->relay, &query);
         verify_runtime_count(VERIFY_COUNT_QUERIES);
-        (void)xmpp_client_verify(resolve->client, component, &query, resolve->deadline,
-                                 &answer);
-        verifier_result_from_answer(result, &answer, component);
+        (void)xclient_verify(resolve->client, component, &query, resolve->deadline, &answer);
+        verifier_result_from_answer(result, answer.verdict, answer.reason, component);
         store(resolve, result);
     }
     if (resolve->have_lock) {
@@ -292,7 +291,7 @@ void verify_resolve(const struct milter_config *config, const struct verifier_me
     struct verify_flight *flight = NULL;
     enum verify_flight_role role;
 
-    verifier_result_set(result, VERIFIER_TEMPERROR, "internal-error", NULL);
+    verifier_result_set(result, XSMTP_VERDICT_TEMPERROR, XSMTP_REASON_INTERNAL_ERROR, NULL);
     if (!verify_runtime_enter(&resolve.client, &resolve.cache, &resolve.prefix))
         return;
     verifier_token_input(message, &input);
@@ -305,7 +304,7 @@ void verify_resolve(const struct milter_config *config, const struct verifier_me
         verify_runtime_count(VERIFY_COUNT_COALESCED);
         break;
     case VERIFY_FLIGHT_TIMEOUT:
-        verifier_result_set(result, VERIFIER_TEMPERROR, "timeout", NULL);
+        verifier_result_set(result, XSMTP_VERDICT_TEMPERROR, XSMTP_REASON_TIMEOUT, NULL);
         break;
     case VERIFY_FLIGHT_LEADER:
     case VERIFY_FLIGHT_ALONE:

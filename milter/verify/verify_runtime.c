@@ -48,7 +48,7 @@ static struct verify_runtime {
     bool cond_ready;
     bool started, stopping;
     unsigned users;                     /* callers between enter and leave */
-    struct xmpp_client *client;
+    struct xclient *client;
     struct cache *cache;                /* NULL: no cache */
     char prefix[CACHE_PREFIX_MAX + 1];  /* key prefix, also without a cache */
     char own_domain[XSMTP_DOMAIN_MAX + 1];  /* by= of notices */
@@ -115,12 +115,12 @@ static xsmtp_status verify_open_cache(const struct redis_config *redis, struct c
     return cache_open(&options, out, err, errsz);
 }
 
-static void verify_wait_login(struct xmpp_client *client, const char *jid)
+static void verify_wait_login(struct xclient *client, const char *jid)
 {
     struct timespec deadline;
 
     cache_deadline_after(&deadline, VERIFY_RUNTIME_CONNECT_WAIT_MS);
-    if (xmpp_client_wait_connected(client, &deadline) == XSMTP_OK)
+    if (xclient_wait_connected(client, &deadline) == XSMTP_OK)
         log_msg(LOG_INFO, "verifier: XMPP session up as %s", jid);
     else
         log_msg(LOG_WARNING, "verifier: no XMPP session as %s after %d ms; signed mail gets "
@@ -132,17 +132,17 @@ xsmtp_status verify_runtime_start(const struct milter_config *config, char *err,
 {
     struct verify_runtime *runtime = &verify_runtime;
     const struct xmpp_config *xmpp = &config->xmpp;
-    struct xmpp_client_options options = {
+    struct xclient_options options = {
         .jid = xmpp->jid,
         .password_file = xmpp->password_file,
         .server = xmpp->server,
         .port = xmpp->port,
-        .tls = xmpp->tls == XMPP_TLS_OPTIONAL ? XMPP_CLIENT_TLS_OPTIONAL
-                                              : XMPP_CLIENT_TLS_REQUIRED,
+        .tls = xmpp->tls == XMPP_TLS_OPTIONAL ? XCLIENT_TLS_OPTIONAL
+                                              : XCLIENT_TLS_REQUIRED,
         .ca_file = xmpp->ca_file,
         .tls_trust = xmpp->tls_trust,
     };
-    struct xmpp_client *client = NULL;
+    struct xclient *client = NULL;
     struct cache *cache = NULL;
     const char *at, *slash;
     xsmtp_status status;
@@ -163,7 +163,7 @@ xsmtp_status verify_runtime_start(const struct milter_config *config, char *err,
     status = verify_open_cache(&config->redis, &cache, err, errsz);
     if (status != XSMTP_OK)
         return status;
-    status = xmpp_client_start(&options, &client, err, errsz);
+    status = xclient_start(&options, &client, err, errsz);
     if (status != XSMTP_OK) {
         cache_close(cache);
         return status;
@@ -201,7 +201,7 @@ xsmtp_status verify_runtime_start(const struct milter_config *config, char *err,
 void verify_runtime_stop(void)
 {
     struct verify_runtime *runtime = &verify_runtime;
-    struct xmpp_client *client;
+    struct xclient *client;
     struct cache *cache;
     struct timespec deadline;
     int rc = 0;
@@ -228,13 +228,13 @@ void verify_runtime_stop(void)
     runtime->client = NULL;
     runtime->cache = NULL;
     pthread_mutex_unlock(&runtime->lock);
-    xmpp_client_stop(client);
+    xclient_stop(client);
     cache_close(cache);
     free(runtime->fingerprint);
     runtime->fingerprint = NULL;
 }
 
-bool verify_runtime_enter(struct xmpp_client **client, struct cache **cache,
+bool verify_runtime_enter(struct xclient **client, struct cache **cache,
                           const char **prefix)
 {
     struct verify_runtime *runtime = &verify_runtime;
@@ -400,11 +400,11 @@ enum verify_notice_result verify_runtime_notice(const struct verifier_message *m
                                                 const struct verifier_result *result,
                                                 const char *status)
 {
-    struct xmpp_client *client;
+    struct xclient *client;
     struct cache *cache;
     const char *prefix;
     char t[24];
-    struct progress_notice notice;
+    struct xclient_notice notice;
     xsmtp_status sent;
 
     if (!verify_runtime_enter(&client, &cache, &prefix)) {
@@ -412,14 +412,14 @@ enum verify_notice_result verify_runtime_notice(const struct verifier_message *m
         return VERIFY_NOTICE_UNSENT;
     }
     snprintf(t, sizeof t, "%" PRId64, (int64_t)time(NULL));
-    notice = (struct progress_notice){
+    notice = (struct xclient_notice){
         .identity = message->identity,
         .message_id = message->msgid,
         .status = status,
         .by = verify_runtime.own_domain,
         .t = t,
     };
-    sent = xmpp_client_send_notice(client, result->component, &notice);
+    sent = xclient_send_notice(client, result->component, &notice);
     verify_runtime_leave();
     if (sent == XSMTP_OK) {
         verify_runtime_count(VERIFY_COUNT_NOTICES_QUEUED);

@@ -62,7 +62,7 @@ enum verify_notice_result {
 /*
  * s8: queues a delivery-progress notice for a pass to result->component
  * with status ("accepted", "quarantined", "rejected" or "deferred");
- * never waits (xmpp_client_send_notice takes a lock and writes an
+ * never waits (xclient_send_notice takes a lock and writes an
  * eventfd).  The caller has decided that one is due (verify_policy.h).
  */
 enum verify_notice_result verify_runtime_notice(const struct verifier_message *message,
@@ -73,7 +73,7 @@ const char *verify_notice_result_text(enum verify_notice_result notice);
 
 /* --- shared between verify_runtime.c and verify_resolve.c ------------------ */
 
-struct xmpp_client;
+struct xclient;
 struct cache;
 
 /*
@@ -81,7 +81,7 @@ struct cache;
  * Every successful verify_runtime_enter() is paired with one
  * verify_runtime_leave(); the stop waits for the count to drop to 0.
  */
-bool verify_runtime_enter(struct xmpp_client **client, struct cache **cache,
+bool verify_runtime_enter(struct xclient **client, struct cache **cache,
                           const char **prefix);
 void verify_runtime_leave(void);
 

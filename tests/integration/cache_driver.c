@@ -95,13 +95,13 @@ derive_key(const struct driver *driver, const char *msgid, const char *relay, ch
 }
 
 static bool
-parse_verdict(const char *word, enum cache_verdict *verdict)
+parse_verdict(const char *word, enum xsmtp_verdict *verdict)
 {
-    static const enum cache_verdict all[] = { CACHE_VERDICT_PASS, CACHE_VERDICT_FAIL,
-                                              CACHE_VERDICT_PERMERROR,
-                                              CACHE_VERDICT_TEMPERROR };
+    static const enum xsmtp_verdict all[] = { XSMTP_VERDICT_PASS, XSMTP_VERDICT_FAIL,
+                                              XSMTP_VERDICT_PERMERROR,
+                                              XSMTP_VERDICT_TEMPERROR };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        if (strcmp(word, cache_verdict_str(all[i])) == 0) {
+        if (strcmp(word, xsmtp_verdict_name(all[i])) == 0) {
             *verdict = all[i];
             return true;
         }
@@ -203,7 +203,7 @@ cmd_wait_hit(struct driver *driver, const char *key, unsigned seconds)
     unsigned long tries = 0;
 
     memset(&entry, 0, sizeof entry);
-    entry.verdict = CACHE_VERDICT_PASS;
+    entry.verdict = XSMTP_VERDICT_PASS;
     snprintf(entry.component, sizeof entry.component, "xsmtp.a.test");
     while (now_us() - start < limit) {
         tries++;
@@ -270,7 +270,7 @@ run_command(struct driver *driver, int argc, char **argv)
         start = now_us();
         result = cache_get_verdict(driver->cache, key, deadline_for(driver, &storage), &entry);
         if (result == CACHE_HIT)
-            printf("hit %s %s %s us=%lld\n", cache_verdict_str(entry.verdict),
+            printf("hit %s %s %s us=%lld\n", xsmtp_verdict_name(entry.verdict),
                    empty_dash(entry.reason), empty_dash(entry.component),
                    (long long)(now_us() - start));
         else

@@ -98,7 +98,7 @@ static void unescape(char *s)
 
 
 bool build_query(struct query_values *qv, char **words, int count,
-                        struct verify_query *query)
+                        struct xsmtp_query *query)
 {
     const char **fields[9] = { &query->identity, &query->message_id, &query->from, &query->t,
                                &query->ip, &query->k, &query->bh, &query->h, &query->relay };
@@ -127,9 +127,9 @@ bool build_query(struct query_values *qv, char **words, int count,
     return true;
 }
 
-void describe(const struct verify_answer *answer, char *out, size_t outsz)
+void describe(const struct xclient_answer *answer, char *out, size_t outsz)
 {
-    snprintf(out, outsz, "%s%s%s", verify_verdict_name(answer->verdict),
+    snprintf(out, outsz, "%s%s%s", xsmtp_verdict_name(answer->verdict),
              answer->reason[0] != '\0' ? " " : "", answer->reason);
 }
 
@@ -137,7 +137,7 @@ void describe(const struct verify_answer *answer, char *out, size_t outsz)
 
 static void cmd_start(char **w, int n)
 {
-    struct xmpp_client_options options = probe.options;
+    struct xclient_options options = probe.options;
     char err[512] = "";
     xsmtp_status status;
     int i;
@@ -152,7 +152,7 @@ static void cmd_start(char **w, int n)
         else if (strncmp(w[i], "notice-queue=", 13) == 0)
             options.notice_queue_max = (unsigned)atoi(w[i] + 13);
     }
-    status = xmpp_client_start(&options, &probe.client, err, sizeof err);
+    status = xclient_start(&options, &probe.client, err, sizeof err);
     if (status == XSMTP_OK)
         printf("start ok\n");
     else
@@ -162,8 +162,8 @@ static void cmd_start(char **w, int n)
 static void cmd_verify(char **w, int n, bool timed)
 {
     struct query_values *qv = malloc(sizeof *qv);
-    struct verify_query query;
-    struct verify_answer answer;
+    struct xsmtp_query query;
+    struct xclient_answer answer;
     struct timespec deadline;
     xsmtp_status status;
     char text[128];
@@ -176,7 +176,7 @@ static void cmd_verify(char **w, int n, bool timed)
     }
     deadline = deadline_in(atol(w[2]));
     start = now_ms();
-    status = xmpp_client_verify(probe.client, w[1], &query, &deadline, &answer);
+    status = xclient_verify(probe.client, w[1], &query, &deadline, &answer);
     describe(&answer, text, sizeof text);
     if (status != XSMTP_OK)
         printf("status %s (%s)", xsmtp_status_str(status), text);
@@ -190,7 +190,7 @@ static void cmd_verify(char **w, int n, bool timed)
 
 static void cmd_discover(char **w, int n)
 {
-    struct discovery_answer answer;
+    struct xclient_discovery answer;
     struct timespec deadline;
     xsmtp_status status;
 
@@ -199,12 +199,12 @@ static void cmd_discover(char **w, int n)
         return;
     }
     deadline = deadline_in(atol(w[2]));
-    status = xmpp_client_discover(probe.client, w[1], &deadline, &answer);
+    status = xclient_discover(probe.client, w[1], &deadline, &answer);
     if (status != XSMTP_OK)
         printf("status %s\n", xsmtp_status_str(status));
-    else if (answer.outcome == DISCOVERY_FOUND)
+    else if (answer.outcome == XCLIENT_DISCOVERY_FOUND)
         printf("found %s items=%u\n", answer.jid, answer.items);
-    else if (answer.outcome == DISCOVERY_NONE)
+    else if (answer.outcome == XCLIENT_DISCOVERY_NONE)
         printf("none %s items=%u\n", answer.reason, answer.items);
     else
         printf("tempfail %s\n", answer.reason);
@@ -212,7 +212,7 @@ static void cmd_discover(char **w, int n)
 
 static void cmd_notice(char **w, int n)
 {
-    struct progress_notice notice;
+    struct xclient_notice notice;
     xsmtp_status status;
     int i;
 
@@ -222,14 +222,14 @@ static void cmd_notice(char **w, int n)
     }
     for (i = 2; i < 7; i++)
         unescape(w[i]);
-    notice = (struct progress_notice){ w[2], w[3], w[4], w[5], w[6] };
-    status = xmpp_client_send_notice(probe.client, w[1], &notice);
+    notice = (struct xclient_notice){ w[2], w[3], w[4], w[5], w[6] };
+    status = xclient_send_notice(probe.client, w[1], &notice);
     printf("notice %s\n", xsmtp_status_str(status));
 }
 
 static void cmd_notices(char **w, int n)
 {
-    struct progress_notice notice = { "alice@a.test", "burst@a.test", "accepted", "b.test",
+    struct xclient_notice notice = { "alice@a.test", "burst@a.test", "accepted", "b.test",
                                       "1795356007" };
     unsigned long count, i, ok = 0, full = 0, other = 0;
     xsmtp_status status;
@@ -239,7 +239,7 @@ static void cmd_notices(char **w, int n)
         return;
     }
     for (i = 0; i < count; i++) {
-        status = xmpp_client_send_notice(probe.client, w[2], &notice);
+        status = xclient_send_notice(probe.client, w[2], &notice);
         if (status == XSMTP_OK)
             ok++;
         else if (status == XSMTP_ETOOBIG)
@@ -253,9 +253,9 @@ static void cmd_notices(char **w, int n)
 
 static void cmd_stats(void)
 {
-    struct xmpp_client_stats *s = malloc(sizeof *s);
+    struct xclient_stats *s = malloc(sizeof *s);
 
-    if (s == NULL || xmpp_client_get_stats(probe.client, s) != XSMTP_OK) {
+    if (s == NULL || xclient_get_stats(probe.client, s) != XSMTP_OK) {
         printf("stats unavailable\n");
         free(s);
         return;
@@ -276,7 +276,7 @@ static void dispatch(char **w, int n)
     if (strcmp(w[0], "start") == 0) {
         cmd_start(w, n);
     } else if (strcmp(w[0], "stop") == 0) {
-        xmpp_client_stop(probe.client);
+        xclient_stop(probe.client);
         probe.client = NULL;
         printf("stopped\n");
     } else if (strcmp(w[0], "sleep") == 0 && n == 2) {
@@ -287,11 +287,11 @@ static void dispatch(char **w, int n)
     } else if (strcmp(w[0], "connected") == 0 && n == 2) {
         struct timespec deadline = deadline_in(atol(w[1]));
 
-        printf("%s\n", xmpp_client_wait_connected(probe.client, &deadline) == XSMTP_OK
+        printf("%s\n", xclient_wait_connected(probe.client, &deadline) == XSMTP_OK
                            ? "connected" : "not-connected");
     } else if (strcmp(w[0], "set") == 0) {
         struct query_values *qv = malloc(sizeof *qv);
-        struct verify_query ignored;
+        struct xsmtp_query ignored;
 
         if (qv != NULL && build_query(qv, w + 1, n - 1, &ignored)) {
             memcpy(probe.defaults, qv->values, sizeof probe.defaults);
@@ -353,8 +353,8 @@ int main(int argc, char **argv)
         case 's': probe.options.server = optarg; break;
         case 'P': probe.options.port = (unsigned)atoi(optarg); break;
         case 't':
-            probe.options.tls = strcmp(optarg, "optional") == 0 ? XMPP_CLIENT_TLS_OPTIONAL
-                                                                 : XMPP_CLIENT_TLS_REQUIRED;
+            probe.options.tls = strcmp(optarg, "optional") == 0 ? XCLIENT_TLS_OPTIONAL
+                                                                 : XCLIENT_TLS_REQUIRED;
             break;
         case 'c': probe.options.ca_file = optarg; break;
         case 'T': probe.options.tls_trust = true; break;
@@ -389,7 +389,7 @@ int main(int argc, char **argv)
         dispatch(words, n);
         fflush(stdout);
     }
-    xmpp_client_stop(probe.client);
+    xclient_stop(probe.client);
     log_close();
     return 0;
 }

@@ -79,8 +79,8 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct query_values *qv = malloc(sizeof *qv);
-    struct verify_query query;
-    struct verify_answer answer;
+    struct xsmtp_query query;
+    struct xclient_answer answer;
     struct timespec deadline;
     char label[96];
     unsigned long i;
@@ -92,11 +92,11 @@ static void *worker_main(void *arg)
     }
     for (i = 0; w->until_not_pass || i < w->calls; i++) {
         deadline = deadline_in(w->deadline_ms);
-        if (xmpp_client_verify(probe.client, w->jid, &query, &deadline, &answer) != XSMTP_OK) {
+        if (xclient_verify(probe.client, w->jid, &query, &deadline, &answer) != XSMTP_OK) {
             tally_add(w->tally, "status-error", now_ms());
             break;
         }
-        if (w->until_not_pass && answer.verdict == VERIFY_VERDICT_PASS)
+        if (w->until_not_pass && answer.verdict == XSMTP_VERDICT_PASS)
             continue;
         describe(&answer, label, sizeof label);
         for (char *p = label; *p != '\0'; p++)
@@ -158,48 +158,48 @@ void cmd_load(char **w, int n)
 
 void cmd_rtt(char **w, int n)
 {
-    struct xmpp_client_stats *before = malloc(sizeof *before), *after = malloc(sizeof *after);
+    struct xclient_stats *before = malloc(sizeof *before), *after = malloc(sizeof *after);
     struct query_values *qv = malloc(sizeof *qv);
     uint32_t *rtt = NULL, *pickup = NULL;
-    struct verify_query query;
-    struct verify_answer answer;
+    struct xsmtp_query query;
+    struct xclient_answer answer;
     struct timespec deadline;
     unsigned long count, i, pass = 0, fresh_rtt, fresh_pickup;
 
     if (before == NULL || after == NULL || qv == NULL || n != 4 ||
-        (count = strtoul(w[1], NULL, 10)) == 0 || count > XMPP_CLIENT_SAMPLES ||
+        (count = strtoul(w[1], NULL, 10)) == 0 || count > XCLIENT_SAMPLES ||
         !build_query(qv, NULL, 0, &query)) {
-        printf("usage: rtt N(<=%d) JID MS\n", XMPP_CLIENT_SAMPLES);
+        printf("usage: rtt N(<=%d) JID MS\n", XCLIENT_SAMPLES);
         goto out;
     }
-    xmpp_client_get_stats(probe.client, before);
+    xclient_get_stats(probe.client, before);
     for (i = 0; i < count; i++) {
         deadline = deadline_in(atol(w[3]));
-        if (xmpp_client_verify(probe.client, w[2], &query, &deadline, &answer) == XSMTP_OK &&
-            answer.verdict == VERIFY_VERDICT_PASS)
+        if (xclient_verify(probe.client, w[2], &query, &deadline, &answer) == XSMTP_OK &&
+            answer.verdict == XSMTP_VERDICT_PASS)
             pass++;
     }
-    xmpp_client_get_stats(probe.client, after);
+    xclient_get_stats(probe.client, after);
     fresh_rtt = after->rtt_count - before->rtt_count;
     fresh_pickup = after->pickup_count - before->pickup_count;
     /* Only this run's samples: the newest ones of each ring. */
-    rtt = calloc(XMPP_CLIENT_SAMPLES, sizeof *rtt);
-    pickup = calloc(XMPP_CLIENT_SAMPLES, sizeof *pickup);
+    rtt = calloc(XCLIENT_SAMPLES, sizeof *rtt);
+    pickup = calloc(XCLIENT_SAMPLES, sizeof *pickup);
     if (rtt == NULL || pickup == NULL)
         goto out;
-    for (i = 0; i < fresh_rtt && i < XMPP_CLIENT_SAMPLES; i++)
-        rtt[i] = after->rtt_us[(after->rtt_count - 1 - i) % XMPP_CLIENT_SAMPLES];
-    for (i = 0; i < fresh_pickup && i < XMPP_CLIENT_SAMPLES; i++)
-        pickup[i] = after->pickup_us[(after->pickup_count - 1 - i) % XMPP_CLIENT_SAMPLES];
+    for (i = 0; i < fresh_rtt && i < XCLIENT_SAMPLES; i++)
+        rtt[i] = after->rtt_us[(after->rtt_count - 1 - i) % XCLIENT_SAMPLES];
+    for (i = 0; i < fresh_pickup && i < XCLIENT_SAMPLES; i++)
+        pickup[i] = after->pickup_us[(after->pickup_count - 1 - i) % XCLIENT_SAMPLES];
     printf("rtt n=%lu pass=%lu rtt_us p50=%u p90=%u p99=%u max=%u pickup_us p50=%u p90=%u "
            "p99=%u max=%u\n", count, pass,
-           xmpp_client_percentile(rtt, fresh_rtt, 50), xmpp_client_percentile(rtt, fresh_rtt, 90),
-           xmpp_client_percentile(rtt, fresh_rtt, 99),
-           xmpp_client_percentile(rtt, fresh_rtt, 100),
-           xmpp_client_percentile(pickup, fresh_pickup, 50),
-           xmpp_client_percentile(pickup, fresh_pickup, 90),
-           xmpp_client_percentile(pickup, fresh_pickup, 99),
-           xmpp_client_percentile(pickup, fresh_pickup, 100));
+           xclient_percentile(rtt, fresh_rtt, 50), xclient_percentile(rtt, fresh_rtt, 90),
+           xclient_percentile(rtt, fresh_rtt, 99),
+           xclient_percentile(rtt, fresh_rtt, 100),
+           xclient_percentile(pickup, fresh_pickup, 50),
+           xclient_percentile(pickup, fresh_pickup, 90),
+           xclient_percentile(pickup, fresh_pickup, 99),
+           xclient_percentile(pickup, fresh_pickup, 100));
 out:
     free(before);
     free(after);
@@ -223,7 +223,7 @@ static void send_signal_later(void *arg)
     if (action->pid > 0)
         kill(action->pid, action->signo);
     else
-        xmpp_client_stop(probe.client);     /* stopmid */
+        xclient_stop(probe.client);     /* stopmid */
 }
 
 void cmd_killmid(char **w, int n)
@@ -263,8 +263,8 @@ void cmd_stopmid(char **w, int n)
 void cmd_until(char **w, int n)
 {
     struct query_values *qv = malloc(sizeof *qv);
-    struct verify_query query;
-    struct verify_answer answer;
+    struct xsmtp_query query;
+    struct xclient_answer answer;
     struct timespec deadline;
     double start = now_ms(), limit;
 
@@ -276,8 +276,8 @@ void cmd_until(char **w, int n)
     limit = atof(w[1]) * 1e3;
     while (now_ms() - start < limit) {
         deadline = deadline_in(1000);
-        if (xmpp_client_verify(probe.client, w[2], &query, &deadline, &answer) == XSMTP_OK &&
-            answer.verdict == VERIFY_VERDICT_PASS) {
+        if (xclient_verify(probe.client, w[2], &query, &deadline, &answer) == XSMTP_OK &&
+            answer.verdict == XSMTP_VERDICT_PASS) {
             printf("reached after %.2f s\n", (now_ms() - start) / 1e3);
             free(qv);
             return;

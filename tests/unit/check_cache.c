@@ -232,21 +232,21 @@ END_TEST
 /* --- verdict values --------------------------------------------------------- */
 
 struct value_case {
-    enum cache_verdict verdict;
+    enum xsmtp_verdict verdict;
     const char *reason;
     const char *component;
     const char *text;
 };
 
 static const struct value_case value_cases[] = {
-    { CACHE_VERDICT_PASS, "", "xsmtp.a.test", "pass\t\txsmtp.a.test" },
-    { CACHE_VERDICT_FAIL, "bad-hash", "xsmtp.a.test", "fail\tbad-hash\txsmtp.a.test" },
-    { CACHE_VERDICT_FAIL, "relay-not-authorized", "X_1.A-b.test",
+    { XSMTP_VERDICT_PASS, "", "xsmtp.a.test", "pass\t\txsmtp.a.test" },
+    { XSMTP_VERDICT_FAIL, "bad-hash", "xsmtp.a.test", "fail\tbad-hash\txsmtp.a.test" },
+    { XSMTP_VERDICT_FAIL, "relay-not-authorized", "X_1.A-b.test",
       "fail\trelay-not-authorized\tX_1.A-b.test" },
-    { CACHE_VERDICT_PERMERROR, "no-component", "", "permerror\tno-component\t" },
-    { CACHE_VERDICT_PERMERROR, "item-not-found", "xsmtp.c.test",
+    { XSMTP_VERDICT_PERMERROR, "no-component", "", "permerror\tno-component\t" },
+    { XSMTP_VERDICT_PERMERROR, "item-not-found", "xsmtp.c.test",
       "permerror\titem-not-found\txsmtp.c.test" },
-    { CACHE_VERDICT_FAIL, "abcdefghijklmnopqrstuvwxyz-01234", "c",
+    { XSMTP_VERDICT_FAIL, "abcdefghijklmnopqrstuvwxyz-01234", "c",
       "fail\tabcdefghijklmnopqrstuvwxyz-01234\tc" },      /* 32: the longest reason */
 };
 #define VALUE_COUNT (int)(sizeof value_cases / sizeof value_cases[0])
@@ -351,14 +351,14 @@ START_TEST(test_value_format_refuses)
     char text[CACHE_VALUE_SIZE];
 
     memset(&entry, 0, sizeof entry);
-    entry.verdict = CACHE_VERDICT_TEMPERROR;
+    entry.verdict = XSMTP_VERDICT_TEMPERROR;
     snprintf(entry.reason, sizeof entry.reason, "timeout");
     snprintf(entry.component, sizeof entry.component, "xsmtp.a.test");
     ck_assert_int_eq(cache_verdict_format(&entry, text, sizeof text), XSMTP_EMALFORMED);
     ck_assert_str_eq(text, "");
-    entry.verdict = CACHE_VERDICT_PASS;             /* pass with a reason */
+    entry.verdict = XSMTP_VERDICT_PASS;             /* pass with a reason */
     ck_assert_int_eq(cache_verdict_format(&entry, text, sizeof text), XSMTP_EMALFORMED);
-    entry.verdict = CACHE_VERDICT_FAIL;
+    entry.verdict = XSMTP_VERDICT_FAIL;
     snprintf(entry.component, sizeof entry.component, "xsmtp.a.test\tx");
     ck_assert_int_eq(cache_verdict_format(&entry, text, sizeof text), XSMTP_EMALFORMED);
     snprintf(entry.component, sizeof entry.component, "xsmtp.a.test");
@@ -433,30 +433,30 @@ END_TEST
 #define WEEK 604800LL
 
 struct ttl_case {
-    enum cache_verdict verdict;
+    enum xsmtp_verdict verdict;
     int64_t t, max_age, now;
     int64_t ttl;
 };
 
 static const struct ttl_case ttl_cases[] = {
-    { CACHE_VERDICT_PASS, NOW, WEEK, NOW, 86400 },              /* capped at 24 h */
-    { CACHE_VERDICT_PASS, NOW - WEEK + 100, WEEK, NOW, 100 },   /* until t + max_age */
-    { CACHE_VERDICT_PASS, NOW - WEEK + 86400, WEEK, NOW, 86400 },
-    { CACHE_VERDICT_PASS, NOW - WEEK + 86401, WEEK, NOW, 86400 },
-    { CACHE_VERDICT_PASS, NOW - WEEK + 86399, WEEK, NOW, 86399 },
-    { CACHE_VERDICT_PASS, NOW - WEEK + 1, WEEK, NOW, 1 },
-    { CACHE_VERDICT_PASS, NOW - WEEK, WEEK, NOW, 0 },           /* expires now: not stored */
-    { CACHE_VERDICT_PASS, NOW - WEEK - 1, WEEK, NOW, 0 },       /* already past */
-    { CACHE_VERDICT_PASS, NOW + 300, 60, NOW, 360 },            /* t slightly ahead */
-    { CACHE_VERDICT_PASS, NOW, 0, NOW, 0 },
-    { CACHE_VERDICT_PASS, NOW, -1, NOW, 0 },
-    { CACHE_VERDICT_PASS, NOW, INT64_MAX, NOW, 86400 },         /* no overflow */
-    { CACHE_VERDICT_PASS, 0, WEEK, NOW, 0 },
-    { CACHE_VERDICT_FAIL, NOW, WEEK, NOW, 3600 },
-    { CACHE_VERDICT_FAIL, 0, 0, NOW, 3600 },                    /* fail: t does not matter */
-    { CACHE_VERDICT_PERMERROR, NOW - 2 * WEEK, WEEK, NOW, 3600 },
-    { CACHE_VERDICT_TEMPERROR, NOW, WEEK, NOW, 0 },             /* never stored */
-    { (enum cache_verdict)42, NOW, WEEK, NOW, 0 },
+    { XSMTP_VERDICT_PASS, NOW, WEEK, NOW, 86400 },              /* capped at 24 h */
+    { XSMTP_VERDICT_PASS, NOW - WEEK + 100, WEEK, NOW, 100 },   /* until t + max_age */
+    { XSMTP_VERDICT_PASS, NOW - WEEK + 86400, WEEK, NOW, 86400 },
+    { XSMTP_VERDICT_PASS, NOW - WEEK + 86401, WEEK, NOW, 86400 },
+    { XSMTP_VERDICT_PASS, NOW - WEEK + 86399, WEEK, NOW, 86399 },
+    { XSMTP_VERDICT_PASS, NOW - WEEK + 1, WEEK, NOW, 1 },
+    { XSMTP_VERDICT_PASS, NOW - WEEK, WEEK, NOW, 0 },           /* expires now: not stored */
+    { XSMTP_VERDICT_PASS, NOW - WEEK - 1, WEEK, NOW, 0 },       /* already past */
+    { XSMTP_VERDICT_PASS, NOW + 300, 60, NOW, 360 },            /* t slightly ahead */
+    { XSMTP_VERDICT_PASS, NOW, 0, NOW, 0 },
+    { XSMTP_VERDICT_PASS, NOW, -1, NOW, 0 },
+    { XSMTP_VERDICT_PASS, NOW, INT64_MAX, NOW, 86400 },         /* no overflow */
+    { XSMTP_VERDICT_PASS, 0, WEEK, NOW, 0 },
+    { XSMTP_VERDICT_FAIL, NOW, WEEK, NOW, 3600 },
+    { XSMTP_VERDICT_FAIL, 0, 0, NOW, 3600 },                    /* fail: t does not matter */
+    { XSMTP_VERDICT_PERMERROR, NOW - 2 * WEEK, WEEK, NOW, 3600 },
+    { XSMTP_VERDICT_TEMPERROR, NOW, WEEK, NOW, 0 },             /* never stored */
+    { (enum xsmtp_verdict)42, NOW, WEEK, NOW, 0 },
 };
 #define TTL_COUNT (int)(sizeof ttl_cases / sizeof ttl_cases[0])
 
@@ -485,8 +485,8 @@ START_TEST(test_names)
     ck_assert_str_eq(cache_result_str(CACHE_UNAVAILABLE), "unavailable");
     ck_assert_str_eq(cache_result_str(CACHE_EINVAL), "invalid");
     ck_assert_str_eq(cache_result_str((enum cache_result)99), "unknown");
-    ck_assert_str_eq(cache_verdict_str(CACHE_VERDICT_PERMERROR), "permerror");
-    ck_assert_str_eq(cache_verdict_str((enum cache_verdict)99), "?");
+    ck_assert_str_eq(xsmtp_verdict_name(XSMTP_VERDICT_PERMERROR), "permerror");
+    ck_assert_str_eq(xsmtp_verdict_name((enum xsmtp_verdict)99), "?");
 }
 END_TEST
 

@@ -148,7 +148,7 @@ START_TEST(test_calls_without_server)
     options.port = 1;
     ck_assert_int_eq(cache_open(&options, &cache, err, sizeof err), XSMTP_OK);
     memset(&entry, 0, sizeof entry);
-    entry.verdict = CACHE_VERDICT_PASS;
+    entry.verdict = XSMTP_VERDICT_PASS;
     snprintf(entry.component, sizeof entry.component, "xsmtp.a.test");
 
     ck_assert_int_eq(cache_get_verdict(cache, "xsmtp:1:v:00", NULL, &got), CACHE_UNAVAILABLE);
@@ -165,7 +165,7 @@ START_TEST(test_calls_without_server)
     ck_assert_int_eq(cache_put_verdict(cache, "k", &entry, -1, NULL), CACHE_EINVAL);
     ck_assert_int_eq(cache_put_verdict(cache, "k", &entry, 86401, NULL), CACHE_EINVAL);
     ck_assert_int_eq(cache_put_verdict(cache, "k", &entry, 0, NULL), CACHE_OK);
-    entry.verdict = CACHE_VERDICT_TEMPERROR;
+    entry.verdict = XSMTP_VERDICT_TEMPERROR;
     ck_assert_int_eq(cache_put_verdict(cache, "k", &entry, 60, NULL), CACHE_EINVAL);
     ck_assert_int_eq(cache_lock_acquire(cache, "k", 0, NULL, &lock), CACHE_EINVAL);
     ck_assert_int_eq(cache_lock_acquire(cache, "k", 60001, NULL, &lock), CACHE_EINVAL);

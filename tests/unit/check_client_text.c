@@ -1,5 +1,5 @@
 /*
- * check_client_text.c -- unit tests for xmpp/client_text.c: which values
+ * check_client_text.c -- unit tests for xmpp/xclient_text.c: which values
  * the XMPP client lets into a stanza (UTF-8 and XML character rules),
  * domain JIDs, and the full JID the client logs in with.
  */
@@ -62,7 +62,7 @@ START_TEST(test_xml)
 {
     const struct xml_row *row = &xml_rows[_i];
 
-    ck_assert_msg(client_text_xml_ok(row->value, 100) == row->ok, "row %d: %s", _i, row->what);
+    ck_assert_msg(xclient_text_xml_ok(row->value, 100) == row->ok, "row %d: %s", _i, row->what);
 }
 END_TEST
 
@@ -73,12 +73,12 @@ START_TEST(test_xml_limits)
     ck_assert_ptr_nonnull(big);
     memset(big, 'a', 8193);
     big[8193] = '\0';
-    ck_assert(!client_text_xml_ok(big, 8192));
+    ck_assert(!xclient_text_xml_ok(big, 8192));
     big[8192] = '\0';
-    ck_assert(client_text_xml_ok(big, 8192));
-    ck_assert(!client_text_xml_ok(NULL, 10));
+    ck_assert(xclient_text_xml_ok(big, 8192));
+    ck_assert(!xclient_text_xml_ok(NULL, 10));
     /* a sequence cut by the limit is not read past it */
-    ck_assert(!client_text_xml_ok("ab\xc3\xa9", 3));
+    ck_assert(!xclient_text_xml_ok("ab\xc3\xa9", 3));
     free(big);
 }
 END_TEST
@@ -101,41 +101,41 @@ START_TEST(test_domain)
     size_t i;
 
     for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        bool ok = client_text_domain(rows[i].in, out, rows[i].outsz);
+        bool ok = xclient_text_domain(rows[i].in, out, rows[i].outsz);
 
         ck_assert_msg(ok == (rows[i].out != NULL), "row %zu", i);
         if (ok)
             ck_assert_str_eq(out, rows[i].out);
     }
-    ck_assert(!client_text_domain(NULL, out, sizeof out));
+    ck_assert(!xclient_text_domain(NULL, out, sizeof out));
     memset(long_domain, 'a', 253);
     long_domain[253] = '\0';
-    ck_assert(client_text_domain(long_domain, out, sizeof out));
+    ck_assert(xclient_text_domain(long_domain, out, sizeof out));
     long_domain[253] = 'a';
     long_domain[254] = '\0';
-    ck_assert(!client_text_domain(long_domain, out, sizeof out));
+    ck_assert(!xclient_text_domain(long_domain, out, sizeof out));
 }
 END_TEST
 
 START_TEST(test_full_jid)
 {
-    ck_assert(client_text_full_jid("milter@b.test/gw1"));
-    ck_assert(client_text_full_jid("milter@b.test/gw/1"));
-    ck_assert(!client_text_full_jid("milter@b.test"));
-    ck_assert(!client_text_full_jid("b.test/gw1"));
-    ck_assert(!client_text_full_jid("@b.test/gw1"));
-    ck_assert(!client_text_full_jid("milter@/gw1"));
-    ck_assert(!client_text_full_jid("milter@b.test/"));
-    ck_assert(!client_text_full_jid("milter@b.test/g\x01"));
-    ck_assert(!client_text_full_jid("gw/1@b.test"));
-    ck_assert(!client_text_full_jid(NULL));
+    ck_assert(xclient_text_full_jid("milter@b.test/gw1"));
+    ck_assert(xclient_text_full_jid("milter@b.test/gw/1"));
+    ck_assert(!xclient_text_full_jid("milter@b.test"));
+    ck_assert(!xclient_text_full_jid("b.test/gw1"));
+    ck_assert(!xclient_text_full_jid("@b.test/gw1"));
+    ck_assert(!xclient_text_full_jid("milter@/gw1"));
+    ck_assert(!xclient_text_full_jid("milter@b.test/"));
+    ck_assert(!xclient_text_full_jid("milter@b.test/g\x01"));
+    ck_assert(!xclient_text_full_jid("gw/1@b.test"));
+    ck_assert(!xclient_text_full_jid(NULL));
 }
 END_TEST
 
 int main(void)
 {
-    Suite *suite = suite_create("client_text");
-    TCase *tc = tcase_create("client_text");
+    Suite *suite = suite_create("xclient_text");
+    TCase *tc = tcase_create("xclient_text");
     SRunner *runner;
     int failed;
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "milter/cache/cache.h"
 #include "milter/verify/verifier.h"
 
 #define V1_T 1795000000
@@ -45,7 +46,7 @@ struct local_case {
     struct verifier_header identity, hash, from, message_id;
     int64_t now;
     bool need_query;                    /* verifier_check_headers' answer */
-    enum verifier_verdict verdict;      /* when decided */
+    enum xsmtp_verdict verdict;      /* when decided */
     const char *reason;
 };
 
@@ -57,63 +58,63 @@ struct local_case {
 
 static const struct local_case local_cases[] = {
     {"vector 1 needs a query", ID_OK, HASH_OK, FROM_OK, MSGID_OK, V1_T + 10, true,
-     VERIFIER_NONE, ""},
+     XSMTP_VERDICT_NONE, ""},
     {"no X-XMPP header at all", ABSENT, ABSENT, FROM_OK, MSGID_OK, V1_T, false,
-     VERIFIER_NONE, ""},
+     XSMTP_VERDICT_NONE, ""},
     {"no headers, not even From", ABSENT, ABSENT, ABSENT, ABSENT, V1_T, false,
-     VERIFIER_NONE, ""},
+     XSMTP_VERDICT_NONE, ""},
     {"identity twice", {"alice@a.test", 2, false}, HASH_OK, FROM_OK, MSGID_OK, V1_T, false,
-     VERIFIER_PERMERROR, "multiple-identity"},
+     XSMTP_VERDICT_PERMERROR, "multiple-identity"},
     {"hash twice", ID_OK, {V1_HASH, 2, false}, FROM_OK, MSGID_OK, V1_T, false,
-     VERIFIER_PERMERROR, "multiple-hash"},
+     XSMTP_VERDICT_PERMERROR, "multiple-hash"},
     {"both twice: identity is checked first", {"alice@a.test", 2, false},
-     {V1_HASH, 2, false}, FROM_OK, MSGID_OK, V1_T, false, VERIFIER_PERMERROR,
+     {V1_HASH, 2, false}, FROM_OK, MSGID_OK, V1_T, false, XSMTP_VERDICT_PERMERROR,
      "multiple-identity"},
-    {"hash only", ABSENT, HASH_OK, FROM_OK, MSGID_OK, V1_T, false, VERIFIER_PERMERROR,
+    {"hash only", ABSENT, HASH_OK, FROM_OK, MSGID_OK, V1_T, false, XSMTP_VERDICT_PERMERROR,
      "missing-identity"},
-    {"identity only", ID_OK, ABSENT, FROM_OK, MSGID_OK, V1_T, false, VERIFIER_PERMERROR,
+    {"identity only", ID_OK, ABSENT, FROM_OK, MSGID_OK, V1_T, false, XSMTP_VERDICT_PERMERROR,
      "missing-hash"},
     {"identity without domain", {"alice", 1, false}, HASH_OK, FROM_OK, MSGID_OK, V1_T, false,
-     VERIFIER_PERMERROR, "malformed-identity"},
+     XSMTP_VERDICT_PERMERROR, "malformed-identity"},
     {"identity with a resource", {"alice@a.test/home", 1, false}, HASH_OK, FROM_OK, MSGID_OK,
-     V1_T, false, VERIFIER_PERMERROR, "malformed-identity"},
+     V1_T, false, XSMTP_VERDICT_PERMERROR, "malformed-identity"},
     {"identity over 8192 octets", {"", 1, true}, HASH_OK, FROM_OK, MSGID_OK, V1_T, false,
-     VERIFIER_PERMERROR, "malformed-identity"},
+     XSMTP_VERDICT_PERMERROR, "malformed-identity"},
     {"folded, upper-case identity is fine", {" Alice@A.Test\r\n ", 1, false}, HASH_OK,
-     FROM_OK, MSGID_OK, V1_T, true, VERIFIER_NONE, ""},
+     FROM_OK, MSGID_OK, V1_T, true, XSMTP_VERDICT_NONE, ""},
     {"hash without h", ID_OK, {"v=1; k=s1; t=1795000000; ip=192.0.2.10; bh=" V1_BH, 1, false},
-     FROM_OK, MSGID_OK, V1_T, false, VERIFIER_PERMERROR, "malformed-hash"},
+     FROM_OK, MSGID_OK, V1_T, false, XSMTP_VERDICT_PERMERROR, "malformed-hash"},
     {"hash with v=2", ID_OK, {"v=2; k=s1; t=1795000000; ip=192.0.2.10; bh=" V1_BH "; h=" V1_BH,
-     1, false}, FROM_OK, MSGID_OK, V1_T, false, VERIFIER_PERMERROR, "malformed-hash"},
+     1, false}, FROM_OK, MSGID_OK, V1_T, false, XSMTP_VERDICT_PERMERROR, "malformed-hash"},
     {"hash with a duplicated tag", ID_OK, {V1_HASH "; t=1795000000", 1, false}, FROM_OK,
-     MSGID_OK, V1_T, false, VERIFIER_PERMERROR, "malformed-hash"},
+     MSGID_OK, V1_T, false, XSMTP_VERDICT_PERMERROR, "malformed-hash"},
     {"hash over 8192 octets", ID_OK, {"", 1, true}, FROM_OK, MSGID_OK, V1_T, false,
-     VERIFIER_PERMERROR, "malformed-hash"},
-    {"no From", ID_OK, HASH_OK, ABSENT, MSGID_OK, V1_T, false, VERIFIER_PERMERROR,
+     XSMTP_VERDICT_PERMERROR, "malformed-hash"},
+    {"no From", ID_OK, HASH_OK, ABSENT, MSGID_OK, V1_T, false, XSMTP_VERDICT_PERMERROR,
      "missing-from"},
     {"two From headers", ID_OK, HASH_OK, {"alice@a.test", 2, false}, MSGID_OK, V1_T, false,
-     VERIFIER_PERMERROR, "multiple-from"},
+     XSMTP_VERDICT_PERMERROR, "multiple-from"},
     {"two mailboxes in From", ID_OK, HASH_OK, {"alice@a.test, bob@a.test", 1, false},
-     MSGID_OK, V1_T, false, VERIFIER_PERMERROR, "multiple-mailboxes"},
+     MSGID_OK, V1_T, false, XSMTP_VERDICT_PERMERROR, "multiple-mailboxes"},
     {"empty From address", ID_OK, HASH_OK, {"Alice <>", 1, false}, MSGID_OK, V1_T, false,
-     VERIFIER_PERMERROR, "malformed-from"},
+     XSMTP_VERDICT_PERMERROR, "malformed-from"},
     {"From over 8192 octets", ID_OK, HASH_OK, {"", 1, true}, MSGID_OK, V1_T, false,
-     VERIFIER_PERMERROR, "malformed-from"},
-    {"no Message-ID", ID_OK, HASH_OK, FROM_OK, ABSENT, V1_T, false, VERIFIER_PERMERROR,
+     XSMTP_VERDICT_PERMERROR, "malformed-from"},
+    {"no Message-ID", ID_OK, HASH_OK, FROM_OK, ABSENT, V1_T, false, XSMTP_VERDICT_PERMERROR,
      "missing-message-id"},
     {"two Message-IDs", ID_OK, HASH_OK, FROM_OK, {"<a@b>", 2, false}, V1_T, false,
-     VERIFIER_PERMERROR, "multiple-message-id"},
+     XSMTP_VERDICT_PERMERROR, "multiple-message-id"},
     {"empty Message-ID", ID_OK, HASH_OK, FROM_OK, {"<>", 1, false}, V1_T, false,
-     VERIFIER_PERMERROR, "malformed-message-id"},
+     XSMTP_VERDICT_PERMERROR, "malformed-message-id"},
     {"malformed headers come before the time check", {"alice", 1, false}, HASH_OK, FROM_OK,
-     MSGID_OK, V1_T + 10 * WEEK, false, VERIFIER_PERMERROR, "malformed-identity"},
+     MSGID_OK, V1_T + 10 * WEEK, false, XSMTP_VERDICT_PERMERROR, "malformed-identity"},
     {"t exactly max_age old is accepted", ID_OK, HASH_OK, FROM_OK, MSGID_OK, V1_T + WEEK,
-     true, VERIFIER_NONE, ""},
+     true, XSMTP_VERDICT_NONE, ""},
     {"t one second older than max_age", ID_OK, HASH_OK, FROM_OK, MSGID_OK, V1_T + WEEK + 1,
-     false, VERIFIER_FAIL, "expired"},
+     false, XSMTP_VERDICT_FAIL, "expired"},
     {"t exactly 300 s ahead is accepted", ID_OK, HASH_OK, FROM_OK, MSGID_OK, V1_T - 300, true,
-     VERIFIER_NONE, ""},
-    {"t 301 s ahead", ID_OK, HASH_OK, FROM_OK, MSGID_OK, V1_T - 301, false, VERIFIER_FAIL,
+     XSMTP_VERDICT_NONE, ""},
+    {"t 301 s ahead", ID_OK, HASH_OK, FROM_OK, MSGID_OK, V1_T - 301, false, XSMTP_VERDICT_FAIL,
      "future"},
 };
 
@@ -130,7 +131,7 @@ START_TEST(test_local_cases)
     ck_assert_msg(message.decided == !c->need_query, "%s: decided", c->name);
     if (!need) {
         ck_assert_msg(message.result.verdict == c->verdict, "%s: verdict %s", c->name,
-                      verifier_verdict_name(message.result.verdict));
+                      xsmtp_verdict_name(message.result.verdict));
         ck_assert_msg(strcmp(message.result.reason, c->reason) == 0, "%s: reason '%s'", c->name,
                       message.result.reason);
         ck_assert(!message.result.cached);
@@ -148,7 +149,7 @@ START_TEST(test_body_hash)
     ck_assert(!message.decided);
     ck_assert(!verifier_check_body(&message, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
     ck_assert(message.decided);
-    ck_assert_int_eq(message.result.verdict, VERIFIER_FAIL);
+    ck_assert_int_eq(message.result.verdict, XSMTP_VERDICT_FAIL);
     ck_assert_str_eq(message.result.reason, "body-changed");
     /* A decided message stays decided. */
     ck_assert(!verifier_check_body(&message, V1_BH));
@@ -167,7 +168,7 @@ START_TEST(test_query_vector2)
         .message_id = {" <k9.Zz@A.test> (x)", 1, false},
         .now = 1795000123, .max_age = WEEK,
     };
-    struct verify_query query;
+    struct xsmtp_query query;
     struct xsmtp_token_input input;
 
     ck_assert(verifier_check_headers(&facts, &message));
@@ -195,37 +196,37 @@ END_TEST
 
 struct text_case {
     const char *name;
-    enum verifier_verdict verdict;
+    enum xsmtp_verdict verdict;
     const char *reason, *component;
     bool cached;
     const char *verdict_text, *results_text, *reply_text;
 };
 
 static const struct text_case text_cases[] = {
-    {"pass", VERIFIER_PASS, NULL, "xsmtp.a.test", false,
+    {"pass", XSMTP_VERDICT_PASS, NULL, "xsmtp.a.test", false,
      "pass (identity=alice@a.test; component=xsmtp.a.test; cached=no)",
      "mx.b.test; x-xsmtp=pass header.x-xmpp-identity=alice@a.test header.from=alice@a.test",
      "XSMTP verification failed for alice@a.test: pass"},
-    {"pass from the cache", VERIFIER_PASS, NULL, "xsmtp.a.test", true,
+    {"pass from the cache", XSMTP_VERDICT_PASS, NULL, "xsmtp.a.test", true,
      "pass (identity=alice@a.test; component=xsmtp.a.test; cached=yes)",
      "mx.b.test; x-xsmtp=pass header.x-xmpp-identity=alice@a.test header.from=alice@a.test",
      NULL},
-    {"fail bad-hash", VERIFIER_FAIL, "bad-hash", "xsmtp.a.test", false,
+    {"fail bad-hash", XSMTP_VERDICT_FAIL, "bad-hash", "xsmtp.a.test", false,
      "fail (identity=alice@a.test; reason=bad-hash; component=xsmtp.a.test; cached=no)",
      "mx.b.test; x-xsmtp=fail reason=\"bad-hash\" header.x-xmpp-identity=alice@a.test "
      "header.from=alice@a.test",
      "XSMTP verification failed for alice@a.test: bad-hash"},
-    {"local fail body-changed", VERIFIER_FAIL, "body-changed", NULL, false,
+    {"local fail body-changed", XSMTP_VERDICT_FAIL, "body-changed", NULL, false,
      "fail (identity=alice@a.test; reason=body-changed; cached=no)",
      "mx.b.test; x-xsmtp=fail reason=\"body-changed\" header.x-xmpp-identity=alice@a.test "
      "header.from=alice@a.test",
      "XSMTP verification failed for alice@a.test: body-changed"},
-    {"permerror no-component", VERIFIER_PERMERROR, "no-component", NULL, false,
+    {"permerror no-component", XSMTP_VERDICT_PERMERROR, "no-component", NULL, false,
      "permerror (identity=alice@a.test; reason=no-component; cached=no)",
      "mx.b.test; x-xsmtp=permerror reason=\"no-component\" header.x-xmpp-identity=alice@a.test "
      "header.from=alice@a.test",
      "XSMTP verification failed for alice@a.test: no-component"},
-    {"temperror timeout", VERIFIER_TEMPERROR, "timeout", "xsmtp.a.test", false,
+    {"temperror timeout", XSMTP_VERDICT_TEMPERROR, "timeout", "xsmtp.a.test", false,
      "temperror (identity=alice@a.test; reason=timeout; component=xsmtp.a.test; cached=no)",
      "mx.b.test; x-xsmtp=temperror reason=\"timeout\" header.x-xmpp-identity=alice@a.test "
      "header.from=alice@a.test",
@@ -310,7 +311,7 @@ START_TEST(test_texts_quoting)
     facts.identity.value = "a(b)\\c%d@a.test";
     facts.from.value = "\"x y\"@a.test";
     ck_assert(verifier_check_headers(&facts, &message));
-    verifier_result_set(&result, VERIFIER_FAIL, "bad-hash", "xsmtp.a.test");
+    verifier_result_set(&result, XSMTP_VERDICT_FAIL, "bad-hash", "xsmtp.a.test");
     ck_assert_int_eq(verifier_format_verdict(&message, &result, text, sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, "fail (identity=\"a\\(b\\)\\\\\\\\c%d\"@a.test; reason=bad-hash; "
                            "component=xsmtp.a.test; cached=no)");
@@ -327,6 +328,12 @@ START_TEST(test_texts_quoting)
 }
 END_TEST
 
+/* What verify_resolve.c takes from a component's answer. */
+struct test_answer {
+    enum xsmtp_verdict verdict;
+    char reason[XSMTP_REASON_SIZE];
+};
+
 /* Over 998 octets on one line: folded before each property. */
 START_TEST(test_texts_folding)
 {
@@ -334,7 +341,7 @@ START_TEST(test_texts_folding)
     char text[2048];
     struct verifier_facts facts = v1_facts();
     struct verifier_result result;
-    struct verify_answer answer;
+    struct test_answer answer;
 
     /* 4 labels of 62 letters, dots between: 251 octets. */
     snprintf(domain, sizeof domain, "%.62s.%.62s.%.62s.%.62s",
@@ -354,9 +361,9 @@ START_TEST(test_texts_folding)
     facts.from.value = from;
     ck_assert(verifier_check_headers(&facts, &message));
     memset(&answer, 0, sizeof answer);
-    answer.verdict = VERIFY_VERDICT_TEMPERROR;
+    answer.verdict = XSMTP_VERDICT_TEMPERROR;
     memcpy(answer.reason, reason, sizeof reason);
-    verifier_result_from_answer(&result, &answer, "xsmtp.a.test");
+    verifier_result_from_answer(&result, answer.verdict, answer.reason, "xsmtp.a.test");
     snprintf(expected, sizeof expected,
              "%s; x-xsmtp=temperror\n\treason=\"%s\"\n\theader.x-xmpp-identity=%s\n\t"
              "header.from=%s", authserv, reason, identity, from);
@@ -372,35 +379,41 @@ END_TEST
 
 /* --- answers and cache entries -------------------------------------------------- */
 
+/* What verify_resolve.c stores: the cache's own rules decide. */
+static bool to_cache(const struct verifier_result *result, struct cache_verdict_entry *entry)
+{
+    return cache_verdict_entry_set(entry, result->verdict, result->reason, result->component);
+}
+
 START_TEST(test_answers)
 {
-    struct verify_answer answer;
+    struct test_answer answer;
     struct verifier_result result;
 
     memset(&answer, 0, sizeof answer);
-    answer.verdict = VERIFY_VERDICT_PASS;
-    verifier_result_from_answer(&result, &answer, "xsmtp.a.test");
-    ck_assert_int_eq(result.verdict, VERIFIER_PASS);
+    answer.verdict = XSMTP_VERDICT_PASS;
+    verifier_result_from_answer(&result, answer.verdict, answer.reason, "xsmtp.a.test");
+    ck_assert_int_eq(result.verdict, XSMTP_VERDICT_PASS);
     ck_assert_str_eq(result.reason, "");
     ck_assert_str_eq(result.component, "xsmtp.a.test");
     ck_assert(!result.cached);
 
-    answer.verdict = VERIFY_VERDICT_FAIL;
+    answer.verdict = XSMTP_VERDICT_FAIL;
     snprintf(answer.reason, sizeof answer.reason, "unknown-key");
-    verifier_result_from_answer(&result, &answer, "xsmtp.a.test");
-    ck_assert_int_eq(result.verdict, VERIFIER_FAIL);
+    verifier_result_from_answer(&result, answer.verdict, answer.reason, "xsmtp.a.test");
+    ck_assert_int_eq(result.verdict, XSMTP_VERDICT_FAIL);
     ck_assert_str_eq(result.reason, "unknown-key");
 
-    answer.verdict = VERIFY_VERDICT_PERMERROR;
+    answer.verdict = XSMTP_VERDICT_PERMERROR;
     snprintf(answer.reason, sizeof answer.reason, "item-not-found");
-    verifier_result_from_answer(&result, &answer, "xsmtp.a.test");
-    ck_assert_int_eq(result.verdict, VERIFIER_PERMERROR);
+    verifier_result_from_answer(&result, answer.verdict, answer.reason, "xsmtp.a.test");
+    ck_assert_int_eq(result.verdict, XSMTP_VERDICT_PERMERROR);
     ck_assert_str_eq(result.reason, "item-not-found");
 
-    answer.verdict = VERIFY_VERDICT_TEMPERROR;
+    answer.verdict = XSMTP_VERDICT_TEMPERROR;
     answer.reason[0] = '\0';
-    verifier_result_from_answer(&result, &answer, "xsmtp.a.test");
-    ck_assert_int_eq(result.verdict, VERIFIER_TEMPERROR);
+    verifier_result_from_answer(&result, answer.verdict, answer.reason, "xsmtp.a.test");
+    ck_assert_int_eq(result.verdict, XSMTP_VERDICT_TEMPERROR);
     ck_assert_str_eq(result.reason, "unspecified");
 }
 END_TEST
@@ -410,38 +423,38 @@ START_TEST(test_cache_entries)
     struct verifier_result result;
     struct cache_verdict_entry entry;
 
-    verifier_result_set(&result, VERIFIER_PASS, NULL, "xsmtp.a.test");
-    ck_assert(verifier_result_to_cache(&result, &entry));
-    ck_assert_int_eq(entry.verdict, CACHE_VERDICT_PASS);
+    verifier_result_set(&result, XSMTP_VERDICT_PASS, NULL, "xsmtp.a.test");
+    ck_assert(to_cache(&result, &entry));
+    ck_assert_int_eq(entry.verdict, XSMTP_VERDICT_PASS);
     ck_assert_str_eq(entry.reason, "");
     ck_assert_str_eq(entry.component, "xsmtp.a.test");
 
-    verifier_result_set(&result, VERIFIER_FAIL, "bad-hash", "xsmtp.a.test");
-    ck_assert(verifier_result_to_cache(&result, &entry));
-    ck_assert_int_eq(entry.verdict, CACHE_VERDICT_FAIL);
+    verifier_result_set(&result, XSMTP_VERDICT_FAIL, "bad-hash", "xsmtp.a.test");
+    ck_assert(to_cache(&result, &entry));
+    ck_assert_int_eq(entry.verdict, XSMTP_VERDICT_FAIL);
     ck_assert_str_eq(entry.reason, "bad-hash");
-    verifier_result_from_cache(&result, &entry);
-    ck_assert_int_eq(result.verdict, VERIFIER_FAIL);
+    verifier_result_from_cache(&result, entry.verdict, entry.reason, entry.component);
+    ck_assert_int_eq(result.verdict, XSMTP_VERDICT_FAIL);
     ck_assert_str_eq(result.reason, "bad-hash");
     ck_assert_str_eq(result.component, "xsmtp.a.test");
     ck_assert(result.cached);
 
-    verifier_result_set(&result, VERIFIER_PERMERROR, "no-component", NULL);
-    ck_assert(verifier_result_to_cache(&result, &entry));
+    verifier_result_set(&result, XSMTP_VERDICT_PERMERROR, "no-component", NULL);
+    ck_assert(to_cache(&result, &entry));
     ck_assert_str_eq(entry.component, "");
 
     /* Never stored: temperror, none, a reason or JID the format cannot hold. */
-    verifier_result_set(&result, VERIFIER_TEMPERROR, "timeout", "xsmtp.a.test");
-    ck_assert(!verifier_result_to_cache(&result, &entry));
-    verifier_result_set(&result, VERIFIER_NONE, NULL, NULL);
-    ck_assert(!verifier_result_to_cache(&result, &entry));
-    verifier_result_set(&result, VERIFIER_FAIL, "Bad_Hash", "xsmtp.a.test");
-    ck_assert(!verifier_result_to_cache(&result, &entry));
-    verifier_result_set(&result, VERIFIER_FAIL, "a-reason-of-thirty-three-octets-x",
+    verifier_result_set(&result, XSMTP_VERDICT_TEMPERROR, "timeout", "xsmtp.a.test");
+    ck_assert(!to_cache(&result, &entry));
+    verifier_result_set(&result, XSMTP_VERDICT_NONE, NULL, NULL);
+    ck_assert(!to_cache(&result, &entry));
+    verifier_result_set(&result, XSMTP_VERDICT_FAIL, "Bad_Hash", "xsmtp.a.test");
+    ck_assert(!to_cache(&result, &entry));
+    verifier_result_set(&result, XSMTP_VERDICT_FAIL, "a-reason-of-thirty-three-octets-x",
                         "xsmtp.a.test");
-    ck_assert(!verifier_result_to_cache(&result, &entry));
-    verifier_result_set(&result, VERIFIER_FAIL, "bad-hash", NULL);
-    ck_assert(!verifier_result_to_cache(&result, &entry));
+    ck_assert(!to_cache(&result, &entry));
+    verifier_result_set(&result, XSMTP_VERDICT_FAIL, "bad-hash", NULL);
+    ck_assert(!to_cache(&result, &entry));
 }
 END_TEST
 

@@ -34,15 +34,15 @@ static const struct {
 
 START_TEST(test_outcomes)
 {
-    ck_assert_str_eq(verify_outcome_name(verify_outcome_of(outcome_cases[_i].applied)),
+    ck_assert_str_eq(verify_status_name(verify_status_of(outcome_cases[_i].applied)),
                      outcome_cases[_i].status);
 }
 END_TEST
 
 START_TEST(test_outcome_out_of_range)
 {
-    ck_assert_str_eq(verify_outcome_name((enum verify_outcome)4), "?");
-    ck_assert_str_eq(verify_outcome_name((enum verify_outcome)-1), "?");
+    ck_assert_str_eq(verify_status_name((enum verify_status)4), "?");
+    ck_assert_str_eq(verify_status_name((enum verify_status)-1), "?");
 }
 END_TEST
 
@@ -116,7 +116,7 @@ static char *exclude_other[] = {"other.test"};
 
 struct extras_case {
     const char *name;
-    enum verifier_verdict verdict;
+    enum xsmtp_verdict verdict;
     const char *component;
     struct domain_list fast_track;
     bool add_jabber_id;
@@ -127,35 +127,35 @@ struct extras_case {
 
 #define NOLIST {NULL, 0, false}
 static const struct extras_case extras_cases[] = {
-    {"pass, nothing configured", VERIFIER_PASS, "xsmtp.a.test", NOLIST, false, false, NOLIST,
+    {"pass, nothing configured", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, false, false, NOLIST,
      false, false, false, false},
-    {"pass, fast-track a.test", VERIFIER_PASS, "xsmtp.a.test", {fast_a, 1, false}, false, false,
+    {"pass, fast-track a.test", XSMTP_VERDICT_PASS, "xsmtp.a.test", {fast_a, 1, false}, false, false,
      NOLIST, true, false, false, false},
-    {"pass, fast-track *", VERIFIER_PASS, "xsmtp.a.test", {NULL, 0, true}, false, false, NOLIST,
+    {"pass, fast-track *", XSMTP_VERDICT_PASS, "xsmtp.a.test", {NULL, 0, true}, false, false, NOLIST,
      true, false, false, false},
-    {"pass, fast-track other domain", VERIFIER_PASS, "xsmtp.a.test", {exclude_other, 1, false},
+    {"pass, fast-track other domain", XSMTP_VERDICT_PASS, "xsmtp.a.test", {exclude_other, 1, false},
      false, false, NOLIST, false, false, false, false},
-    {"pass, Jabber-ID", VERIFIER_PASS, "xsmtp.a.test", NOLIST, true, false, NOLIST, false, true,
+    {"pass, Jabber-ID", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, true, false, NOLIST, false, true,
      true, false},
-    {"pass, notify", VERIFIER_PASS, "xsmtp.a.test", NOLIST, false, true, NOLIST, false, false,
+    {"pass, notify", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, false, true, NOLIST, false, false,
      false, true},
-    {"pass, notify, other domain excluded", VERIFIER_PASS, "xsmtp.a.test", NOLIST, false, true,
+    {"pass, notify, other domain excluded", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, false, true,
      {exclude_other, 1, false}, false, false, false, true},
-    {"pass, notify, a.test excluded", VERIFIER_PASS, "xsmtp.a.test", NOLIST, false, true,
+    {"pass, notify, a.test excluded", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, false, true,
      {exclude_a, 1, false}, false, false, false, false},
-    {"pass without component (no one to tell)", VERIFIER_PASS, "", NOLIST, false, true, NOLIST,
+    {"pass without component (no one to tell)", XSMTP_VERDICT_PASS, "", NOLIST, false, true, NOLIST,
      false, false, false, false},
-    {"pass, everything", VERIFIER_PASS, "xsmtp.a.test", {fast_a, 1, false}, true, true, NOLIST,
+    {"pass, everything", XSMTP_VERDICT_PASS, "xsmtp.a.test", {fast_a, 1, false}, true, true, NOLIST,
      true, true, true, true},
-    {"fail, everything", VERIFIER_FAIL, "xsmtp.a.test", {NULL, 0, true}, true, true, NOLIST,
+    {"fail, everything", XSMTP_VERDICT_FAIL, "xsmtp.a.test", {NULL, 0, true}, true, true, NOLIST,
      false, false, true, false},
-    {"permerror, everything", VERIFIER_PERMERROR, "", {NULL, 0, true}, true, true, NOLIST, false,
+    {"permerror, everything", XSMTP_VERDICT_PERMERROR, "", {NULL, 0, true}, true, true, NOLIST, false,
      false, true, false},
-    {"temperror, everything", VERIFIER_TEMPERROR, "", {NULL, 0, true}, true, true, NOLIST,
+    {"temperror, everything", XSMTP_VERDICT_TEMPERROR, "", {NULL, 0, true}, true, true, NOLIST,
      false, false, true, false},
-    {"none, everything", VERIFIER_NONE, "", {NULL, 0, true}, true, true, NOLIST, false, false,
+    {"none, everything", XSMTP_VERDICT_NONE, "", {NULL, 0, true}, true, true, NOLIST, false, false,
      true, false},
-    {"fail, nothing", VERIFIER_FAIL, "xsmtp.a.test", NOLIST, false, false, NOLIST, false, false,
+    {"fail, nothing", XSMTP_VERDICT_FAIL, "xsmtp.a.test", NOLIST, false, false, NOLIST, false, false,
      false, false},
 };
 
@@ -170,22 +170,22 @@ START_TEST(test_extras)
         .now = V1_T + 10,
         .max_age = 604800,
     };
-    struct milter_config config;
+    struct verify_policy policy = {
+        .fast_track = &c->fast_track,
+        .add_jabber_id = c->add_jabber_id,
+        .notify = c->notify_enabled,
+        .notify_exclude = &c->exclude,
+    };
     struct verifier_result result;
     struct verify_extras extras;
     static struct verifier_message message;
 
-    memset(&config, 0, sizeof config);
-    config.verify.fast_track = c->fast_track;
-    config.verify.add_jabber_id = c->add_jabber_id;
-    config.notify.enabled = c->notify_enabled;
-    config.notify.exclude_domains = c->exclude;
     ck_assert(verifier_check_headers(&facts, &message));
     ck_assert_str_eq(verifier_identity_domain(&message), "a.test");
-    verifier_result_set(&result, c->verdict, c->verdict == VERIFIER_PASS ? NULL : "x",
+    verifier_result_set(&result, c->verdict, c->verdict == XSMTP_VERDICT_PASS ? NULL : "x",
                         c->component);
     memset(&extras, 0xff, sizeof extras);
-    verify_extras_decide(&config, &message, &result, &extras);
+    verify_extras_decide(&policy, &message, &result, &extras);
     ck_assert_msg(extras.fast_tracked == c->fast_tracked, "%s: fast_tracked", c->name);
     ck_assert_msg(extras.add_jabber_id == c->add, "%s: add_jabber_id", c->name);
     ck_assert_msg(extras.delete_jabber_ids == c->delete_ids, "%s: delete_jabber_ids", c->name);
@@ -197,18 +197,17 @@ END_TEST
  * the policy must not fast-track or name it. */
 START_TEST(test_extras_without_identity)
 {
-    struct milter_config config;
+    static const struct domain_list all = {NULL, 0, true};
+    struct verify_policy policy = {
+        .fast_track = &all, .add_jabber_id = true, .notify = true, .notify_exclude = NULL,
+    };
     struct verifier_result result;
     struct verify_extras extras;
     static struct verifier_message message;
 
-    memset(&config, 0, sizeof config);
     memset(&message, 0, sizeof message);
-    config.verify.fast_track.all = true;
-    config.verify.add_jabber_id = true;
-    config.notify.enabled = true;
-    verifier_result_set(&result, VERIFIER_PASS, NULL, "xsmtp.a.test");
-    verify_extras_decide(&config, &message, &result, &extras);
+    verifier_result_set(&result, XSMTP_VERDICT_PASS, NULL, "xsmtp.a.test");
+    verify_extras_decide(&policy, &message, &result, &extras);
     ck_assert(!extras.fast_tracked);
     ck_assert(!extras.add_jabber_id);
     ck_assert(extras.delete_jabber_ids);

@@ -24,18 +24,8 @@
 
 #include <string.h>
 
+#include "hash/util/text.h"
 #include "xmpp/client/answer.h"
-
-const char *verify_verdict_name(enum verify_verdict verdict)
-{
-    switch (verdict) {
-    case VERIFY_VERDICT_PASS: return "pass";
-    case VERIFY_VERDICT_FAIL: return "fail";
-    case VERIFY_VERDICT_PERMERROR: return "permerror";
-    case VERIFY_VERDICT_TEMPERROR: return "temperror";
-    }
-    return "?";
-}
 
 static int reason_char_ok(char c)
 {
@@ -43,101 +33,107 @@ static int reason_char_ok(char c)
            c == '.' || c == '_' || c == '-';
 }
 
-int answer_copy_reason(char *out, const char *value, const char *fallback)
+int xclient_copy_reason(char *out, const char *value, const char *fallback)
 {
     size_t len, i;
 
     if (value != NULL) {
-        len = strnlen(value, ANSWER_REASON_SIZE);
+        len = strnlen(value, XSMTP_REASON_SIZE);
         for (i = 0; i < len && reason_char_ok(value[i]); i++)
             ;
-        if (len > 0 && len < ANSWER_REASON_SIZE && i == len) {
+        if (len > 0 && len < XSMTP_REASON_SIZE && i == len) {
             memcpy(out, value, len + 1);
             return 1;
         }
     }
     /* Callers pass short literals; still never write past the buffer. */
-    len = strnlen(fallback, ANSWER_REASON_SIZE - 1);
+    len = strnlen(fallback, XSMTP_REASON_SIZE - 1);
     memcpy(out, fallback, len);
     out[len] = '\0';
     return 0;
 }
 
-static void set(struct verify_answer *out, enum verify_verdict verdict)
+static void set(struct xclient_answer *out, enum xsmtp_verdict verdict)
 {
     out->verdict = verdict;
     out->reason[0] = '\0';
     out->error_type[0] = '\0';
 }
 
-static int is(const char *value, const char *expected)
+void xclient_answer_from_result(const char *result, const char *reason,
+                                struct xclient_answer *out)
 {
-    return value != NULL && strcmp(value, expected) == 0;
-}
+    enum xsmtp_verdict verdict = XSMTP_VERDICT_NONE;
 
-void answer_from_result(const char *result, const char *reason, struct verify_answer *out)
-{
-    if (is(result, "pass")) {
-        set(out, VERIFY_VERDICT_PASS);
-    } else if (is(result, "fail")) {
-        set(out, VERIFY_VERDICT_FAIL);
-        answer_copy_reason(out->reason, reason, "unspecified");
-    } else {
+    if (result != NULL && !xsmtp_verdict_parse(result, strlen(result), &verdict))
+        verdict = XSMTP_VERDICT_NONE;
+    switch (verdict) {
+    case XSMTP_VERDICT_PASS:
+        set(out, XSMTP_VERDICT_PASS);
+        break;
+    case XSMTP_VERDICT_FAIL:
+        set(out, XSMTP_VERDICT_FAIL);
+        xclient_copy_reason(out->reason, reason, XSMTP_REASON_UNSPECIFIED);
+        break;
+    default:
         /* No verdict element, or a result word s6 does not define. */
-        set(out, VERIFY_VERDICT_PERMERROR);
-        answer_copy_reason(out->reason, "malformed-answer", "malformed-answer");
+        set(out, XSMTP_VERDICT_PERMERROR);
+        xclient_copy_reason(out->reason, XSMTP_REASON_MALFORMED_ANSWER,
+                            XSMTP_REASON_MALFORMED_ANSWER);
+        break;
     }
 }
 
 static const char *const temporary_conditions[] = {
-    "remote-server-timeout", "internal-server-error", NULL
+    "remote-server-timeout", XSMTP_ERROR_INTERNAL, NULL
 };
 static const char *const permanent_conditions[] = {
-    "bad-request", "item-not-found", "remote-server-not-found", "service-unavailable",
-    "feature-not-implemented", NULL
+    XSMTP_ERROR_BAD_REQUEST, XSMTP_ERROR_ITEM_NOT_FOUND, "remote-server-not-found",
+    "service-unavailable", "feature-not-implemented", NULL
 };
 static const char *const permanent_types[] = { "cancel", "modify", "auth", NULL };
 
 static int listed(const char *value, const char *const *list)
 {
     for (; *list != NULL; list++)
-        if (is(value, *list))
+        if (xsmtp_str_is(value, *list))
             return 1;
     return 0;
 }
 
-void answer_from_error(const char *type, const char *condition, struct verify_answer *out)
+void xclient_answer_from_error(const char *type, const char *condition,
+                               struct xclient_answer *out)
 {
-    enum verify_verdict verdict;
+    enum xsmtp_verdict verdict;
 
-    if (listed(condition, temporary_conditions) || is(type, "wait"))
-        verdict = VERIFY_VERDICT_TEMPERROR;
+    if (listed(condition, temporary_conditions) || xsmtp_str_is(type, "wait"))
+        verdict = XSMTP_VERDICT_TEMPERROR;
     else if (listed(condition, permanent_conditions) || listed(type, permanent_types))
-        verdict = VERIFY_VERDICT_PERMERROR;
+        verdict = XSMTP_VERDICT_PERMERROR;
     else
-        verdict = VERIFY_VERDICT_TEMPERROR;
+        verdict = XSMTP_VERDICT_TEMPERROR;
     set(out, verdict);
-    answer_copy_reason(out->reason, condition, "undefined-condition");
+    xclient_copy_reason(out->reason, condition, XSMTP_ERROR_UNDEFINED);
     /* error_type is informational (logs): copy it only when it is a plain word. */
     if (type != NULL && strnlen(type, sizeof out->error_type) < sizeof out->error_type) {
-        char word[ANSWER_REASON_SIZE];
+        char word[XSMTP_REASON_SIZE];
 
-        if (answer_copy_reason(word, type, ""))
+        if (xclient_copy_reason(word, type, ""))
             memcpy(out->error_type, word, strlen(word) + 1);
     }
 }
 
-void answer_from_local(enum answer_local_failure failure, struct verify_answer *out)
+void xclient_answer_from_local(enum xclient_failure failure, struct xclient_answer *out)
 {
-    const char *reason = "internal-error";
+    const char *reason = XSMTP_REASON_INTERNAL_ERROR;
 
     switch (failure) {
-    case ANSWER_TIMEOUT: reason = "timeout"; break;
-    case ANSWER_DISCONNECTED: reason = "disconnected"; break;
-    case ANSWER_OVERLOADED: reason = "overloaded"; break;
-    case ANSWER_INTERNAL: reason = "internal-error"; break;
+    case XCLIENT_FAILURE_TIMEOUT: reason = XSMTP_REASON_TIMEOUT; break;
+    case XCLIENT_FAILURE_DISCONNECTED: reason = XSMTP_REASON_DISCONNECTED; break;
+    case XCLIENT_FAILURE_OVERLOADED: reason = XSMTP_REASON_OVERLOADED; break;
+    case XCLIENT_FAILURE_INTERNAL: reason = XSMTP_REASON_INTERNAL_ERROR; break;
     }
-    set(out, VERIFY_VERDICT_TEMPERROR);
-    answer_copy_reason(out->reason, reason, "internal-error");
+    set(out, XSMTP_VERDICT_TEMPERROR);
+    xclient_copy_reason(out->reason, reason, XSMTP_REASON_INTERNAL_ERROR);
     out->rtt_us = 0;
 }

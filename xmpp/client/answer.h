@@ -16,38 +16,26 @@
 
 #include <stdint.h>
 
-/* Room for a reason plus its NUL. */
-#define ANSWER_REASON_SIZE 64
-
-/* The s7 classes a query can end in ("none" never comes from a query). */
-enum verify_verdict {
-    VERIFY_VERDICT_PASS,
-    VERIFY_VERDICT_FAIL,
-    VERIFY_VERDICT_PERMERROR,
-    VERIFY_VERDICT_TEMPERROR
-};
+#include "hash/proto.h"
 
 /* Why no answer came back; each maps to temperror with the reason shown. */
-enum answer_local_failure {
-    ANSWER_TIMEOUT,         /* "timeout": the caller's deadline passed */
-    ANSWER_DISCONNECTED,    /* "disconnected": stream down, or dropped in flight */
-    ANSWER_OVERLOADED,      /* "overloaded": too many requests already pending */
-    ANSWER_INTERNAL         /* "internal-error": out of memory and the like */
+enum xclient_failure {
+    XCLIENT_FAILURE_TIMEOUT,         /* "timeout": the caller's deadline passed */
+    XCLIENT_FAILURE_DISCONNECTED,    /* "disconnected": stream down, or dropped in flight */
+    XCLIENT_FAILURE_OVERLOADED,      /* "overloaded": too many requests already pending */
+    XCLIENT_FAILURE_INTERNAL         /* "internal-error": out of memory and the like */
 };
 
-struct verify_answer {
-    enum verify_verdict verdict;
+struct xclient_answer {
+    enum xsmtp_verdict verdict;
     /* pass: "";  fail: the component's reason;  permerror/temperror: the
      * stanza error condition or the local failure's name. */
-    char reason[ANSWER_REASON_SIZE];
+    char reason[XSMTP_REASON_SIZE];
     /* The stanza error's type attribute when the answer was an error, else "". */
     char error_type[16];
     /* Time from sending the query to its answer (0 when nothing came back). */
     uint64_t rtt_us;
 };
-
-/* "pass", "fail", "permerror", "temperror"; "?" for a value outside the enum. */
-const char *verify_verdict_name(enum verify_verdict verdict);
 
 /*
  * An <iq type='result'>.  result and reason are the attributes of its
@@ -55,23 +43,25 @@ const char *verify_verdict_name(enum verify_verdict verdict);
  * such child).  pass -> pass; fail -> fail with the reason ("unspecified"
  * when absent or unusable); anything else -> permerror "malformed-answer".
  */
-void answer_from_result(const char *result, const char *reason, struct verify_answer *out);
+void xclient_answer_from_result(const char *result, const char *reason,
+                                struct xclient_answer *out);
 
 /*
  * An <iq type='error'>.  type is the <error/> element's type attribute and
  * condition the name of its defined-condition child (either NULL when
  * absent).  See answer.c for the table.
  */
-void answer_from_error(const char *type, const char *condition, struct verify_answer *out);
+void xclient_answer_from_error(const char *type, const char *condition,
+                               struct xclient_answer *out);
 
 /* No answer at all. */
-void answer_from_local(enum answer_local_failure failure, struct verify_answer *out);
+void xclient_answer_from_local(enum xclient_failure failure, struct xclient_answer *out);
 
 /*
- * Copies value into out (ANSWER_REASON_SIZE bytes) when it is 1..63
+ * Copies value into out (XSMTP_REASON_SIZE bytes) when it is 1..63
  * characters of A-Z a-z 0-9 . _ - and returns 1; else writes fallback and
  * returns 0.
  */
-int answer_copy_reason(char *out, const char *value, const char *fallback);
+int xclient_copy_reason(char *out, const char *value, const char *fallback);
 
 #endif

@@ -14,7 +14,7 @@
  *
  * The loop (LAB-NOTES libstrophe #3): take the queues, xmpp_run_once(ctx, 0),
  * reap expired requests, then poll() the socket and the eventfd (see
- * client_conn_wait), so a new request is picked up within microseconds.
+ * xclient_conn_wait), so a new request is picked up within microseconds.
  */
 #include "config.h"
 
@@ -40,7 +40,7 @@
 #define DEFAULT_KEEPALIVE_TIMEOUT 10
 #define PASSWORD_MAX 1024
 
-uint64_t client_now_ns(void)
+uint64_t xclient_now_ns(void)
 {
     struct timespec now;
 
@@ -50,11 +50,11 @@ uint64_t client_now_ns(void)
 
 static void ring_add(uint32_t *ring, unsigned long *count, uint64_t value)
 {
-    ring[*count % XMPP_CLIENT_SAMPLES] = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+    ring[*count % XCLIENT_SAMPLES] = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
     (*count)++;
 }
 
-void client_stats_add(struct xmpp_client *client, unsigned long *counter, unsigned long n)
+void xclient_stats_add(struct xclient *client, unsigned long *counter, unsigned long n)
 {
     pthread_mutex_lock(&client->lock);
     *counter += n;
@@ -62,18 +62,18 @@ void client_stats_add(struct xmpp_client *client, unsigned long *counter, unsign
 }
 
 /* Caller holds the lock. */
-static void request_release_locked(struct client_request *request, bool *free_it)
+static void request_release_locked(struct xclient_request *request, bool *free_it)
 {
     *free_it = --request->refs == 0;
 }
 
-void client_request_free(struct client_request *request)
+void xclient_request_free(struct xclient_request *request)
 {
     pthread_cond_destroy(&request->done_cond);
     free(request);
 }
 
-void client_request_finish(struct xmpp_client *client, struct client_request *request)
+void xclient_request_finish(struct xclient *client, struct xclient_request *request)
 {
     bool free_it;
 
@@ -87,9 +87,9 @@ void client_request_finish(struct xmpp_client *client, struct client_request *re
         request->active = false;
     }
     if (request->kind == REQUEST_VERIFY)
-        client_map_remove(&client->map, &request->iq);
+        xclient_map_remove(&client->map, &request->iq);
     else
-        client_disco_forget(client, request);
+        xclient_disco_forget(client, request);
 
     pthread_mutex_lock(&client->lock);
     if (request->kind == REQUEST_VERIFY && request->verify.rtt_us > 0) {
@@ -104,17 +104,17 @@ void client_request_finish(struct xmpp_client *client, struct client_request *re
     request_release_locked(request, &free_it);
     pthread_mutex_unlock(&client->lock);
     if (free_it)
-        client_request_free(request);
+        xclient_request_free(request);
 }
 
 /* ---- the XMPP thread ---------------------------------------------------- */
 
 /* Takes both queues; returns true when the client is stopping. */
-static bool take_work(struct xmpp_client *client)
+static bool take_work(struct xclient *client)
 {
-    struct client_request *requests, *request, *next;
+    struct xclient_request *requests, *request, *next;
     uint64_t now;
-    struct client_notice *notices, *notice, *next_notice;
+    struct xclient_queued_notice *notices, *notice, *next_notice;
     uint64_t counter;
     unsigned long dropped = 0;
     bool stopping;
@@ -123,7 +123,7 @@ static bool take_work(struct xmpp_client *client)
     while (read(client->wake_fd, &counter, sizeof counter) > 0)
         ;
     pthread_mutex_lock(&client->lock);
-    now = client_now_ns();      /* the moment of pick-up, for the pickup samples */
+    now = xclient_now_ns();      /* the moment of pick-up, for the pickup samples */
     requests = client->queue_head;
     notices = client->notice_head;
     client->queue_head = client->queue_tail = NULL;
@@ -139,49 +139,49 @@ static bool take_work(struct xmpp_client *client)
     for (request = requests; request != NULL; request = next) {
         next = request->queue_next;
         if (stopping || client->link != LINK_CONNECTED)
-            client_query_fail(client, request, ANSWER_DISCONNECTED);
+            xclient_query_fail(client, request, XCLIENT_FAILURE_DISCONNECTED);
         else if (now >= request->deadline_ns)
-            client_query_fail(client, request, ANSWER_TIMEOUT);
+            xclient_query_fail(client, request, XCLIENT_FAILURE_TIMEOUT);
         else if (request->kind == REQUEST_VERIFY)
-            client_query_send(client, request);
+            xclient_query_send(client, request);
         else
-            client_disco_start(client, request);
+            xclient_disco_start(client, request);
     }
     for (notice = notices; notice != NULL; notice = next_notice) {
         next_notice = notice->next;
         if (!stopping && client->link == LINK_CONNECTED)
-            client_notice_send(client, notice);
+            xclient_notice_send(client, notice);
         else
             dropped++;
         free(notice);
     }
     if (dropped > 0)
-        client_stats_add(client, &client->stats.notices_dropped, dropped);
+        xclient_stats_add(client, &client->stats.notices_dropped, dropped);
     return stopping;
 }
 
-static void *client_thread(void *arg)
+static void *xclient_thread(void *arg)
 {
-    struct xmpp_client *client = arg;
+    struct xclient *client = arg;
     unsigned long seen;
     uint64_t now;
 
     for (;;) {
-        now = client_now_ns();
-        client_conn_maintain(client, now);
+        now = xclient_now_ns();
+        xclient_conn_maintain(client, now);
         if (take_work(client))
             break;
         seen = client->stanzas_seen;
         xmpp_run_once(client->ctx, 0);
-        now = client_now_ns();
+        now = xclient_now_ns();
         if (now >= client->next_reap_ns) {
-            client_query_reap(client, now);
-            client_ping_check(client, now);
-            client->next_reap_ns = now + CLIENT_REAP_MS * 1000000ULL;
+            xclient_query_reap(client, now);
+            xclient_ping_check(client, now);
+            client->next_reap_ns = now + XCLIENT_REAP_MS * 1000000ULL;
         }
-        client_conn_wait(client, now, seen);
+        xclient_conn_wait(client, now, seen);
     }
-    client_conn_shutdown(client);
+    xclient_conn_shutdown(client);
     return NULL;
 }
 
@@ -194,31 +194,31 @@ static xsmtp_status fail_start(char *err, size_t errsz, xsmtp_status status, con
     return status;
 }
 
-static xsmtp_status check_options(const struct xmpp_client_options *o, char *err, size_t errsz)
+static xsmtp_status check_options(const struct xclient_options *o, char *err, size_t errsz)
 {
-    if (!client_text_full_jid(o->jid))
+    if (!xclient_text_full_jid(o->jid))
         return fail_start(err, errsz, XSMTP_EMALFORMED, "xmpp.jid: not a JID with a resource "
                                                         "(local@domain/resource)");
     if ((o->password == NULL) == (o->password_file == NULL))
         return fail_start(err, errsz, XSMTP_EMALFORMED,
                           "xmpp: give exactly one of password_file and password");
-    if (o->server != NULL && (o->server[0] == '\0' || !client_text_xml_ok(o->server, 253)))
+    if (o->server != NULL && (o->server[0] == '\0' || !xclient_text_xml_ok(o->server, 253)))
         return fail_start(err, errsz, XSMTP_EMALFORMED, "xmpp.server: not a host name");
     if (o->port > 65535)
         return fail_start(err, errsz, XSMTP_EMALFORMED, "xmpp.port: not in 1..65535");
-    if (o->tls != XMPP_CLIENT_TLS_REQUIRED && o->tls != XMPP_CLIENT_TLS_OPTIONAL)
+    if (o->tls != XCLIENT_TLS_REQUIRED && o->tls != XCLIENT_TLS_OPTIONAL)
         return fail_start(err, errsz, XSMTP_EMALFORMED, "xmpp.tls: required or optional");
     if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0)
         return fail_start(err, errsz, XSMTP_EIO, "xmpp.ca_file: cannot read the file");
     return XSMTP_OK;
 }
 
-static void client_free(struct xmpp_client *client)
+static void xclient_free(struct xclient *client)
 {
-    struct client_notice *notice;
+    struct xclient_queued_notice *notice;
 
-    client_conn_free(client);
-    client_map_free(&client->map);
+    xclient_conn_free(client);
+    xclient_map_free(&client->map);
     while ((notice = client->notice_head) != NULL) {
         client->notice_head = notice->next;
         free(notice);
@@ -247,9 +247,9 @@ static char *dup_or_null(const char *s, bool *ok)
 }
 
 /* Allocation and every field; the thread is not running yet. */
-static xsmtp_status client_new(const struct xmpp_client_options *o, struct xmpp_client **out)
+static xsmtp_status xclient_new(const struct xclient_options *o, struct xclient **out)
 {
-    struct xmpp_client *client = calloc(1, sizeof *client);
+    struct xclient *client = calloc(1, sizeof *client);
     unsigned char seed[8];
     const char *at, *slash;
     bool ok = true;
@@ -274,7 +274,7 @@ static xsmtp_status client_new(const struct xmpp_client_options *o, struct xmpp_
     if ((size_t)(slash - at - 1) >= sizeof client->domain)
         return XSMTP_EMALFORMED;
     memcpy(client->domain, at + 1, (size_t)(slash - at - 1));
-    if (!client_text_domain(client->domain, client->domain, sizeof client->domain))
+    if (!xclient_text_domain(client->domain, client->domain, sizeof client->domain))
         return XSMTP_EMALFORMED;
     client->port = o->port;
     client->max_pending = o->max_pending != 0 ? o->max_pending : DEFAULT_MAX_PENDING;
@@ -289,7 +289,7 @@ static xsmtp_status client_new(const struct xmpp_client_options *o, struct xmpp_
                                                : DEFAULT_KEEPALIVE_TIMEOUT) *
         1000000000ULL;
     client->conn_flags = XMPP_CONN_FLAG_DISABLE_SM;     /* LAB-NOTES libstrophe #2 */
-    if (o->tls == XMPP_CLIENT_TLS_REQUIRED)
+    if (o->tls == XCLIENT_TLS_REQUIRED)
         client->conn_flags |= XMPP_CONN_FLAG_MANDATORY_TLS;
     if (o->tls_trust)
         client->conn_flags |= XMPP_CONN_FLAG_TRUST_TLS;
@@ -298,14 +298,14 @@ static xsmtp_status client_new(const struct xmpp_client_options *o, struct xmpp_
         return XSMTP_EIO;
     if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
         return XSMTP_EIO;
-    return client_map_init(&client->map, 2 * (size_t)client->max_pending, seed);
+    return xclient_map_init(&client->map, 2 * (size_t)client->max_pending, seed);
 }
 
-xsmtp_status xmpp_client_start(const struct xmpp_client_options *options,
-                               struct xmpp_client **out, char *err, size_t errsz)
+xsmtp_status xclient_start(const struct xclient_options *options,
+                               struct xclient **out, char *err, size_t errsz)
 {
     char password[PASSWORD_MAX];            /* wiped before returning */
-    struct xmpp_client *client = NULL;
+    struct xclient *client = NULL;
     sigset_t blocked, saved;
     char reason[256] = "";
     xsmtp_status status;
@@ -332,13 +332,13 @@ xsmtp_status xmpp_client_start(const struct xmpp_client_options *options,
         return fail_start(err, errsz, XSMTP_ETOOBIG, "xmpp: password too long");
     }
 
-    status = client_new(options, &client);
+    status = xclient_new(options, &client);
     if (status == XSMTP_OK)
-        status = client_conn_init(client, password);
+        status = xclient_conn_init(client, password);
     explicit_bzero(password, sizeof password);
     if (status != XSMTP_OK) {
         if (client != NULL)
-            client_free(client);
+            xclient_free(client);
         return fail_start(err, errsz, status, "xmpp: cannot set up the client");
     }
     if (options->tls_trust)
@@ -355,21 +355,21 @@ xsmtp_status xmpp_client_start(const struct xmpp_client_options *options,
     sigaddset(&blocked, SIGUSR1);
     sigaddset(&blocked, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &blocked, &saved);
-    rc = pthread_create(&client->thread, NULL, client_thread, client);
+    rc = pthread_create(&client->thread, NULL, xclient_thread, client);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (rc != 0) {
-        client_free(client);
+        xclient_free(client);
         return fail_start(err, errsz, XSMTP_ENOMEM, "xmpp: cannot create the XMPP thread");
     }
     client->thread_started = true;
     log_msg(LOG_INFO, "xmpp: client %s started (server %s:%u, tls %s)", client->jid,
             client->server != NULL ? client->server : "(SRV)", client->port,
-            options->tls == XMPP_CLIENT_TLS_REQUIRED ? "required" : "optional");
+            options->tls == XCLIENT_TLS_REQUIRED ? "required" : "optional");
     *out = client;
     return XSMTP_OK;
 }
 
-void xmpp_client_stop(struct xmpp_client *client)
+void xclient_stop(struct xclient *client)
 {
     uint64_t one = 1;
 
@@ -388,5 +388,5 @@ void xmpp_client_stop(struct xmpp_client *client)
     while (client->users > 0)
         pthread_cond_wait(&client->state_cond, &client->lock);
     pthread_mutex_unlock(&client->lock);
-    client_free(client);
+    xclient_free(client);
 }

@@ -3,7 +3,7 @@
  *
  * One c2s connection per milter process, owned by one dedicated thread
  * (libstrophe is not thread-safe).  Any number of milter threads call
- * xmpp_client_verify() / xmpp_client_discover() at once: each call hands a
+ * xclient_verify() / xclient_discover() at once: each call hands a
  * plain C request to the XMPP thread through a locked queue (plus an
  * eventfd wake-up) and sleeps on a condition variable until the answer or
  * its absolute CLOCK_MONOTONIC deadline, whichever comes first.  Queries
@@ -14,11 +14,11 @@
  * ("disconnected"); the thread reconnects by itself with backoff (1, 2, 4,
  * ... s, at most backoff_max_s).
  *
- * Life cycle: xmpp_client_start() (connects in the background; optionally
- * xmpp_client_wait_connected()), calls from any thread, then
- * xmpp_client_stop() once, which fails whatever is pending at once, joins
+ * Life cycle: xclient_start() (connects in the background; optionally
+ * xclient_wait_connected()), calls from any thread, then
+ * xclient_stop() once, which fails whatever is pending at once, joins
  * the thread and frees everything after the last caller has returned.  No
- * call may start after xmpp_client_stop() has returned.
+ * call may start after xclient_stop() has returned.
  */
 #ifndef XSMTP_CLIENT_H
 #define XSMTP_CLIENT_H
@@ -29,23 +29,24 @@
 #include <time.h>
 
 #include "hash/identity.h"
+#include "hash/proto.h"
 #include "hash/util/status.h"
 #include "xmpp/client/answer.h"
 
-enum xmpp_client_tls {
-    XMPP_CLIENT_TLS_REQUIRED = 0,   /* STARTTLS or nothing: never log in in clear */
-    XMPP_CLIENT_TLS_OPTIONAL        /* STARTTLS when the server offers it */
+enum xclient_tls {
+    XCLIENT_TLS_REQUIRED = 0,   /* STARTTLS or nothing: never log in in clear */
+    XCLIENT_TLS_OPTIONAL        /* STARTTLS when the server offers it */
 };
 
 /* Plain options; the configuration layer fills them from xsmtp.conf's xmpp { }. */
-struct xmpp_client_options {
+struct xclient_options {
     const char *jid;            /* full JID with resource, e.g. milter@b.test/gw1 */
     const char *password_file;  /* its first line is the password; refused when group
                                  * or other may read or write it (hash/private_file.h) */
     const char *password;       /* or the password itself (copied); exactly one of the two */
     const char *server;         /* host to connect to; NULL: DNS SRV of the JID's domain */
     unsigned port;              /* 0: 5222 (or what SRV says) */
-    enum xmpp_client_tls tls;   /* default (0) required */
+    enum xclient_tls tls;   /* default (0) required */
     const char *ca_file;        /* PEM file of trusted CAs; NULL: the system's store */
     bool tls_trust;             /* skip certificate verification: test labs only (warns) */
     unsigned max_pending;       /* requests queued or in flight; 0: 10000 */
@@ -59,41 +60,35 @@ struct xmpp_client_options {
 };
 
 /*
- * The s6 attributes as strings: message_id and from are the extracted
- * values of s3, the others the tag values as written.  relay is optional
- * (NULL: not sent).  Every value must be valid UTF-8 without control
- * characters and at most XMPP_CLIENT_VALUE_MAX octets; the stanza API
- * escapes markup characters.
+ * A query's values (struct xsmtp_query, proto.h) must be valid UTF-8
+ * without control characters and at most XCLIENT_VALUE_MAX octets each;
+ * markup characters are escaped on the way out.
  */
-#define XMPP_CLIENT_VALUE_MAX 8192
-struct verify_query {
-    const char *identity, *message_id, *from, *t, *ip, *k, *bh, *h;
-    const char *relay;
+#define XCLIENT_VALUE_MAX 8192
+
+enum xclient_discovery_outcome {
+    XCLIENT_DISCOVERY_FOUND,        /* jid holds the component */
+    XCLIENT_DISCOVERY_NONE,         /* no item has urn:xmpp:xsmtp:1 (cache 1 h, permerror) */
+    XCLIENT_DISCOVERY_TEMPFAIL      /* could not tell now (temperror, do not cache) */
 };
 
-enum discovery_outcome {
-    DISCOVERY_FOUND,        /* jid holds the component */
-    DISCOVERY_NONE,         /* no item has urn:xmpp:xsmtp:1 (cache 1 h, permerror) */
-    DISCOVERY_TEMPFAIL      /* could not tell now (temperror, do not cache) */
-};
-
-struct discovery_answer {
-    enum discovery_outcome outcome;
-    char jid[XSMTP_DOMAIN_MAX + 1];         /* DISCOVERY_FOUND only */
+struct xclient_discovery {
+    enum xclient_discovery_outcome outcome;
+    char jid[XSMTP_DOMAIN_MAX + 1];         /* XCLIENT_DISCOVERY_FOUND only */
     /* NONE/TEMPFAIL: "no-items", "no-feature", "timeout", "disconnected",
      * "overloaded", or the stanza error condition of the disco#items answer. */
-    char reason[ANSWER_REASON_SIZE];
+    char reason[XSMTP_REASON_SIZE];
     unsigned items;                         /* items asked with disco#info */
 };
 
 /* s8 <progress/>; all values as they go on the wire. */
-struct progress_notice {
+struct xclient_notice {
     const char *identity, *message_id, *status, *by, *t;
 };
 
-/* Counters, read with xmpp_client_get_stats(). */
-#define XMPP_CLIENT_SAMPLES 1024
-struct xmpp_client_stats {
+/* Counters, read with xclient_get_stats(). */
+#define XCLIENT_SAMPLES 1024
+struct xclient_stats {
     bool connected;
     unsigned long connects;             /* sessions established */
     unsigned long disconnects;          /* established sessions lost */
@@ -108,15 +103,15 @@ struct xmpp_client_stats {
     unsigned long discoveries;          /* discovery calls that got an answer */
     unsigned long disco_iqs_sent;       /* disco#items and disco#info IQs written */
     unsigned long notices_queued, notices_sent, notices_dropped;
-    /* The last XMPP_CLIENT_SAMPLES values (a ring; *_count counts them all):
+    /* The last XCLIENT_SAMPLES values (a ring; *_count counts them all):
      * verify round trips, and how long a request waited in the queue before
      * the XMPP thread picked it up, both in microseconds. */
     unsigned long rtt_count, pickup_count;
-    uint32_t rtt_us[XMPP_CLIENT_SAMPLES];
-    uint32_t pickup_us[XMPP_CLIENT_SAMPLES];
+    uint32_t rtt_us[XCLIENT_SAMPLES];
+    uint32_t pickup_us[XCLIENT_SAMPLES];
 };
 
-struct xmpp_client;
+struct xclient;
 
 /*
  * Checks the options, reads the password, creates the XMPP thread (with
@@ -125,14 +120,14 @@ struct xmpp_client;
  * password file; XSMTP_ENOMEM.  err (may be NULL) gets a one-line reason
  * without secrets.
  */
-xsmtp_status xmpp_client_start(const struct xmpp_client_options *options,
-                               struct xmpp_client **out, char *err, size_t errsz);
+xsmtp_status xclient_start(const struct xclient_options *options,
+                               struct xclient **out, char *err, size_t errsz);
 
 /* Fails every pending request at once, closes the stream, joins, frees. */
-void xmpp_client_stop(struct xmpp_client *client);
+void xclient_stop(struct xclient *client);
 
 /* Waits until a session is up: XSMTP_OK, or XSMTP_EIO at the deadline. */
-xsmtp_status xmpp_client_wait_connected(struct xmpp_client *client,
+xsmtp_status xclient_wait_connected(struct xclient *client,
                                         const struct timespec *deadline);
 
 /*
@@ -143,9 +138,9 @@ xsmtp_status xmpp_client_wait_connected(struct xmpp_client *client,
  * sent, answer is permerror "bad-query".  XSMTP_ENOMEM: answer is
  * temperror "internal-error".
  */
-xsmtp_status xmpp_client_verify(struct xmpp_client *client, const char *component_jid,
-                                const struct verify_query *query,
-                                const struct timespec *deadline, struct verify_answer *answer);
+xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
+                                const struct xsmtp_query *query,
+                                const struct timespec *deadline, struct xclient_answer *answer);
 
 /*
  * XSMTP-1 s5 step 3: disco#items to domain, then disco#info to its items
@@ -155,26 +150,26 @@ xsmtp_status xmpp_client_verify(struct xmpp_client *client, const char *componen
  * of them failed temporarily the outcome is TEMPFAIL, not NONE.
  * XSMTP_OK with the outcome in answer; XSMTP_EMALFORMED for a bad domain.
  */
-xsmtp_status xmpp_client_discover(struct xmpp_client *client, const char *domain,
+xsmtp_status xclient_discover(struct xclient *client, const char *domain,
                                   const struct timespec *deadline,
-                                  struct discovery_answer *answer);
+                                  struct xclient_discovery *answer);
 
 /*
  * Queues an s8 notice without waiting.  XSMTP_OK: queued; XSMTP_ETOOBIG:
  * queue full; XSMTP_EIO: the stream is down.  Both drop it and count it.
  * XSMTP_EMALFORMED: a value is unusable.
  */
-xsmtp_status xmpp_client_send_notice(struct xmpp_client *client, const char *component_jid,
-                                     const struct progress_notice *notice);
+xsmtp_status xclient_send_notice(struct xclient *client, const char *component_jid,
+                                     const struct xclient_notice *notice);
 
 /* A consistent copy of the counters. */
-xsmtp_status xmpp_client_get_stats(struct xmpp_client *client, struct xmpp_client_stats *out);
+xsmtp_status xclient_get_stats(struct xclient *client, struct xclient_stats *out);
 
 /*
  * The p-th percentile (0..100) of the samples in a ring of the stats
- * (count = rtt_count or pickup_count; only the last XMPP_CLIENT_SAMPLES
+ * (count = rtt_count or pickup_count; only the last XCLIENT_SAMPLES
  * are kept).  0 when there are none.
  */
-uint32_t xmpp_client_percentile(const uint32_t *ring, unsigned long count, double p);
+uint32_t xclient_percentile(const uint32_t *ring, unsigned long count, double p);
 
 #endif

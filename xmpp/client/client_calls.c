@@ -25,17 +25,17 @@
 
 /*
  * Every call counts itself in client->users while it runs, so that
- * xmpp_client_stop() frees nothing before the last one has left.  (A call
- * that only starts after xmpp_client_stop() has returned is a caller bug
+ * xclient_stop() frees nothing before the last one has left.  (A call
+ * that only starts after xclient_stop() has returned is a caller bug
  * no in-object bookkeeping can catch.)
  */
-static void enter(struct xmpp_client *client)
+static void enter(struct xclient *client)
 {
     client->users++;
 }
 
 /* Caller holds the lock. */
-static void leave(struct xmpp_client *client)
+static void leave(struct xclient *client)
 {
     if (--client->users == 0 && client->stopping)
         pthread_cond_broadcast(&client->state_cond);
@@ -43,7 +43,7 @@ static void leave(struct xmpp_client *client)
 
 /* The thread reads its queues at least once per wait cap even without a
  * wake-up, so a failed eventfd write only costs latency: log it. */
-static void wake_thread(struct xmpp_client *client)
+static void wake_thread(struct xclient *client)
 {
     uint64_t one = 1;
 
@@ -52,13 +52,13 @@ static void wake_thread(struct xmpp_client *client)
 }
 
 /* A local failure, written to the caller's own answer structs. */
-static void fill_local(enum request_kind kind, enum answer_local_failure why,
-                       struct verify_answer *verify_out, struct discovery_answer *disco_out)
+static void fill_local(enum xclient_request_kind kind, enum xclient_failure why,
+                       struct xclient_answer *verify_out, struct xclient_discovery *disco_out)
 {
     if (kind == REQUEST_VERIFY)
-        answer_from_local(why, verify_out);
+        xclient_answer_from_local(why, verify_out);
     else
-        client_disco_local(why, disco_out);
+        xclient_disco_local(why, disco_out);
 }
 
 /*
@@ -67,13 +67,13 @@ static void fill_local(enum request_kind kind, enum answer_local_failure why,
  * even be writing its result fields right now), so a timed-out caller
  * never touches those fields: it only drops its reference.
  */
-static void submit_and_wait(struct xmpp_client *client, struct client_request *request,
-                            const struct timespec *deadline, struct verify_answer *verify_out,
-                            struct discovery_answer *disco_out)
+static void submit_and_wait(struct xclient *client, struct xclient_request *request,
+                            const struct timespec *deadline, struct xclient_answer *verify_out,
+                            struct xclient_discovery *disco_out)
 {
-    enum request_kind kind = request->kind;
-    enum answer_local_failure why = ANSWER_DISCONNECTED;
-    uint64_t now = client_now_ns();
+    enum xclient_request_kind kind = request->kind;
+    enum xclient_failure why = XCLIENT_FAILURE_DISCONNECTED;
+    uint64_t now = xclient_now_ns();
     bool wake = false, queued = false, free_it;
     int rc = 0;
 
@@ -81,10 +81,10 @@ static void submit_and_wait(struct xmpp_client *client, struct client_request *r
     if (client->stopping || !client->link_up) {
         client->stats.failed_disconnected++;
     } else if (client->pending >= client->max_pending) {
-        why = ANSWER_OVERLOADED;
+        why = XCLIENT_FAILURE_OVERLOADED;
         client->stats.overloaded++;
     } else if (now >= request->deadline_ns) {
-        why = ANSWER_TIMEOUT;
+        why = XCLIENT_FAILURE_TIMEOUT;
         client->stats.timeouts++;
     } else {
         queued = true;
@@ -105,7 +105,7 @@ static void submit_and_wait(struct xmpp_client *client, struct client_request *r
     pthread_mutex_unlock(&client->lock);
     if (!queued) {
         fill_local(kind, why, verify_out, disco_out);
-        client_request_free(request);
+        xclient_request_free(request);
         return;
     }
     if (wake)
@@ -115,9 +115,9 @@ static void submit_and_wait(struct xmpp_client *client, struct client_request *r
     while (!request->done && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&request->done_cond, &client->lock, deadline);
     if (request->done) {
-        if (request->local_failure == ANSWER_TIMEOUT)
+        if (request->local_failure == XCLIENT_FAILURE_TIMEOUT)
             client->stats.timeouts++;
-        else if (request->local_failure == ANSWER_DISCONNECTED)
+        else if (request->local_failure == XCLIENT_FAILURE_DISCONNECTED)
             client->stats.failed_disconnected++;
         if (verify_out != NULL)
             *verify_out = request->verify;
@@ -125,20 +125,20 @@ static void submit_and_wait(struct xmpp_client *client, struct client_request *r
             *disco_out = request->discovery;
     } else {
         client->stats.timeouts++;
-        fill_local(kind, ANSWER_TIMEOUT, verify_out, disco_out);
+        fill_local(kind, XCLIENT_FAILURE_TIMEOUT, verify_out, disco_out);
     }
     leave(client);
     free_it = --request->refs == 0;
     pthread_mutex_unlock(&client->lock);
     if (free_it)
-        client_request_free(request);
+        xclient_request_free(request);
 }
 
-static struct client_request *request_new(struct xmpp_client *client, size_t extra,
-                                          enum request_kind kind, const char *to,
+static struct xclient_request *request_new(struct xclient *client, size_t extra,
+                                          enum xclient_request_kind kind, const char *to,
                                           const struct timespec *deadline)
 {
-    struct client_request *request = calloc(1, sizeof *request + extra);
+    struct xclient_request *request = calloc(1, sizeof *request + extra);
 
     if (request == NULL)
         return NULL;
@@ -160,24 +160,24 @@ static bool deadline_ok(const struct timespec *deadline)
            deadline->tv_nsec < 1000000000L;
 }
 
-xsmtp_status xmpp_client_verify(struct xmpp_client *client, const char *component_jid,
-                                const struct verify_query *query,
-                                const struct timespec *deadline, struct verify_answer *answer)
+xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
+                                const struct xsmtp_query *query,
+                                const struct timespec *deadline, struct xclient_answer *answer)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
     const char *values[ATTR_COUNT];
     size_t lengths[ATTR_COUNT], total = 0;
-    struct client_request *request;
+    struct xclient_request *request;
     char *copy;
     int i;
 
     if (answer == NULL)
         return XSMTP_EMALFORMED;
     memset(answer, 0, sizeof *answer);
-    answer->verdict = VERIFY_VERDICT_PERMERROR;
-    answer_copy_reason(answer->reason, "bad-query", "bad-query");
+    answer->verdict = XSMTP_VERDICT_PERMERROR;
+    xclient_copy_reason(answer->reason, XSMTP_REASON_BAD_QUERY, XSMTP_REASON_BAD_QUERY);
     if (client == NULL || query == NULL || !deadline_ok(deadline) ||
-        !client_text_domain(component_jid, to, sizeof to))
+        !xclient_text_domain(component_jid, to, sizeof to))
         return XSMTP_EMALFORMED;
     values[ATTR_IDENTITY] = query->identity;
     values[ATTR_MESSAGE_ID] = query->message_id;
@@ -192,14 +192,14 @@ xsmtp_status xmpp_client_verify(struct xmpp_client *client, const char *componen
         lengths[i] = 0;
         if (values[i] == NULL && i == ATTR_RELAY)
             continue;
-        if (!client_text_xml_ok(values[i], XMPP_CLIENT_VALUE_MAX))
+        if (!xclient_text_xml_ok(values[i], XCLIENT_VALUE_MAX))
             return XSMTP_EMALFORMED;
         lengths[i] = strlen(values[i]) + 1;
         total += lengths[i];
     }
     request = request_new(client, total, REQUEST_VERIFY, to, deadline);
     if (request == NULL) {
-        answer_from_local(ANSWER_INTERNAL, answer);
+        xclient_answer_from_local(XCLIENT_FAILURE_INTERNAL, answer);
         return XSMTP_ENOMEM;
     }
     copy = (char *)(request + 1);
@@ -214,42 +214,43 @@ xsmtp_status xmpp_client_verify(struct xmpp_client *client, const char *componen
     return XSMTP_OK;
 }
 
-xsmtp_status xmpp_client_discover(struct xmpp_client *client, const char *domain,
+xsmtp_status xclient_discover(struct xclient *client, const char *domain,
                                   const struct timespec *deadline,
-                                  struct discovery_answer *answer)
+                                  struct xclient_discovery *answer)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
-    struct client_request *request;
+    struct xclient_request *request;
 
     if (answer == NULL)
         return XSMTP_EMALFORMED;
     memset(answer, 0, sizeof *answer);
-    answer->outcome = DISCOVERY_TEMPFAIL;
-    answer_copy_reason(answer->reason, "bad-query", "bad-query");
-    if (client == NULL || !deadline_ok(deadline) || !client_text_domain(domain, to, sizeof to))
+    answer->outcome = XCLIENT_DISCOVERY_TEMPFAIL;
+    xclient_copy_reason(answer->reason, XSMTP_REASON_BAD_QUERY, XSMTP_REASON_BAD_QUERY);
+    if (client == NULL || !deadline_ok(deadline) || !xclient_text_domain(domain, to, sizeof to))
         return XSMTP_EMALFORMED;
-    request = request_new(client, sizeof(struct disco_state), REQUEST_DISCOVER, to, deadline);
+    request = request_new(client, sizeof(struct xclient_disco_state), REQUEST_DISCOVER, to, deadline);
     if (request == NULL) {
-        answer_copy_reason(answer->reason, "internal-error", "internal-error");
+        xclient_copy_reason(answer->reason, XSMTP_REASON_INTERNAL_ERROR,
+                            XSMTP_REASON_INTERNAL_ERROR);
         return XSMTP_ENOMEM;
     }
-    request->disco = (struct disco_state *)(request + 1);
+    request->disco = (struct xclient_disco_state *)(request + 1);
     submit_and_wait(client, request, deadline, NULL, answer);
     return XSMTP_OK;
 }
 
-xsmtp_status xmpp_client_send_notice(struct xmpp_client *client, const char *component_jid,
-                                     const struct progress_notice *notice)
+xsmtp_status xclient_send_notice(struct xclient *client, const char *component_jid,
+                                     const struct xclient_notice *notice)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
     const char *values[5];
     size_t lengths[5], total = 0;
-    struct client_notice *queued;
+    struct xclient_queued_notice *queued;
     xsmtp_status status = XSMTP_OK;
     char *copy;
     int i;
 
-    if (client == NULL || notice == NULL || !client_text_domain(component_jid, to, sizeof to))
+    if (client == NULL || notice == NULL || !xclient_text_domain(component_jid, to, sizeof to))
         return XSMTP_EMALFORMED;
     values[0] = notice->identity;
     values[1] = notice->message_id;
@@ -257,7 +258,7 @@ xsmtp_status xmpp_client_send_notice(struct xmpp_client *client, const char *com
     values[3] = notice->by;
     values[4] = notice->t;
     for (i = 0; i < 5; i++) {
-        if (!client_text_xml_ok(values[i], XMPP_CLIENT_VALUE_MAX))
+        if (!xclient_text_xml_ok(values[i], XCLIENT_VALUE_MAX))
             return XSMTP_EMALFORMED;
         lengths[i] = strlen(values[i]) + 1;
         total += lengths[i];
@@ -299,7 +300,7 @@ xsmtp_status xmpp_client_send_notice(struct xmpp_client *client, const char *com
     return status;
 }
 
-xsmtp_status xmpp_client_wait_connected(struct xmpp_client *client,
+xsmtp_status xclient_wait_connected(struct xclient *client,
                                         const struct timespec *deadline)
 {
     bool up;
@@ -317,7 +318,7 @@ xsmtp_status xmpp_client_wait_connected(struct xmpp_client *client,
     return up ? XSMTP_OK : XSMTP_EIO;
 }
 
-xsmtp_status xmpp_client_get_stats(struct xmpp_client *client, struct xmpp_client_stats *out)
+xsmtp_status xclient_get_stats(struct xclient *client, struct xclient_stats *out)
 {
     if (client == NULL || out == NULL)
         return XSMTP_EMALFORMED;
@@ -335,10 +336,10 @@ static int compare_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-uint32_t xmpp_client_percentile(const uint32_t *ring, unsigned long count, double p)
+uint32_t xclient_percentile(const uint32_t *ring, unsigned long count, double p)
 {
-    uint32_t sorted[XMPP_CLIENT_SAMPLES];
-    size_t n = count < XMPP_CLIENT_SAMPLES ? (size_t)count : XMPP_CLIENT_SAMPLES, rank;
+    uint32_t sorted[XCLIENT_SAMPLES];
+    size_t n = count < XCLIENT_SAMPLES ? (size_t)count : XCLIENT_SAMPLES, rank;
 
     if (ring == NULL || n == 0)
         return 0;

@@ -1,5 +1,5 @@
 /*
- * client_conn.c -- the XMPP client's connection: libstrophe set-up,
+ * xclient_conn.c -- the XMPP client's connection: libstrophe set-up,
  * connect, TLS policy, reconnect with backoff, and the thread's wait.
  *
  * One xmpp_conn_t lives as long as the client; after any fault it is
@@ -45,7 +45,7 @@
  * sockets are created on its own XMPP thread, so the thread's client is
  * found here.
  */
-static _Thread_local struct xmpp_client *thread_client;
+static _Thread_local struct xclient *thread_client;
 
 static pthread_once_t strophe_once = PTHREAD_ONCE_INIT;
 
@@ -89,17 +89,17 @@ static int capture_socket(xmpp_conn_t *conn, void *sock)
  * need to know that something arrived. */
 static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
-    struct xmpp_client *client = userdata;
+    struct xclient *client = userdata;
     const char *name = xmpp_stanza_get_name(stanza);
 
     client->stanzas_seen++;
-    client->last_rx_ns = client_now_ns();
+    client->last_rx_ns = xclient_now_ns();
     if (name != NULL && strcmp(name, "iq") == 0)
-        return client_iq_handler(conn, stanza, userdata);
+        return xclient_iq_handler(conn, stanza, userdata);
     return 1;
 }
 
-static void set_link_up(struct xmpp_client *client, bool up, bool was_connected)
+static void set_link_up(struct xclient *client, bool up, bool was_connected)
 {
     pthread_mutex_lock(&client->lock);
     client->link_up = up;
@@ -114,7 +114,7 @@ static void set_link_up(struct xmpp_client *client, bool up, bool was_connected)
     pthread_mutex_unlock(&client->lock);
 }
 
-static void schedule_retry(struct xmpp_client *client, uint64_t now)
+static void schedule_retry(struct xclient *client, uint64_t now)
 {
     client->link = LINK_WAITING;
     client->next_attempt_ns = now + (uint64_t)client->backoff_s * 1000000000ULL;
@@ -126,8 +126,8 @@ static void schedule_retry(struct xmpp_client *client, uint64_t now)
 static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
                        xmpp_stream_error_t *stream_error, void *userdata)
 {
-    struct xmpp_client *client = userdata;
-    uint64_t now = client_now_ns();
+    struct xclient *client = userdata;
+    uint64_t now = xclient_now_ns();
     bool was_connected = client->link == LINK_CONNECTED || client->link == LINK_CLOSING;
 
     if (event == XMPP_CONN_CONNECT) {
@@ -174,12 +174,12 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
         client->down_since_ns = now;
     client->link = LINK_WAITING;
     set_link_up(client, false, was_connected);
-    client_map_remove(&client->map, &client->ping_iq);
-    client_query_fail_all(client, ANSWER_DISCONNECTED);
+    xclient_map_remove(&client->map, &client->ping_iq);
+    xclient_query_fail_all(client, XCLIENT_FAILURE_DISCONNECTED);
     schedule_retry(client, now);
 }
 
-xsmtp_status client_conn_init(struct xmpp_client *client, const char *password)
+xsmtp_status xclient_conn_init(struct xclient *client, const char *password)
 {
     pthread_once(&strophe_once, strophe_initialize);
     client->logger.handler = libstrophe_log;
@@ -211,7 +211,7 @@ xsmtp_status client_conn_init(struct xmpp_client *client, const char *password)
     return XSMTP_OK;
 }
 
-void client_conn_free(struct xmpp_client *client)
+void xclient_conn_free(struct xclient *client)
 {
     if (client->conn != NULL)
         xmpp_conn_release(client->conn);
@@ -221,7 +221,7 @@ void client_conn_free(struct xmpp_client *client)
     client->ctx = NULL;
 }
 
-static void try_connect(struct xmpp_client *client, uint64_t now)
+static void try_connect(struct xclient *client, uint64_t now)
 {
     int rc;
 
@@ -240,21 +240,21 @@ static void try_connect(struct xmpp_client *client, uint64_t now)
     }
 }
 
-void client_conn_maintain(struct xmpp_client *client, uint64_t now)
+void xclient_conn_maintain(struct xclient *client, uint64_t now)
 {
     if (client->link == LINK_WAITING && now >= client->next_attempt_ns) {
         try_connect(client, now);
     } else if ((client->link == LINK_CONNECTING || client->link == LINK_CLOSING) &&
                now - client->connecting_since_ns >
-                   (uint64_t)CLIENT_HANDSHAKE_TIMEOUT_S * 1000000000ULL) {
+                   (uint64_t)XCLIENT_HANDSHAKE_TIMEOUT_S * 1000000000ULL) {
         log_msg(LOG_WARNING, "xmpp: no session after %d s: giving up this attempt",
-                CLIENT_HANDSHAKE_TIMEOUT_S);
+                XCLIENT_HANDSHAKE_TIMEOUT_S);
         client->connecting_since_ns = now;
         xmpp_disconnect(client->conn);
     }
 }
 
-void client_conn_wait(struct xmpp_client *client, uint64_t now, unsigned long seen_before)
+void xclient_conn_wait(struct xclient *client, uint64_t now, unsigned long seen_before)
 {
     struct pollfd fds[2];
     unsigned long cap;
@@ -285,32 +285,32 @@ void client_conn_wait(struct xmpp_client *client, uint64_t now, unsigned long se
         log_msg(LOG_ERR, "xmpp: poll: %s", strerror(errno));
 }
 
-void client_conn_declare_dead(struct xmpp_client *client, const char *why)
+void xclient_conn_declare_dead(struct xclient *client, const char *why)
 {
     log_msg(LOG_WARNING, "xmpp: %s: closing the stream and reconnecting", why);
     /* libstrophe waits up to 2 s for the server's </stream:stream> before it
      * reports the disconnection; nobody should wait for that. */
     client->link = LINK_CLOSING;
-    client->connecting_since_ns = client_now_ns();     /* the watchdog covers closing too */
+    client->connecting_since_ns = xclient_now_ns();     /* the watchdog covers closing too */
     pthread_mutex_lock(&client->lock);
     client->link_up = false;
     pthread_mutex_unlock(&client->lock);
-    client_map_remove(&client->map, &client->ping_iq);
-    client_query_fail_all(client, ANSWER_DISCONNECTED);
+    xclient_map_remove(&client->map, &client->ping_iq);
+    xclient_query_fail_all(client, XCLIENT_FAILURE_DISCONNECTED);
     xmpp_disconnect(client->conn);
 }
 
-void client_conn_shutdown(struct xmpp_client *client)
+void xclient_conn_shutdown(struct xclient *client)
 {
-    uint64_t give_up = client_now_ns() + 2000000000ULL;
+    uint64_t give_up = xclient_now_ns() + 2000000000ULL;
 
     client->closing = true;
-    client_query_fail_all(client, ANSWER_DISCONNECTED);
+    xclient_query_fail_all(client, XCLIENT_FAILURE_DISCONNECTED);
     if (client->link == LINK_WAITING)
         return;
     xmpp_disconnect(client->conn);
     /* The closing </stream:stream> exchange; libstrophe gives up after 2 s too. */
-    while (client->link != LINK_WAITING && client_now_ns() < give_up)
+    while (client->link != LINK_WAITING && xclient_now_ns() < give_up)
         xmpp_run_once(client->ctx, 10);
     log_msg(LOG_INFO, "xmpp: client %s stopped", client->jid);
 }

@@ -1,5 +1,5 @@
 /*
- * client_disco.c -- XSMTP-1 s5 step 3 on the XMPP thread: disco#items to
+ * xclient_disco.c -- XSMTP-1 s5 step 3 on the XMPP thread: disco#items to
  * the domain, then disco#info to its items, the first whose features
  * include urn:xmpp:xsmtp:1 being the component.
  *
@@ -21,18 +21,15 @@
 
 #include <string.h>
 
+#include "hash/util/text.h"
 #include "xmpp/client/client_internal.h"
 #include "xmpp/client/client_text.h"
 
-static bool is(const char *value, const char *expected)
-{
-    return value != NULL && strcmp(value, expected) == 0;
-}
 
-static void set_outcome(struct client_request *request, enum discovery_outcome outcome,
+static void set_outcome(struct xclient_request *request, enum xclient_discovery_outcome outcome,
                         const char *jid, const char *reason)
 {
-    struct discovery_answer *answer = &request->discovery;
+    struct xclient_discovery *answer = &request->discovery;
 
     answer->outcome = outcome;
     answer->jid[0] = '\0';
@@ -40,88 +37,88 @@ static void set_outcome(struct client_request *request, enum discovery_outcome o
     if (jid != NULL)
         memcpy(answer->jid, jid, strlen(jid) + 1);     /* validated: fits */
     if (reason != NULL)
-        answer_copy_reason(answer->reason, reason, "unspecified");
+        xclient_copy_reason(answer->reason, reason, XSMTP_REASON_UNSPECIFIED);
 }
 
-void client_disco_local(enum answer_local_failure why, struct discovery_answer *answer)
+void xclient_disco_local(enum xclient_failure why, struct xclient_discovery *answer)
 {
-    struct verify_answer local;
+    struct xclient_answer local;
 
-    answer_from_local(why, &local);
-    answer->outcome = DISCOVERY_TEMPFAIL;
+    xclient_answer_from_local(why, &local);
+    answer->outcome = XCLIENT_DISCOVERY_TEMPFAIL;
     answer->jid[0] = '\0';
     memcpy(answer->reason, local.reason, sizeof answer->reason);
 }
 
-void client_disco_forget(struct xmpp_client *client, struct client_request *request)
+void xclient_disco_forget(struct xclient *client, struct xclient_request *request)
 {
-    struct disco_state *disco = request->disco;
+    struct xclient_disco_state *disco = request->disco;
     unsigned i;
 
-    client_map_remove(&client->map, &disco->items_iq);
+    xclient_map_remove(&client->map, &disco->items_iq);
     for (i = 0; i < disco->count; i++)
-        client_map_remove(&client->map, &disco->item[i].iq);
+        xclient_map_remove(&client->map, &disco->item[i].iq);
 }
 
 /* Sends one disco query; false when the stanza could not be built. */
-static bool send_disco(struct xmpp_client *client, struct client_request *request,
-                       struct pending_iq *pending, const char *to, int slot, const char *ns)
+static bool send_disco(struct xclient *client, struct xclient_request *request,
+                       struct xclient_pending_iq *pending, const char *to, int slot, const char *ns)
 {
-    char id[CLIENT_ID_SIZE];
+    char id[XCLIENT_ID_SIZE];
     xmpp_stanza_t *iq;
 
     pending->to = to;
     pending->owner = request;
     pending->slot = slot;
-    client_map_add(&client->map, pending, id);
-    iq = client_iq_with_query(client, "get", id, to, "query", ns, NULL);
+    xclient_map_add(&client->map, pending, id);
+    iq = xclient_iq_with_query(client, "get", id, to, "query", ns, NULL);
     if (iq == NULL)
         return false;
-    pending->sent_ns = client_now_ns();
+    pending->sent_ns = xclient_now_ns();
     xmpp_send(client->conn, iq);
     xmpp_stanza_release(iq);
     return true;
 }
 
-void client_disco_start(struct xmpp_client *client, struct client_request *request)
+void xclient_disco_start(struct xclient *client, struct xclient_request *request)
 {
     if (!send_disco(client, request, &request->disco->items_iq, request->to, -1,
-                    CLIENT_NS_DISCO_ITEMS)) {
-        client_query_fail(client, request, ANSWER_INTERNAL);
+                    XMPP_NS_DISCO_ITEMS)) {
+        xclient_query_fail(client, request, XCLIENT_FAILURE_INTERNAL);
         return;
     }
-    client_active_add(client, request);
-    client_stats_add(client, &client->stats.disco_iqs_sent, 1);
+    xclient_active_add(client, request);
+    xclient_stats_add(client, &client->stats.disco_iqs_sent, 1);
 }
 
-static void items_answer(struct xmpp_client *client, struct client_request *request,
+static void items_answer(struct xclient *client, struct xclient_request *request,
                          xmpp_stanza_t *stanza)
 {
-    struct disco_state *disco = request->disco;
+    struct xclient_disco_state *disco = request->disco;
     const char *type, *condition;
-    struct verify_answer classed;
+    struct xclient_answer classed;
     xmpp_stanza_t *query, *child;
     unsigned i;
 
-    if (is(xmpp_stanza_get_type(stanza), "error")) {
-        client_stanza_error(stanza, &type, &condition);
-        answer_from_error(type, condition, &classed);
+    if (xsmtp_str_is(xmpp_stanza_get_type(stanza), "error")) {
+        xclient_stanza_error(stanza, &type, &condition);
+        xclient_answer_from_error(type, condition, &classed);
         set_outcome(request,
-                    classed.verdict == VERIFY_VERDICT_PERMERROR ? DISCOVERY_NONE
-                                                                : DISCOVERY_TEMPFAIL,
+                    classed.verdict == XSMTP_VERDICT_PERMERROR ? XCLIENT_DISCOVERY_NONE
+                                                                : XCLIENT_DISCOVERY_TEMPFAIL,
                     NULL, classed.reason);
-        client_request_finish(client, request);
+        xclient_request_finish(client, request);
         return;
     }
-    query = xmpp_stanza_get_child_by_name_and_ns(stanza, "query", CLIENT_NS_DISCO_ITEMS);
+    query = xmpp_stanza_get_child_by_name_and_ns(stanza, "query", XMPP_NS_DISCO_ITEMS);
     child = query != NULL ? xmpp_stanza_get_children(query) : NULL;
-    for (; child != NULL && disco->count < CLIENT_DISCO_MAX_ITEMS;
+    for (; child != NULL && disco->count < XCLIENT_DISCO_MAX_ITEMS;
          child = xmpp_stanza_get_next(child)) {
-        struct disco_item *item = &disco->item[disco->count];
+        struct xclient_disco_item *item = &disco->item[disco->count];
 
-        if (!xmpp_stanza_is_tag(child) || !is(xmpp_stanza_get_name(child), "item") ||
+        if (!xmpp_stanza_is_tag(child) || !xsmtp_str_is(xmpp_stanza_get_name(child), "item") ||
             xmpp_stanza_get_attribute(child, "node") != NULL ||
-            !client_text_domain(xmpp_stanza_get_attribute(child, "jid"), item->jid,
+            !xclient_text_domain(xmpp_stanza_get_attribute(child, "jid"), item->jid,
                                 sizeof item->jid))
             continue;
         item->state = ITEM_WAITING;
@@ -129,39 +126,39 @@ static void items_answer(struct xmpp_client *client, struct client_request *requ
     }
     request->discovery.items = disco->count;
     if (disco->count == 0) {
-        set_outcome(request, DISCOVERY_NONE, NULL, "no-items");
-        client_request_finish(client, request);
+        set_outcome(request, XCLIENT_DISCOVERY_NONE, NULL, XSMTP_REASON_NO_ITEMS);
+        xclient_request_finish(client, request);
         return;
     }
     for (i = 0; i < disco->count; i++) {
         if (!send_disco(client, request, &disco->item[i].iq, disco->item[i].jid, (int)i,
-                        CLIENT_NS_DISCO_INFO)) {
-            client_query_fail(client, request, ANSWER_INTERNAL);
+                        XMPP_NS_DISCO_INFO)) {
+            xclient_query_fail(client, request, XCLIENT_FAILURE_INTERNAL);
             return;
         }
     }
-    client_stats_add(client, &client->stats.disco_iqs_sent, disco->count);
+    xclient_stats_add(client, &client->stats.disco_iqs_sent, disco->count);
 }
 
 static bool has_feature(xmpp_stanza_t *stanza)
 {
     xmpp_stanza_t *query, *child;
 
-    query = xmpp_stanza_get_child_by_name_and_ns(stanza, "query", CLIENT_NS_DISCO_INFO);
+    query = xmpp_stanza_get_child_by_name_and_ns(stanza, "query", XMPP_NS_DISCO_INFO);
     if (query == NULL)
         return false;
     for (child = xmpp_stanza_get_children(query); child != NULL;
          child = xmpp_stanza_get_next(child))
-        if (xmpp_stanza_is_tag(child) && is(xmpp_stanza_get_name(child), "feature") &&
-            is(xmpp_stanza_get_attribute(child, "var"), CLIENT_NS_XSMTP))
+        if (xmpp_stanza_is_tag(child) && xsmtp_str_is(xmpp_stanza_get_name(child), "feature") &&
+            xsmtp_str_is(xmpp_stanza_get_attribute(child, "var"), XSMTP_NS))
             return true;
     return false;
 }
 
 /* Finishes the request once the items' order allows a decision. */
-static void decide(struct xmpp_client *client, struct client_request *request)
+static void decide(struct xclient *client, struct xclient_request *request)
 {
-    struct disco_state *disco = request->disco;
+    struct xclient_disco_state *disco = request->disco;
     const char *temporary = NULL;
     unsigned i;
 
@@ -169,31 +166,31 @@ static void decide(struct xmpp_client *client, struct client_request *request)
         if (disco->item[i].state == ITEM_WAITING)
             return;
         if (disco->item[i].state == ITEM_HAS_FEATURE) {
-            set_outcome(request, DISCOVERY_FOUND, disco->item[i].jid, NULL);
-            client_request_finish(client, request);
+            set_outcome(request, XCLIENT_DISCOVERY_FOUND, disco->item[i].jid, NULL);
+            xclient_request_finish(client, request);
             return;
         }
         if (disco->item[i].state == ITEM_FAILED_TEMP && temporary == NULL)
             temporary = disco->item[i].failure;
     }
     if (temporary != NULL)
-        set_outcome(request, DISCOVERY_TEMPFAIL, NULL, temporary);
+        set_outcome(request, XCLIENT_DISCOVERY_TEMPFAIL, NULL, temporary);
     else
-        set_outcome(request, DISCOVERY_NONE, NULL, "no-feature");
-    client_request_finish(client, request);
+        set_outcome(request, XCLIENT_DISCOVERY_NONE, NULL, XSMTP_REASON_NO_FEATURE);
+    xclient_request_finish(client, request);
 }
 
-static void info_answer(struct xmpp_client *client, struct client_request *request,
+static void info_answer(struct xclient *client, struct xclient_request *request,
                         unsigned slot, xmpp_stanza_t *stanza)
 {
-    struct disco_item *item = &request->disco->item[slot];
+    struct xclient_disco_item *item = &request->disco->item[slot];
     const char *type, *condition;
-    struct verify_answer classed;
+    struct xclient_answer classed;
 
-    if (is(xmpp_stanza_get_type(stanza), "error")) {
-        client_stanza_error(stanza, &type, &condition);
-        answer_from_error(type, condition, &classed);
-        if (classed.verdict == VERIFY_VERDICT_PERMERROR) {
+    if (xsmtp_str_is(xmpp_stanza_get_type(stanza), "error")) {
+        xclient_stanza_error(stanza, &type, &condition);
+        xclient_answer_from_error(type, condition, &classed);
+        if (classed.verdict == XSMTP_VERDICT_PERMERROR) {
             item->state = ITEM_NO_FEATURE;
         } else {
             item->state = ITEM_FAILED_TEMP;
@@ -205,7 +202,7 @@ static void info_answer(struct xmpp_client *client, struct client_request *reque
     decide(client, request);
 }
 
-void client_disco_answer(struct xmpp_client *client, struct client_request *request, int slot,
+void xclient_disco_answer(struct xclient *client, struct xclient_request *request, int slot,
                          xmpp_stanza_t *stanza)
 {
     if (slot < 0)

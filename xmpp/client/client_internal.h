@@ -1,6 +1,6 @@
 /*
  * client_internal.h -- the state shared by the XMPP client's files
- * (client.c, client_conn.c, client_query.c, client_disco.c).  Not for
+ * (client.c, xclient_conn.c, xclient_query.c, xclient_disco.c).  Not for
  * users of the client: they include client.h.
  *
  * Who may touch what:
@@ -23,76 +23,72 @@
 #include "xmpp/client/client.h"
 #include "xmpp/client/client_map.h"
 
-#define CLIENT_NS_XSMTP "urn:xmpp:xsmtp:1"
-#define CLIENT_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define CLIENT_NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
-#define CLIENT_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-#define CLIENT_NS_PING "urn:xmpp:ping"
+#define XCLIENT_NS_PING "urn:xmpp:ping"
 
-#define CLIENT_DISCO_MAX_ITEMS 20
+#define XCLIENT_DISCO_MAX_ITEMS 20
 /* A connection attempt without a session after this long is abandoned. */
-#define CLIENT_HANDSHAKE_TIMEOUT_S 30
+#define XCLIENT_HANDSHAKE_TIMEOUT_S 30
 /* The reaper's period (expired requests leave the map). */
-#define CLIENT_REAP_MS 20
+#define XCLIENT_REAP_MS 20
 
-enum request_kind { REQUEST_VERIFY, REQUEST_DISCOVER };
+enum xclient_request_kind { REQUEST_VERIFY, REQUEST_DISCOVER };
 
-enum verify_attr {
+enum xclient_attr {
     ATTR_IDENTITY, ATTR_MESSAGE_ID, ATTR_FROM, ATTR_T, ATTR_IP, ATTR_K, ATTR_BH, ATTR_H,
     ATTR_RELAY, ATTR_COUNT
 };
 
-enum item_state { ITEM_WAITING, ITEM_HAS_FEATURE, ITEM_NO_FEATURE, ITEM_FAILED_TEMP };
+enum xclient_item_state { ITEM_WAITING, ITEM_HAS_FEATURE, ITEM_NO_FEATURE, ITEM_FAILED_TEMP };
 
-struct disco_item {
+struct xclient_disco_item {
     char jid[XSMTP_DOMAIN_MAX + 1];
-    struct pending_iq iq;
-    enum item_state state;
-    char failure[ANSWER_REASON_SIZE];   /* ITEM_FAILED_TEMP: the condition */
+    struct xclient_pending_iq iq;
+    enum xclient_item_state state;
+    char failure[XSMTP_REASON_SIZE];   /* ITEM_FAILED_TEMP: the condition */
 };
 
-struct disco_state {                    /* [thread] */
-    struct pending_iq items_iq;
+struct xclient_disco_state {                    /* [thread] */
+    struct xclient_pending_iq items_iq;
     unsigned count;
-    struct disco_item item[CLIENT_DISCO_MAX_ITEMS];
+    struct xclient_disco_item item[XCLIENT_DISCO_MAX_ITEMS];
 };
 
-struct client_request {
-    struct client_request *queue_next;  /* [lock] */
+struct xclient_request {
+    struct xclient_request *queue_next;  /* [lock] */
     int refs;                           /* [lock] caller + XMPP thread */
     bool done;                          /* [lock] the result below is final */
     pthread_cond_t done_cond;           /* signalled when done turns true */
 
-    enum request_kind kind;             /* [const] set by the caller before queuing */
+    enum xclient_request_kind kind;             /* [const] set by the caller before queuing */
     uint64_t deadline_ns, queued_ns;    /* [const] CLOCK_MONOTONIC */
     char to[XSMTP_DOMAIN_MAX + 1];      /* [const] component or domain, lowercased */
     const char *attrs[ATTR_COUNT];      /* [const] verify: copies; relay may be NULL */
-    struct disco_state *disco;          /* discover: same allocation as the request */
+    struct xclient_disco_state *disco;          /* discover: same allocation as the request */
 
-    struct client_request *active_prev, *active_next;   /* [thread] */
+    struct xclient_request *active_prev, *active_next;   /* [thread] */
     bool active;                        /* [thread] in the active list */
-    struct pending_iq iq;               /* [thread] verify */
+    struct xclient_pending_iq iq;               /* [thread] verify */
 
     /* Written by the thread before done is set; read by the caller after. */
     int local_failure;                  /* an answer_local_failure, or -1: an answer */
-    struct verify_answer verify;
-    struct discovery_answer discovery;
+    struct xclient_answer verify;
+    struct xclient_discovery discovery;
 };
 
-struct client_notice {
-    struct client_notice *next;
+struct xclient_queued_notice {
+    struct xclient_queued_notice *next;
     char to[XSMTP_DOMAIN_MAX + 1];
     const char *values[5];              /* identity, message-id, status, by, t */
 };
 
-enum link_state {
+enum xclient_link {
     LINK_WAITING,       /* down; next attempt at next_attempt_ns */
     LINK_CONNECTING,    /* TCP, TLS, SASL, bind in progress */
     LINK_CONNECTED,     /* session up: queries flow */
     LINK_CLOSING        /* declared dead, libstrophe still closing it */
 };
 
-struct xmpp_client {
+struct xclient {
     /* [const] */
     char *jid, *server, *ca_file;
     char domain[XSMTP_DOMAIN_MAX + 1];  /* of our own JID: where pings go */
@@ -106,68 +102,68 @@ struct xmpp_client {
 
     pthread_mutex_t lock;
     pthread_cond_t state_cond;          /* [lock] link_up turned true; users hit 0 */
-    struct client_request *queue_head, *queue_tail;     /* [lock] */
-    struct client_notice *notice_head, *notice_tail;    /* [lock] */
+    struct xclient_request *queue_head, *queue_tail;     /* [lock] */
+    struct xclient_queued_notice *notice_head, *notice_tail;    /* [lock] */
     unsigned pending;                   /* [lock] requests not done yet */
     unsigned notices_waiting;           /* [lock] */
     unsigned users;                     /* [lock] callers inside a blocking call */
     bool wake_pending;                  /* [lock] wake_fd already written */
     bool stopping;                      /* [lock] */
     bool link_up;                       /* [lock] mirrors link == LINK_CONNECTED */
-    struct xmpp_client_stats stats;     /* [lock] */
+    struct xclient_stats stats;     /* [lock] */
 
     /* [thread] */
     xmpp_ctx_t *ctx;
     xmpp_conn_t *conn;
     xmpp_log_t logger;
-    enum link_state link;
+    enum xclient_link link;
     bool closing;                       /* stop requested: no more attempts */
     unsigned backoff_s;
     uint64_t next_attempt_ns, connecting_since_ns, down_since_ns;
     int sock_fd;                        /* captured by the sockopt callback; -1 */
-    struct client_map map;
-    struct client_request *active_head;
+    struct xclient_map map;
+    struct xclient_request *active_head;
     unsigned long stanzas_seen;         /* bumped by every stanza received */
     uint64_t last_rx_ns, next_reap_ns;
-    struct pending_iq ping_iq;          /* the keep-alive ping, when in flight */
+    struct xclient_pending_iq ping_iq;          /* the keep-alive ping, when in flight */
 };
 
 /* Monotonic nanoseconds. */
-uint64_t client_now_ns(void);
+uint64_t xclient_now_ns(void);
 
 /* client.c: handing results back to the waiting caller (XMPP thread). */
-void client_request_finish(struct xmpp_client *client, struct client_request *request);
-void client_request_free(struct client_request *request);
-void client_stats_add(struct xmpp_client *client, unsigned long *counter, unsigned long n);
+void xclient_request_finish(struct xclient *client, struct xclient_request *request);
+void xclient_request_free(struct xclient_request *request);
+void xclient_stats_add(struct xclient *client, unsigned long *counter, unsigned long n);
 
-/* client_conn.c */
-xsmtp_status client_conn_init(struct xmpp_client *client, const char *password);
-void client_conn_free(struct xmpp_client *client);
-void client_conn_maintain(struct xmpp_client *client, uint64_t now);
-void client_conn_wait(struct xmpp_client *client, uint64_t now, unsigned long seen_before);
-void client_conn_shutdown(struct xmpp_client *client);
-void client_conn_declare_dead(struct xmpp_client *client, const char *why);
+/* xclient_conn.c */
+xsmtp_status xclient_conn_init(struct xclient *client, const char *password);
+void xclient_conn_free(struct xclient *client);
+void xclient_conn_maintain(struct xclient *client, uint64_t now);
+void xclient_conn_wait(struct xclient *client, uint64_t now, unsigned long seen_before);
+void xclient_conn_shutdown(struct xclient *client);
+void xclient_conn_declare_dead(struct xclient *client, const char *why);
 
-/* client_query.c */
-int client_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata);
-void client_query_send(struct xmpp_client *client, struct client_request *request);
-void client_query_fail_all(struct xmpp_client *client, enum answer_local_failure why);
-void client_query_reap(struct xmpp_client *client, uint64_t now);
-void client_query_fail(struct xmpp_client *client, struct client_request *request,
-                       enum answer_local_failure why);
-void client_active_add(struct xmpp_client *client, struct client_request *request);
-bool client_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition);
-xmpp_stanza_t *client_iq_with_query(struct xmpp_client *client, const char *type,
+/* xclient_query.c */
+int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata);
+void xclient_query_send(struct xclient *client, struct xclient_request *request);
+void xclient_query_fail_all(struct xclient *client, enum xclient_failure why);
+void xclient_query_reap(struct xclient *client, uint64_t now);
+void xclient_query_fail(struct xclient *client, struct xclient_request *request,
+                       enum xclient_failure why);
+void xclient_active_add(struct xclient *client, struct xclient_request *request);
+bool xclient_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition);
+xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
                                     const char *id, const char *to, const char *name,
                                     const char *ns, xmpp_stanza_t **payload);
-void client_notice_send(struct xmpp_client *client, struct client_notice *notice);
-void client_ping_check(struct xmpp_client *client, uint64_t now);
+void xclient_notice_send(struct xclient *client, struct xclient_queued_notice *notice);
+void xclient_ping_check(struct xclient *client, uint64_t now);
 
-/* client_disco.c */
-void client_disco_start(struct xmpp_client *client, struct client_request *request);
-void client_disco_answer(struct xmpp_client *client, struct client_request *request, int slot,
+/* xclient_disco.c */
+void xclient_disco_start(struct xclient *client, struct xclient_request *request);
+void xclient_disco_answer(struct xclient *client, struct xclient_request *request, int slot,
                          xmpp_stanza_t *stanza);
-void client_disco_local(enum answer_local_failure why, struct discovery_answer *answer);
-void client_disco_forget(struct xmpp_client *client, struct client_request *request);
+void xclient_disco_local(enum xclient_failure why, struct xclient_discovery *answer);
+void xclient_disco_forget(struct xclient *client, struct xclient_request *request);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * client_map.c -- id generation and the id -> pending IQ hash table of
- * the verifier's XMPP client (see client_map.h).
+ * xclient_map.c -- id generation and the id -> pending IQ hash table of
+ * the verifier's XMPP client (see xclient_map.h).
  *
  * Chained hashing on the serial; the bucket array is sized once from the
  * client's max_pending, so inserts never allocate.
@@ -13,13 +13,13 @@
 
 #include "xmpp/client/client_map.h"
 
-static size_t bucket_of(const struct client_map *map, uint64_t serial)
+static size_t bucket_of(const struct xclient_map *map, uint64_t serial)
 {
     /* Fibonacci hashing: serials are consecutive, spread them out. */
     return (size_t)((serial * 0x9E3779B97F4A7C15ULL) >> 32) & map->mask;
 }
 
-xsmtp_status client_map_init(struct client_map *map, size_t buckets,
+xsmtp_status xclient_map_init(struct xclient_map *map, size_t buckets,
                              const unsigned char seed[8])
 {
     size_t size = 16;
@@ -38,19 +38,19 @@ xsmtp_status client_map_init(struct client_map *map, size_t buckets,
     return XSMTP_OK;
 }
 
-void client_map_free(struct client_map *map)
+void xclient_map_free(struct xclient_map *map)
 {
     free(map->buckets);
     map->buckets = NULL;
     map->count = 0;
 }
 
-static void format_id(const struct client_map *map, uint64_t serial, char *id)
+static void format_id(const struct xclient_map *map, uint64_t serial, char *id)
 {
-    snprintf(id, CLIENT_ID_SIZE, "%s-%llx", map->prefix, (unsigned long long)serial);
+    snprintf(id, XCLIENT_ID_SIZE, "%s-%llx", map->prefix, (unsigned long long)serial);
 }
 
-uint64_t client_map_new_id(struct client_map *map, char *id)
+uint64_t xclient_map_new_id(struct xclient_map *map, char *id)
 {
     uint64_t serial = map->next_serial++;
 
@@ -58,11 +58,11 @@ uint64_t client_map_new_id(struct client_map *map, char *id)
     return serial;
 }
 
-void client_map_add(struct client_map *map, struct pending_iq *iq, char *id)
+void xclient_map_add(struct xclient_map *map, struct xclient_pending_iq *iq, char *id)
 {
     size_t b;
 
-    iq->serial = client_map_new_id(map, id);
+    iq->serial = xclient_map_new_id(map, id);
     b = bucket_of(map, iq->serial);
     iq->hash_next = map->buckets[b];
     map->buckets[b] = iq;
@@ -70,9 +70,9 @@ void client_map_add(struct client_map *map, struct pending_iq *iq, char *id)
     map->count++;
 }
 
-void client_map_remove(struct client_map *map, struct pending_iq *iq)
+void xclient_map_remove(struct xclient_map *map, struct xclient_pending_iq *iq)
 {
-    struct pending_iq **link;
+    struct xclient_pending_iq **link;
 
     if (!iq->in_map)
         return;
@@ -91,13 +91,13 @@ void client_map_remove(struct client_map *map, struct pending_iq *iq)
 /* Parses the serial after our prefix and '-' (checked by the caller);
  * false for anything else (leading zeros, upper case, a serial we never
  * handed out). */
-static bool parse_id(const struct client_map *map, const char *id, uint64_t *serial)
+static bool parse_id(const struct xclient_map *map, const char *id, uint64_t *serial)
 {
     uint64_t value = 0;
     const char *p;
     size_t digits = 0;
 
-    p = id + CLIENT_ID_PREFIX_LEN + 1;
+    p = id + XCLIENT_ID_PREFIX_LEN + 1;
     if (*p == '0')
         return false;
     for (; *p != '\0'; p++, digits++) {
@@ -116,15 +116,15 @@ static bool parse_id(const struct client_map *map, const char *id, uint64_t *ser
     return true;
 }
 
-struct pending_iq *client_map_accept(struct client_map *map, const char *id, const char *from,
-                                     enum map_miss *miss)
+struct xclient_pending_iq *xclient_map_accept(struct xclient_map *map, const char *id, const char *from,
+                                     enum xclient_map_miss *miss)
 {
-    struct pending_iq *iq;
+    struct xclient_pending_iq *iq;
     uint64_t serial;
 
     *miss = MAP_FOREIGN_ID;
-    if (id == NULL || strncmp(id, map->prefix, CLIENT_ID_PREFIX_LEN) != 0 ||
-        id[CLIENT_ID_PREFIX_LEN] != '-')
+    if (id == NULL || strncmp(id, map->prefix, XCLIENT_ID_PREFIX_LEN) != 0 ||
+        id[XCLIENT_ID_PREFIX_LEN] != '-')
         return NULL;
     *miss = MAP_UNKNOWN_ID;
     if (!parse_id(map, id, &serial))
@@ -139,6 +139,6 @@ struct pending_iq *client_map_accept(struct client_map *map, const char *id, con
         *miss = MAP_WRONG_FROM;
         return NULL;
     }
-    client_map_remove(map, iq);
+    xclient_map_remove(map, iq);
     return iq;
 }

@@ -1,5 +1,5 @@
 /*
- * client_map.h -- the XMPP client's own id -> pending IQ map.
+ * xclient_map.h -- the XMPP client's own id -> pending IQ map.
  *
  * libstrophe's per-id handlers leak and scan lists (LAB-NOTES libstrophe
  * #4), so the client keeps one permanent iq handler and this map.  Ids are
@@ -20,13 +20,13 @@
 
 #include "hash/util/status.h"
 
-#define CLIENT_ID_PREFIX_LEN 16
+#define XCLIENT_ID_PREFIX_LEN 16
 /* prefix + '-' + up to 16 hex digits + NUL */
-#define CLIENT_ID_SIZE (CLIENT_ID_PREFIX_LEN + 1 + 16 + 1)
+#define XCLIENT_ID_SIZE (XCLIENT_ID_PREFIX_LEN + 1 + 16 + 1)
 
 /* Embedded in whoever waits for the answer (a request, a discovery slot). */
-struct pending_iq {
-    struct pending_iq *hash_next;
+struct xclient_pending_iq {
+    struct xclient_pending_iq *hash_next;
     uint64_t serial;
     const char *to;         /* the JID the IQ went to; owned by the embedding struct */
     void *owner;
@@ -35,39 +35,39 @@ struct pending_iq {
     bool in_map;
 };
 
-struct client_map {
-    struct pending_iq **buckets;
+struct xclient_map {
+    struct xclient_pending_iq **buckets;
     size_t mask;
     size_t count;
     uint64_t next_serial;
-    char prefix[CLIENT_ID_PREFIX_LEN + 1];
+    char prefix[XCLIENT_ID_PREFIX_LEN + 1];
 };
 
-enum map_miss {
+enum xclient_map_miss {
     MAP_FOREIGN_ID,     /* not PREFIX-...: not one of ours (libstrophe's own, junk) */
     MAP_UNKNOWN_ID,     /* ours, but not pending: already answered, expired, forged */
     MAP_WRONG_FROM      /* pending, but from is not the JID we asked */
 };
 
 /* buckets: rounded up to a power of two (at least 16); seed: 8 random bytes. */
-xsmtp_status client_map_init(struct client_map *map, size_t buckets,
+xsmtp_status xclient_map_init(struct xclient_map *map, size_t buckets,
                              const unsigned char seed[8]);
-void client_map_free(struct client_map *map);
+void xclient_map_free(struct xclient_map *map);
 
-/* Writes a fresh id (CLIENT_ID_SIZE bytes) without inserting anything. */
-uint64_t client_map_new_id(struct client_map *map, char *id);
+/* Writes a fresh id (XCLIENT_ID_SIZE bytes) without inserting anything. */
+uint64_t xclient_map_new_id(struct xclient_map *map, char *id);
 
 /* Gives iq a fresh id, writes it to id and inserts iq (iq->to must be set). */
-void client_map_add(struct client_map *map, struct pending_iq *iq, char *id);
+void xclient_map_add(struct xclient_map *map, struct xclient_pending_iq *iq, char *id);
 
 /* Removes iq when it is in the map; harmless otherwise. */
-void client_map_remove(struct client_map *map, struct pending_iq *iq);
+void xclient_map_remove(struct xclient_map *map, struct xclient_pending_iq *iq);
 
 /*
  * The pending IQ an answer belongs to, removed from the map; NULL (with
  * *miss set) when the id is not pending or from (NULL allowed) differs.
  */
-struct pending_iq *client_map_accept(struct client_map *map, const char *id, const char *from,
-                                     enum map_miss *miss);
+struct xclient_pending_iq *xclient_map_accept(struct xclient_map *map, const char *id, const char *from,
+                                     enum xclient_map_miss *miss);
 
 #endif

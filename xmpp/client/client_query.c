@@ -1,5 +1,5 @@
 /*
- * client_query.c -- the XMPP thread's side of verify queries (XSMTP-1 s6):
+ * xclient_query.c -- the XMPP thread's side of verify queries (XSMTP-1 s6):
  * building the IQ, matching answers by id, the periodic reaper, failing
  * everything at once when the stream drops; also the server keep-alive
  * ping, answers to IQs addressed to us, and s8 notices.
@@ -10,7 +10,7 @@
  * and freeing it cost ~40,000 instructions per query (callgrind), more than
  * everything else the XMPP thread does for it but parsing the answer.
  * Other stanzas go through libstrophe's stanza API, which escapes the same
- * five characters when it serializes.  Answers: client_map_accept() lets through
+ * five characters when it serializes.  Answers: xclient_map_accept() lets through
  * only an id we have pending whose from is exactly the JID we asked; all
  * else is counted and ignored (logged at debug).
  */
@@ -21,18 +21,16 @@
 #include <syslog.h>
 
 #include "hash/util/log.h"
+#include "hash/util/text.h"
 #include "xmpp/client/client_internal.h"
 
 static const char *const attr_names[ATTR_COUNT] = {
-    "identity", "message-id", "from", "t", "ip", "k", "bh", "h", "relay"
+    XSMTP_ATTR_IDENTITY, XSMTP_ATTR_MESSAGE_ID, XSMTP_ATTR_FROM, XSMTP_ATTR_T, XSMTP_ATTR_IP,
+    XSMTP_ATTR_K, XSMTP_ATTR_BH, XSMTP_ATTR_H, XSMTP_ATTR_RELAY
 };
 
-static bool is(const char *value, const char *expected)
-{
-    return value != NULL && strcmp(value, expected) == 0;
-}
 
-xmpp_stanza_t *client_iq_with_query(struct xmpp_client *client, const char *type,
+xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
                                     const char *id, const char *to, const char *name,
                                     const char *ns, xmpp_stanza_t **payload)
 {
@@ -57,7 +55,7 @@ xmpp_stanza_t *client_iq_with_query(struct xmpp_client *client, const char *type
     return iq;
 }
 
-bool client_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition)
+bool xclient_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition)
 {
     xmpp_stanza_t *error = xmpp_stanza_get_child_by_name(stanza, "error"), *child;
 
@@ -68,8 +66,8 @@ bool client_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **
     *type = xmpp_stanza_get_type(error);
     for (child = xmpp_stanza_get_children(error); child != NULL;
          child = xmpp_stanza_get_next(child)) {
-        if (xmpp_stanza_is_tag(child) && is(xmpp_stanza_get_ns(child), CLIENT_NS_STANZAS) &&
-            !is(xmpp_stanza_get_name(child), "text")) {
+        if (xmpp_stanza_is_tag(child) && xsmtp_str_is(xmpp_stanza_get_ns(child), XMPP_NS_STANZAS_IETF) &&
+            !xsmtp_str_is(xmpp_stanza_get_name(child), "text")) {
             *condition = xmpp_stanza_get_name(child);
             break;
         }
@@ -77,7 +75,7 @@ bool client_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **
     return true;
 }
 
-void client_active_add(struct xmpp_client *client, struct client_request *request)
+void xclient_active_add(struct xclient *client, struct xclient_request *request)
 {
     request->active_prev = NULL;
     request->active_next = client->active_head;
@@ -87,31 +85,31 @@ void client_active_add(struct xmpp_client *client, struct client_request *reques
     request->active = true;
 }
 
-void client_query_fail(struct xmpp_client *client, struct client_request *request,
-                       enum answer_local_failure why)
+void xclient_query_fail(struct xclient *client, struct xclient_request *request,
+                       enum xclient_failure why)
 {
     request->local_failure = (int)why;
     if (request->kind == REQUEST_VERIFY)
-        answer_from_local(why, &request->verify);
+        xclient_answer_from_local(why, &request->verify);
     else
-        client_disco_local(why, &request->discovery);
-    client_request_finish(client, request);
+        xclient_disco_local(why, &request->discovery);
+    xclient_request_finish(client, request);
 }
 
-void client_query_fail_all(struct xmpp_client *client, enum answer_local_failure why)
+void xclient_query_fail_all(struct xclient *client, enum xclient_failure why)
 {
     while (client->active_head != NULL)
-        client_query_fail(client, client->active_head, why);
+        xclient_query_fail(client, client->active_head, why);
 }
 
-void client_query_reap(struct xmpp_client *client, uint64_t now)
+void xclient_query_reap(struct xclient *client, uint64_t now)
 {
-    struct client_request *request, *next;
+    struct xclient_request *request, *next;
 
     for (request = client->active_head; request != NULL; request = next) {
         next = request->active_next;
         if (now >= request->deadline_ns)
-            client_query_fail(client, request, ANSWER_TIMEOUT);
+            xclient_query_fail(client, request, XCLIENT_FAILURE_TIMEOUT);
     }
 }
 
@@ -166,11 +164,11 @@ static char *put_attribute(char *out, const char *name, const char *value)
  * <iq type="get" id=ID to=TO><verify xmlns=... ATTRS/></iq>, in a buffer
  * sized exactly (the caller frees it); NULL when out of memory.
  */
-static char *verify_query_text(const struct client_request *request, const char *id,
+static char *verify_query_text(const struct xclient_request *request, const char *id,
                                size_t *length)
 {
     static const char head[] = "<iq type=\"get\"";
-    static const char open_verify[] = "><verify xmlns=\"" CLIENT_NS_XSMTP "\"";
+    static const char open_verify[] = "><" XSMTP_ELEMENT_VERIFY " xmlns=\"" XSMTP_NS "\"";
     static const char tail[] = "/></iq>";
     size_t size = sizeof head + sizeof open_verify + sizeof tail;
     char *text, *out;
@@ -200,52 +198,53 @@ static char *verify_query_text(const struct client_request *request, const char 
     return text;
 }
 
-void client_query_send(struct xmpp_client *client, struct client_request *request)
+void xclient_query_send(struct xclient *client, struct xclient_request *request)
 {
-    char id[CLIENT_ID_SIZE];
+    char id[XCLIENT_ID_SIZE];
     size_t length = 0;
     char *text;
 
     request->iq.to = request->to;
     request->iq.owner = request;
     request->iq.slot = -1;
-    client_map_add(&client->map, &request->iq, id);
+    xclient_map_add(&client->map, &request->iq, id);
     text = verify_query_text(request, id, &length);
     if (text == NULL) {
         log_msg(LOG_ERR, "xmpp: cannot build a verify query (out of memory)");
-        client_query_fail(client, request, ANSWER_INTERNAL);
+        xclient_query_fail(client, request, XCLIENT_FAILURE_INTERNAL);
         return;
     }
-    request->iq.sent_ns = client_now_ns();
+    request->iq.sent_ns = xclient_now_ns();
     xmpp_send_raw(client->conn, text, length);
     free(text);
-    client_active_add(client, request);
-    client_stats_add(client, &client->stats.queries_sent, 1);
+    xclient_active_add(client, request);
+    xclient_stats_add(client, &client->stats.queries_sent, 1);
 }
 
-static void verify_answer(struct xmpp_client *client, struct client_request *request,
+static void verify_answer(struct xclient *client, struct xclient_request *request,
                           xmpp_stanza_t *stanza, const char *type)
 {
-    uint64_t rtt_us = (client_now_ns() - request->iq.sent_ns) / 1000;
+    uint64_t rtt_us = (xclient_now_ns() - request->iq.sent_ns) / 1000;
     const char *error_type, *condition;
     xmpp_stanza_t *verdict;
 
-    if (is(type, "result")) {
-        verdict = xmpp_stanza_get_child_by_name_and_ns(stanza, "verdict", CLIENT_NS_XSMTP);
-        answer_from_result(verdict != NULL ? xmpp_stanza_get_attribute(verdict, "result") : NULL,
-                           verdict != NULL ? xmpp_stanza_get_attribute(verdict, "reason") : NULL,
-                           &request->verify);
+    if (xsmtp_str_is(type, "result")) {
+        verdict = xmpp_stanza_get_child_by_name_and_ns(stanza, XSMTP_ELEMENT_VERDICT, XSMTP_NS);
+        xclient_answer_from_result(
+            verdict != NULL ? xmpp_stanza_get_attribute(verdict, XSMTP_ATTR_RESULT) : NULL,
+            verdict != NULL ? xmpp_stanza_get_attribute(verdict, XSMTP_ATTR_REASON) : NULL,
+            &request->verify);
     } else {
-        client_stanza_error(stanza, &error_type, &condition);
-        answer_from_error(error_type, condition, &request->verify);
+        xclient_stanza_error(stanza, &error_type, &condition);
+        xclient_answer_from_error(error_type, condition, &request->verify);
     }
     request->verify.rtt_us = rtt_us > 0 ? rtt_us : 1;
-    client_request_finish(client, request);
+    xclient_request_finish(client, request);
 }
 
 /* An IQ get/set addressed to us: a ping is answered, the rest refused
  * (RFC 6120 s8.2.3 requires an answer). */
-static void answer_incoming(struct xmpp_client *client, xmpp_stanza_t *stanza)
+static void answer_incoming(struct xclient *client, xmpp_stanza_t *stanza)
 {
     const char *id = xmpp_stanza_get_id(stanza), *from = xmpp_stanza_get_from(stanza);
     xmpp_stanza_t *reply, *error = NULL, *condition = NULL;
@@ -253,8 +252,8 @@ static void answer_incoming(struct xmpp_client *client, xmpp_stanza_t *stanza)
 
     if (id == NULL || strnlen(id, 257) > 256)
         return;
-    ping = is(xmpp_stanza_get_type(stanza), "get") &&
-           xmpp_stanza_get_child_by_name_and_ns(stanza, "ping", CLIENT_NS_PING) != NULL;
+    ping = xsmtp_str_is(xmpp_stanza_get_type(stanza), "get") &&
+           xmpp_stanza_get_child_by_name_and_ns(stanza, "ping", XCLIENT_NS_PING) != NULL;
     reply = xmpp_iq_new(client->ctx, ping ? "result" : "error", id);
     if (reply == NULL)
         return;
@@ -266,7 +265,7 @@ static void answer_incoming(struct xmpp_client *client, xmpp_stanza_t *stanza)
              xmpp_stanza_set_name(error, "error") == XMPP_EOK &&
              xmpp_stanza_set_type(error, "cancel") == XMPP_EOK &&
              xmpp_stanza_set_name(condition, "service-unavailable") == XMPP_EOK &&
-             xmpp_stanza_set_ns(condition, CLIENT_NS_STANZAS) == XMPP_EOK &&
+             xmpp_stanza_set_ns(condition, XMPP_NS_STANZAS_IETF) == XMPP_EOK &&
              xmpp_stanza_add_child(error, condition) == XMPP_EOK &&
              xmpp_stanza_add_child(reply, error) == XMPP_EOK;
     }
@@ -279,30 +278,30 @@ static void answer_incoming(struct xmpp_client *client, xmpp_stanza_t *stanza)
     xmpp_stanza_release(reply);
 }
 
-int client_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
-    struct xmpp_client *client = userdata;
+    struct xclient *client = userdata;
     const char *type = xmpp_stanza_get_type(stanza);
     const char *id = xmpp_stanza_get_id(stanza), *from = xmpp_stanza_get_from(stanza);
-    struct client_request *request;
-    struct pending_iq *pending;
-    enum map_miss miss;
+    struct xclient_request *request;
+    struct xclient_pending_iq *pending;
+    enum xclient_map_miss miss;
 
     (void)conn;
     /* Before the session is up, IQs are libstrophe's own (bind, session). */
     if (client->link != LINK_CONNECTED)
         return 1;
-    if (is(type, "get") || is(type, "set")) {
+    if (xsmtp_str_is(type, "get") || xsmtp_str_is(type, "set")) {
         answer_incoming(client, stanza);
         return 1;
     }
-    if (!is(type, "result") && !is(type, "error"))
+    if (!xsmtp_str_is(type, "result") && !xsmtp_str_is(type, "error"))
         return 1;
-    pending = client_map_accept(&client->map, id, from, &miss);
+    pending = xclient_map_accept(&client->map, id, from, &miss);
     if (pending == NULL) {
         /* Foreign ids are libstrophe's own IQs (bind) or junk: not counted. */
         if (miss != MAP_FOREIGN_ID)
-            client_stats_add(client, &client->stats.answers_ignored, 1);
+            xclient_stats_add(client, &client->stats.answers_ignored, 1);
         if (log_enabled(LOG_DEBUG))
             log_msg(LOG_DEBUG, "xmpp: answer ignored (%s): id '%.60s' from '%.300s'",
                     miss == MAP_WRONG_FROM   ? "not from the JID asked"
@@ -314,25 +313,25 @@ int client_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     if (pending == &client->ping_iq)
         return 1;   /* any answer, even an error, shows the stream is alive */
     request = pending->owner;
-    if (client_now_ns() >= request->deadline_ns) {
+    if (xclient_now_ns() >= request->deadline_ns) {
         /* Its caller has gone; the reaper just has not come by yet. */
-        client_stats_add(client, &client->stats.answers_ignored, 1);
+        xclient_stats_add(client, &client->stats.answers_ignored, 1);
         if (log_enabled(LOG_DEBUG))
             log_msg(LOG_DEBUG, "xmpp: answer ignored (after the deadline): id '%.60s' from '%.300s'",
                     id != NULL ? id : "", from != NULL ? from : "");
-        client_query_fail(client, request, ANSWER_TIMEOUT);
+        xclient_query_fail(client, request, XCLIENT_FAILURE_TIMEOUT);
         return 1;
     }
     if (request->kind == REQUEST_VERIFY)
         verify_answer(client, request, stanza, type);
     else
-        client_disco_answer(client, request, pending->slot, stanza);
+        xclient_disco_answer(client, request, pending->slot, stanza);
     return 1;
 }
 
-void client_ping_check(struct xmpp_client *client, uint64_t now)
+void xclient_ping_check(struct xclient *client, uint64_t now)
 {
-    char id[CLIENT_ID_SIZE];
+    char id[XCLIENT_ID_SIZE];
     xmpp_stanza_t *iq;
 
     if (client->link != LINK_CONNECTED)
@@ -340,17 +339,17 @@ void client_ping_check(struct xmpp_client *client, uint64_t now)
     if (client->ping_iq.in_map) {
         /* Anything received since the ping shows the stream is alive. */
         if (client->last_rx_ns >= client->ping_iq.sent_ns)
-            client_map_remove(&client->map, &client->ping_iq);
+            xclient_map_remove(&client->map, &client->ping_iq);
         else if (now - client->ping_iq.sent_ns >= client->keepalive_timeout_ns)
-            client_conn_declare_dead(client, "no answer to a ping from the server");
+            xclient_conn_declare_dead(client, "no answer to a ping from the server");
         return;
     }
     if (now - client->last_rx_ns < client->keepalive_idle_ns)
         return;
-    client_map_add(&client->map, &client->ping_iq, id);
-    iq = client_iq_with_query(client, "get", id, client->domain, "ping", CLIENT_NS_PING, NULL);
+    xclient_map_add(&client->map, &client->ping_iq, id);
+    iq = xclient_iq_with_query(client, "get", id, client->domain, "ping", XCLIENT_NS_PING, NULL);
     if (iq == NULL) {
-        client_map_remove(&client->map, &client->ping_iq);
+        xclient_map_remove(&client->map, &client->ping_iq);
         return;
     }
     client->ping_iq.sent_ns = now;
@@ -358,20 +357,22 @@ void client_ping_check(struct xmpp_client *client, uint64_t now)
     xmpp_stanza_release(iq);
 }
 
-void client_notice_send(struct xmpp_client *client, struct client_notice *notice)
+void xclient_notice_send(struct xclient *client, struct xclient_queued_notice *notice)
 {
-    static const char *const names[5] = { "identity", "message-id", "status", "by", "t" };
+    static const char *const names[5] = {
+        XSMTP_ATTR_IDENTITY, XSMTP_ATTR_MESSAGE_ID, XSMTP_ATTR_STATUS, XSMTP_ATTR_BY, XSMTP_ATTR_T
+    };
     xmpp_stanza_t *message, *progress;
-    char id[CLIENT_ID_SIZE];
+    char id[XCLIENT_ID_SIZE];
     bool ok;
     int i;
 
-    client_map_new_id(&client->map, id);
+    xclient_map_new_id(&client->map, id);
     message = xmpp_message_new(client->ctx, NULL, notice->to, id);
     progress = xmpp_stanza_new(client->ctx);
     ok = message != NULL && progress != NULL &&
-         xmpp_stanza_set_name(progress, "progress") == XMPP_EOK &&
-         xmpp_stanza_set_ns(progress, CLIENT_NS_XSMTP) == XMPP_EOK;
+         xmpp_stanza_set_name(progress, XSMTP_ELEMENT_PROGRESS) == XMPP_EOK &&
+         xmpp_stanza_set_ns(progress, XSMTP_NS) == XMPP_EOK;
     for (i = 0; ok && i < 5; i++)
         ok = xmpp_stanza_set_attribute(progress, names[i], notice->values[i]) == XMPP_EOK;
     ok = ok && xmpp_stanza_add_child(message, progress) == XMPP_EOK;
@@ -381,5 +382,5 @@ void client_notice_send(struct xmpp_client *client, struct client_notice *notice
         xmpp_stanza_release(progress);
     if (message != NULL)
         xmpp_stanza_release(message);
-    client_stats_add(client, ok ? &client->stats.notices_sent : &client->stats.notices_dropped, 1);
+    xclient_stats_add(client, ok ? &client->stats.notices_sent : &client->stats.notices_dropped, 1);
 }

@@ -1,6 +1,6 @@
 /*
- * client_text.c -- UTF-8 / XML character checks and domain JIDs for the
- * verifier's XMPP client (see client_text.h for why they exist).
+ * xclient_text.c -- UTF-8 / XML character checks and domain JIDs for the
+ * verifier's XMPP client (see xclient_text.h for why they exist).
  */
 #include "config.h"
 
@@ -44,7 +44,7 @@ static size_t xml_char_len(const unsigned char *s, size_t n)
     return len;
 }
 
-bool client_text_xml_ok(const char *value, size_t max)
+bool xclient_text_xml_ok(const char *value, size_t max)
 {
     const unsigned char *s = (const unsigned char *)value;
     size_t n, step;
@@ -64,7 +64,7 @@ bool client_text_xml_ok(const char *value, size_t max)
     return true;
 }
 
-bool client_text_domain(const char *in, char *out, size_t outsz)
+bool xclient_text_domain(const char *in, char *out, size_t outsz)
 {
     size_t len, i;
 
@@ -79,11 +79,11 @@ bool client_text_domain(const char *in, char *out, size_t outsz)
     return true;
 }
 
-bool client_text_full_jid(const char *jid)
+bool xclient_text_full_jid(const char *jid)
 {
     const char *at, *slash;
 
-    if (jid == NULL || !client_text_xml_ok(jid, 3071))
+    if (jid == NULL || !xclient_text_xml_ok(jid, 3071))
         return false;
     slash = strchr(jid, '/');
     if (slash == NULL || slash[1] == '\0')

@@ -1,5 +1,5 @@
 /*
- * client_text.h -- checks on the text the XMPP client puts on the wire.
+ * xclient_text.h -- checks on the text the XMPP client puts on the wire.
  *
  * libstrophe escapes < > & ' " in attribute values, but it writes every
  * other byte as it is: a control character or invalid UTF-8 would make the
@@ -20,12 +20,12 @@
  * XML 1.0 Chars other than tab, CR and LF (no U+0000..U+001F, U+FFFE, U+FFFF).
  * The empty string is accepted.
  */
-bool client_text_xml_ok(const char *value, size_t max);
+bool xclient_text_xml_ok(const char *value, size_t max);
 
 /* Validates a domain JID (XSMTP-1 s2 domain rules) and writes it lowercased. */
-bool client_text_domain(const char *in, char *out, size_t outsz);
+bool xclient_text_domain(const char *in, char *out, size_t outsz);
 
 /* True for local@domain/resource with all three parts non-empty. */
-bool client_text_full_jid(const char *jid);
+bool xclient_text_full_jid(const char *jid);
 
 #endif

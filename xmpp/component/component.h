@@ -15,12 +15,9 @@
 #include <strophe.h>
 
 #include "hash/keytable.h"
+#include "hash/proto.h"
 #include "xmpp/component/component_config.h"
-#include "xmpp/component/ratelimit.h"
-
-#define XSMTP_NS "urn:xmpp:xsmtp:1"
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#include "xmpp/component/component_ratelimit.h"
 
 /* Most buckets a rate-limit table keeps at once. */
 #define COMPONENT_RATE_KEYS 10000
@@ -31,25 +28,22 @@
 /* A connection attempt that has not finished its handshake by then is dropped. */
 #define COMPONENT_HANDSHAKE_TIMEOUT 30
 
-/* What a verify query came to; indexes the counters too. */
-enum verify_outcome {
-    VERIFY_PASS,
-    VERIFY_FAIL_BAD_HASH,
-    VERIFY_FAIL_UNKNOWN_KEY,
-    VERIFY_FAIL_REVOKED,
-    VERIFY_FAIL_IDENTITY_NOT_ALLOWED,
-    VERIFY_FAIL_EXPIRED,
-    VERIFY_FAIL_FUTURE,
-    VERIFY_FAIL_RELAY_NOT_AUTHORIZED,
-    VERIFY_ERR_BAD_REQUEST,         /* modify/bad-request */
-    VERIFY_ERR_ITEM_NOT_FOUND,      /* cancel/item-not-found */
-    VERIFY_ERR_RATE_LIMITED,        /* wait/resource-constraint */
-    VERIFY_ERR_INTERNAL,            /* wait/internal-server-error */
-    VERIFY_OUTCOME_COUNT
+/*
+ * What a verify query came to, as the asking verifier reads it (proto.h):
+ * pass, or fail with its reason, goes back as a <verdict/>; permerror and
+ * temperror go back as a stanza error whose condition is the reason
+ * (bad-request, item-not-found; resource-constraint, internal-server-error).
+ */
+struct component_answer {
+    enum xsmtp_verdict verdict;
+    const char *reason;         /* "" for pass */
 };
 
+/* The answers there are: pass, seven fail reasons, four errors. */
+#define COMPONENT_ANSWER_KINDS 12
+
 /* Why a progress notice was not forwarded; indexes the counters. */
-enum notice_drop {
+enum component_notice_drop {
     NOTICE_DROP_DISABLED,
     NOTICE_DROP_RATE,
     NOTICE_DROP_MALFORMED,
@@ -60,7 +54,7 @@ enum notice_drop {
 
 struct component_counters {
     unsigned long queries;                          /* verify IQs received */
-    unsigned long outcome[VERIFY_OUTCOME_COUNT];
+    unsigned long answers[COMPONENT_ANSWER_KINDS];  /* by component_answer_index */
     unsigned long disco;                            /* disco#info answered */
     unsigned long other_iq;                         /* answered service-unavailable etc. */
     unsigned long ignored;                          /* stanzas dropped unanswered */
@@ -70,7 +64,7 @@ struct component_counters {
     unsigned long disconnects;
 };
 
-enum link_state {
+enum component_link {
     LINK_WAITING,       /* not connected; next attempt at next_attempt_ns */
     LINK_CONNECTING,    /* TCP/handshake in progress */
     LINK_CONNECTED      /* handshake accepted: stanzas flow */
@@ -79,14 +73,14 @@ enum link_state {
 struct component {
     struct component_config config;
     struct xsmtp_keytable *keys;
-    struct ratelimit *query_limit;      /* by requesting domain */
-    struct ratelimit *notice_limit;     /* by notice sender's domain */
+    struct component_ratelimit *query_limit;      /* by requesting domain */
+    struct component_ratelimit *notice_limit;     /* by notice sender's domain */
     struct component_counters counters;
 
     xmpp_ctx_t *xmpp;
     xmpp_conn_t *conn;
     xmpp_log_t xmpp_logger;             /* must outlive the libstrophe context */
-    enum link_state link;
+    enum component_link link;
     bool stopping;                      /* SIGTERM seen: do not reconnect */
     uint64_t connecting_since_ns;       /* monotonic; for the handshake watchdog */
     bool sm_workaround_applied;         /* LAB-NOTES libstrophe #1, once per conn object */
@@ -118,7 +112,7 @@ xmpp_stanza_t *component_iq_reply(struct component *comp, xmpp_stanza_t *request
 xmpp_stanza_t *component_iq_error(struct component *comp, xmpp_stanza_t *request,
                                   const char *error_type, const char *condition,
                                   const char *text);
-/* Lowercased domain part of a JID into out (RATELIMIT_KEY_MAX + 1 bytes). */
+/* Lowercased domain part of a JID into out (COMPONENT_RATELIMIT_KEY_MAX + 1 bytes). */
 bool component_jid_domain(const char *jid, char *out, size_t outsz);
 
 /* component_disco.c */
@@ -126,11 +120,14 @@ void component_disco_info(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza
 
 /* component_verify.c */
 void component_verify_query(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza_t *verify);
-const char *verify_outcome_name(enum verify_outcome outcome);
+/* Where answer is counted (COMPONENT_ANSWER_KINDS for none of the kinds),
+ * and the name of that counter: "pass", "fail.REASON", "error.CONDITION". */
+size_t component_answer_index(struct component_answer answer);
+const char *component_answer_key(size_t index);
 
 /* component_notice.c */
 void component_notice(struct component *comp, xmpp_stanza_t *message, xmpp_stanza_t *progress);
-const char *notice_drop_name(enum notice_drop drop);
+const char *component_notice_drop_name(enum component_notice_drop drop);
 
 /* component_stats.c: the counters as one "stats:" line; reason is one word
  * ("timer", "sigusr1", "stop").  component_stats_tick logs "timer" lines

@@ -17,7 +17,7 @@
 #include "hash/util/status.h"
 
 /* XSMTP-1 s6: "future" is t more than 300 s ahead; fixed by the spec. */
-#define COMPONENT_FUTURE_SKEW 300
+#define XSMTP_FUTURE_SKEW 300
 #define COMPONENT_DEFAULT_MAX_AGE (7 * 24 * 3600)
 #define COMPONENT_DEFAULT_PORT 5347
 #define COMPONENT_DEFAULT_RATE 100

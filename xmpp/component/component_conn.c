@@ -22,6 +22,7 @@
 #include <syslog.h>
 
 #include "hash/util/log.h"
+#include "hash/util/text.h"
 #include "xmpp/component/component.h"
 
 static void libstrophe_log(void *userdata, xmpp_log_level_t level, const char *area,
@@ -51,10 +52,6 @@ static xmpp_stanza_t *only_payload(xmpp_stanza_t *stanza, int *count)
     return first;
 }
 
-static bool is(const char *value, const char *expected)
-{
-    return value != NULL && strcmp(value, expected) == 0;
-}
 
 static void send_error(struct component *comp, xmpp_stanza_t *iq, const char *type,
                        const char *condition, const char *text)
@@ -80,7 +77,7 @@ int component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdat
 
     (void)conn;
     /* Results and errors are never answered (RFC 6120 s8.2.3); nor is junk. */
-    if (!is(type, "get") && !is(type, "set")) {
+    if (!xsmtp_str_is(type, "get") && !xsmtp_str_is(type, "set")) {
         comp->counters.ignored++;
         return 1;
     }
@@ -92,14 +89,15 @@ int component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdat
         return 1;
     }
     payload = only_payload(stanza, &count);
-    if (count == 1 && is(xmpp_stanza_get_name(payload), "verify") &&
-        is(xmpp_stanza_get_ns(payload), XSMTP_NS))
+    if (count == 1 && xsmtp_str_is(xmpp_stanza_get_name(payload), XSMTP_ELEMENT_VERIFY) &&
+        xsmtp_str_is(xmpp_stanza_get_ns(payload), XSMTP_NS))
         component_verify_query(comp, stanza, payload);
-    else if (count == 1 && is(type, "get") && is(xmpp_stanza_get_name(payload), "query") &&
-             is(xmpp_stanza_get_ns(payload), NS_DISCO_INFO))
+    else if (count == 1 && xsmtp_str_is(type, "get") && xsmtp_str_is(xmpp_stanza_get_name(payload), "query") &&
+             xsmtp_str_is(xmpp_stanza_get_ns(payload), XMPP_NS_DISCO_INFO))
         component_disco_info(comp, stanza, payload);
     else if (count != 1)
-        send_error(comp, stanza, "modify", "bad-request", "an iq carries exactly one payload");
+        send_error(comp, stanza, "modify", XSMTP_ERROR_BAD_REQUEST,
+                   "an iq carries exactly one payload");
     else
         send_error(comp, stanza, "cancel", "service-unavailable", NULL);
     return 1;
@@ -111,8 +109,8 @@ int component_message_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *us
     xmpp_stanza_t *progress;
 
     (void)conn;
-    progress = xmpp_stanza_get_child_by_name_and_ns(stanza, "progress", XSMTP_NS);
-    if (is(xmpp_stanza_get_type(stanza), "error") || progress == NULL ||
+    progress = xmpp_stanza_get_child_by_name_and_ns(stanza, XSMTP_ELEMENT_PROGRESS, XSMTP_NS);
+    if (xsmtp_str_is(xmpp_stanza_get_type(stanza), "error") || progress == NULL ||
         xmpp_stanza_get_from(stanza) == NULL) {
         comp->counters.ignored++;
         return 1;

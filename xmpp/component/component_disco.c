@@ -34,7 +34,7 @@ static xmpp_stanza_t *build_info(struct component *comp, xmpp_stanza_t *iq)
 {
     static const char *const identity[] = {"category", "component", "type", "generic",
                                            "name", "XSMTP", NULL};
-    static const char *const feature_disco[] = {"var", NS_DISCO_INFO, NULL};
+    static const char *const feature_disco[] = {"var", XMPP_NS_DISCO_INFO, NULL};
     static const char *const feature_xsmtp[] = {"var", XSMTP_NS, NULL};
     xmpp_stanza_t *reply = component_iq_reply(comp, iq, "result");
     xmpp_stanza_t *query;
@@ -44,7 +44,7 @@ static xmpp_stanza_t *build_info(struct component *comp, xmpp_stanza_t *iq)
         return NULL;
     query = xmpp_stanza_new(comp->xmpp);
     ok = query != NULL && xmpp_stanza_set_name(query, "query") == XMPP_EOK &&
-         xmpp_stanza_set_ns(query, NS_DISCO_INFO) == XMPP_EOK &&
+         xmpp_stanza_set_ns(query, XMPP_NS_DISCO_INFO) == XMPP_EOK &&
          add_tag(comp->xmpp, query, "identity", identity) &&
          add_tag(comp->xmpp, query, "feature", feature_disco) &&
          add_tag(comp->xmpp, query, "feature", feature_xsmtp) &&
@@ -63,7 +63,7 @@ void component_disco_info(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza
     xmpp_stanza_t *reply;
 
     if (xmpp_stanza_get_attribute(query, "node") != NULL)
-        reply = component_iq_error(comp, iq, "cancel", "item-not-found", NULL);
+        reply = component_iq_error(comp, iq, "cancel", XSMTP_ERROR_ITEM_NOT_FOUND, NULL);
     else
         reply = build_info(comp, iq);
     if (reply == NULL) {

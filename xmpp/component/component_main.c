@@ -126,9 +126,9 @@ static int run(struct component *comp, bool foreground, char *secret)
     char err[512];
     xsmtp_status status;
 
-    if (ratelimit_new(comp->config.rate_per_domain, comp->config.burst, COMPONENT_RATE_KEYS,
+    if (component_ratelimit_new(comp->config.rate_per_domain, comp->config.burst, COMPONENT_RATE_KEYS,
                       &comp->query_limit) != XSMTP_OK ||
-        ratelimit_new(comp->config.rate_per_domain, comp->config.burst, COMPONENT_RATE_KEYS,
+        component_ratelimit_new(comp->config.rate_per_domain, comp->config.burst, COMPONENT_RATE_KEYS,
                       &comp->notice_limit) != XSMTP_OK) {
         log_msg(LOG_ERR, "out of memory");
         return 1;
@@ -222,8 +222,8 @@ int main(int argc, char **argv)
     if (comp.config.pidfile != NULL)
         daemon_remove_pidfile(comp.config.pidfile);
     component_conn_free(&comp);
-    ratelimit_free(comp.query_limit);
-    ratelimit_free(comp.notice_limit);
+    component_ratelimit_free(comp.query_limit);
+    component_ratelimit_free(comp.notice_limit);
     xsmtp_keytable_free(comp.keys);
     component_config_free(&comp.config);
     log_close();

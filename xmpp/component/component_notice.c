@@ -26,7 +26,7 @@
 /* Longest message-id put in a notice: a Message-ID header's whole value. */
 #define NOTICE_MSGID_MAX 8192
 
-struct progress_notice {
+struct component_progress {
     char identity[XSMTP_IDENTITY_SIZE];
     const char *msgid;
     const char *status;
@@ -50,7 +50,10 @@ static bool msgid_ok(const char *value)
 
 static bool status_ok(const char *value)
 {
-    static const char *const statuses[] = {"accepted", "quarantined", "rejected", "deferred"};
+    static const char *const statuses[] = {
+        XSMTP_STATUS_ACCEPTED, XSMTP_STATUS_QUARANTINED, XSMTP_STATUS_REJECTED,
+        XSMTP_STATUS_DEFERRED
+    };
     size_t i;
 
     for (i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
@@ -59,17 +62,17 @@ static bool status_ok(const char *value)
     return false;
 }
 
-static bool parse_progress(xmpp_stanza_t *progress, struct progress_notice *notice)
+static bool parse_progress(xmpp_stanza_t *progress, struct component_progress *notice)
 {
-    const char *identity = xmpp_stanza_get_attribute(progress, "identity");
-    const char *t = xmpp_stanza_get_attribute(progress, "t");
+    const char *identity = xmpp_stanza_get_attribute(progress, XSMTP_ATTR_IDENTITY);
+    const char *t = xmpp_stanza_get_attribute(progress, XSMTP_ATTR_T);
     const char *why;
     size_t len;
 
     memset(notice, 0, sizeof *notice);
-    notice->msgid = xmpp_stanza_get_attribute(progress, "message-id");
-    notice->status = xmpp_stanza_get_attribute(progress, "status");
-    notice->by = xmpp_stanza_get_attribute(progress, "by");
+    notice->msgid = xmpp_stanza_get_attribute(progress, XSMTP_ATTR_MESSAGE_ID);
+    notice->status = xmpp_stanza_get_attribute(progress, XSMTP_ATTR_STATUS);
+    notice->by = xmpp_stanza_get_attribute(progress, XSMTP_ATTR_BY);
     if (identity == NULL || t == NULL || notice->msgid == NULL || notice->status == NULL ||
         notice->by == NULL)
         return false;
@@ -88,7 +91,7 @@ static bool parse_progress(xmpp_stanza_t *progress, struct progress_notice *noti
 }
 
 /* "Your message <ID> was accepted by BY at 2026-11-22T14:00:07Z." */
-static bool format_body(const struct progress_notice *notice, char *out, size_t outsz)
+static bool format_body(const struct component_progress *notice, char *out, size_t outsz)
 {
     struct tm when;
     time_t seconds = (time_t)notice->time;
@@ -104,7 +107,7 @@ static bool format_body(const struct progress_notice *notice, char *out, size_t 
 }
 
 static xmpp_stanza_t *build_headline(struct component *comp,
-                                     const struct progress_notice *notice)
+                                     const struct component_progress *notice)
 {
     static char body[NOTICE_MSGID_MAX + 512];   /* too big for the stack of a handler */
     char id[32];
@@ -120,13 +123,13 @@ static xmpp_stanza_t *build_headline(struct component *comp,
     progress = xmpp_stanza_new(comp->xmpp);
     ok = progress != NULL && xmpp_stanza_set_from(message, comp->config.jid) == XMPP_EOK &&
          xmpp_message_set_body(message, body) == XMPP_EOK &&
-         xmpp_stanza_set_name(progress, "progress") == XMPP_EOK &&
+         xmpp_stanza_set_name(progress, XSMTP_ELEMENT_PROGRESS) == XMPP_EOK &&
          xmpp_stanza_set_ns(progress, XSMTP_NS) == XMPP_EOK &&
-         xmpp_stanza_set_attribute(progress, "identity", notice->identity) == XMPP_EOK &&
-         xmpp_stanza_set_attribute(progress, "message-id", notice->msgid) == XMPP_EOK &&
-         xmpp_stanza_set_attribute(progress, "status", notice->status) == XMPP_EOK &&
-         xmpp_stanza_set_attribute(progress, "by", notice->by) == XMPP_EOK &&
-         xmpp_stanza_set_attribute(progress, "t", notice->t) == XMPP_EOK &&
+         xmpp_stanza_set_attribute(progress, XSMTP_ATTR_IDENTITY, notice->identity) == XMPP_EOK &&
+         xmpp_stanza_set_attribute(progress, XSMTP_ATTR_MESSAGE_ID, notice->msgid) == XMPP_EOK &&
+         xmpp_stanza_set_attribute(progress, XSMTP_ATTR_STATUS, notice->status) == XMPP_EOK &&
+         xmpp_stanza_set_attribute(progress, XSMTP_ATTR_BY, notice->by) == XMPP_EOK &&
+         xmpp_stanza_set_attribute(progress, XSMTP_ATTR_T, notice->t) == XMPP_EOK &&
          xmpp_stanza_add_child(message, progress) == XMPP_EOK;
     if (progress != NULL)
         xmpp_stanza_release(progress);
@@ -137,7 +140,7 @@ static xmpp_stanza_t *build_headline(struct component *comp,
     return message;
 }
 
-const char *notice_drop_name(enum notice_drop drop)
+const char *component_notice_drop_name(enum component_notice_drop drop)
 {
     static const char *const names[NOTICE_DROP_COUNT] = {
         [NOTICE_DROP_DISABLED] = "disabled",
@@ -149,16 +152,16 @@ const char *notice_drop_name(enum notice_drop drop)
     return (unsigned)drop < NOTICE_DROP_COUNT ? names[drop] : "?";
 }
 
-static void drop(struct component *comp, enum notice_drop why, const char *sender_domain)
+static void drop(struct component *comp, enum component_notice_drop why, const char *sender_domain)
 {
     comp->counters.notices_dropped[why]++;
-    log_msg(LOG_INFO, "notice from %s dropped: %s", sender_domain, notice_drop_name(why));
+    log_msg(LOG_INFO, "notice from %s dropped: %s", sender_domain, component_notice_drop_name(why));
 }
 
 void component_notice(struct component *comp, xmpp_stanza_t *message, xmpp_stanza_t *progress)
 {
-    struct progress_notice notice;
-    char domain[RATELIMIT_KEY_MAX + 1];
+    struct component_progress notice;
+    char domain[COMPONENT_RATELIMIT_KEY_MAX + 1];
     xmpp_stanza_t *headline;
 
     if (!component_jid_domain(xmpp_stanza_get_from(message), domain, sizeof domain))
@@ -167,7 +170,7 @@ void component_notice(struct component *comp, xmpp_stanza_t *message, xmpp_stanz
         drop(comp, NOTICE_DROP_DISABLED, domain);
         return;
     }
-    if (!ratelimit_take(comp->notice_limit, domain, component_now_ns())) {
+    if (!component_ratelimit_take(comp->notice_limit, domain, component_now_ns())) {
         drop(comp, NOTICE_DROP_RATE, domain);
         return;
     }

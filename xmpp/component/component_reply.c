@@ -70,8 +70,8 @@ xmpp_stanza_t *component_iq_error(struct component *comp, xmpp_stanza_t *request
     error = xmpp_stanza_new(comp->xmpp);
     ok = error != NULL && xmpp_stanza_set_name(error, "error") == XMPP_EOK &&
          xmpp_stanza_set_type(error, error_type) == XMPP_EOK &&
-         add_child(comp->xmpp, error, condition, NS_STANZAS, NULL) &&
-         (text == NULL || add_child(comp->xmpp, error, "text", NS_STANZAS, text)) &&
+         add_child(comp->xmpp, error, condition, XMPP_NS_STANZAS_IETF, NULL) &&
+         (text == NULL || add_child(comp->xmpp, error, "text", XMPP_NS_STANZAS_IETF, text)) &&
          xmpp_stanza_add_child(reply, error) == XMPP_EOK;
     if (error != NULL)
         xmpp_stanza_release(error);

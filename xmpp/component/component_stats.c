@@ -1,5 +1,5 @@
 /*
- * component_stats.c -- the counters line, and the clocks.
+ * component_stats.c -- the counters line.
  *
  * One log line, "stats: reason=R uptime=S key=value ...", so an operator
  * can grep or graph it: queries, each verdict and error by name, disco
@@ -16,22 +16,6 @@
 
 #include "hash/util/log.h"
 #include "xmpp/component/component.h"
-
-uint64_t component_now_ns(void)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-}
-
-uint64_t component_unix_time(void)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    return now.tv_sec > 0 ? (uint64_t)now.tv_sec : 0;
-}
 
 /* Appends " key=value" to line; silently stops when the line is full. */
 static void append(char *line, size_t size, size_t *used, const char *key, unsigned long value)
@@ -62,19 +46,14 @@ void component_stats_log(const struct component *comp, const char *reason)
                                                    1000000000ULL)
                                  : 0UL);
     append(line, sizeof line, &used, "queries", c->queries);
-    for (i = 0; i < VERIFY_OUTCOME_COUNT; i++) {
-        snprintf(key, sizeof key, "%s%s", i == VERIFY_PASS ? "" : "fail.",
-                 verify_outcome_name((enum verify_outcome)i));
-        if (i >= VERIFY_ERR_BAD_REQUEST)
-            snprintf(key, sizeof key, "error.%s", verify_outcome_name((enum verify_outcome)i));
-        append(line, sizeof line, &used, key, c->outcome[i]);
-    }
+    for (i = 0; i < COMPONENT_ANSWER_KINDS; i++)
+        append(line, sizeof line, &used, component_answer_key(i), c->answers[i]);
     append(line, sizeof line, &used, "disco", c->disco);
     append(line, sizeof line, &used, "other_iq", c->other_iq);
     append(line, sizeof line, &used, "ignored", c->ignored);
     append(line, sizeof line, &used, "notices.forwarded", c->notices_forwarded);
     for (i = 0; i < NOTICE_DROP_COUNT; i++) {
-        snprintf(key, sizeof key, "notices.dropped.%s", notice_drop_name((enum notice_drop)i));
+        snprintf(key, sizeof key, "notices.dropped.%s", component_notice_drop_name((enum component_notice_drop)i));
         append(line, sizeof line, &used, key, c->notices_dropped[i]);
     }
     append(line, sizeof line, &used, "connects", c->connects);

@@ -15,7 +15,7 @@
 #include "hash/taglist.h"
 #include "xmpp/component/component.h"
 
-struct verify_request {
+struct component_request {
     char identity[XSMTP_IDENTITY_SIZE];     /* lowercased */
     const char *identity_domain;            /* points into identity */
     const char *msgid;                      /* points into the stanza */
@@ -35,16 +35,16 @@ struct verify_request {
  * attribute returns XSMTP_EMALFORMED and sets *problem to a static text
  * naming it ("missing attribute 'k'"), safe to log and to send back.
  */
-xsmtp_status verify_request_parse(xmpp_stanza_t *verify, struct verify_request *req,
-                                  const char **problem);
+xsmtp_status component_request_parse(xmpp_stanza_t *verify, struct component_request *req,
+                                     const char **problem);
 
 /*
  * Decides a parsed request (see component_verify.c for the order of the
- * checks).  now: Unix seconds.  Never returns VERIFY_ERR_RATE_LIMITED or
- * VERIFY_ERR_BAD_REQUEST except for values the MAC code itself refuses.
+ * checks).  now: Unix seconds.  Never answers resource-constraint, nor
+ * bad-request except for values the MAC code itself refuses.
  */
-enum verify_outcome verify_decide(const struct component_config *cfg,
-                                  const struct xsmtp_keytable *keys,
-                                  const struct verify_request *req, uint64_t now);
+struct component_answer component_decide(const struct component_config *cfg,
+                                         const struct xsmtp_keytable *keys,
+                                         const struct component_request *req, uint64_t now);
 
 #endif

@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include "hash/util/status.h"
 
-#define RATELIMIT_KEY_MAX 1023   /* longest domain part of a JID */
+#define COMPONENT_RATELIMIT_KEY_MAX 1023   /* longest domain part of a JID */
 
-struct ratelimit;
+struct component_ratelimit;
 
 /*
  * rate: tokens per second (0: never limit); burst: bucket size (>= 1);
@@ -25,18 +25,18 @@ struct ratelimit;
  * bucket starts full).  When every bucket is in use the request is refused:
  * being flooded by that many domains at once is itself overload.
  */
-xsmtp_status ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
-                           struct ratelimit **out);
-void ratelimit_free(struct ratelimit *limit);
+xsmtp_status component_ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
+                           struct component_ratelimit **out);
+void component_ratelimit_free(struct component_ratelimit *limit);
 
 /*
  * Takes one token from key's bucket at time now_ns (a monotonic clock in
  * nanoseconds).  Returns true when the request may go ahead.  A key longer
- * than RATELIMIT_KEY_MAX is refused.
+ * than COMPONENT_RATELIMIT_KEY_MAX is refused.
  */
-bool ratelimit_take(struct ratelimit *limit, const char *key, uint64_t now_ns);
+bool component_ratelimit_take(struct component_ratelimit *limit, const char *key, uint64_t now_ns);
 
 /* Number of buckets held (tests, statistics). */
-size_t ratelimit_size(const struct ratelimit *limit);
+size_t component_ratelimit_size(const struct component_ratelimit *limit);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmpp/component/ratelimit.h"
+#include "xmpp/component/component_ratelimit.h"
 
 #define TOKEN_UNIT 1000000ULL   /* one token in fixed point */
 #define BUCKET_CHAINS 1024
@@ -22,7 +22,7 @@ struct bucket {
     char key[];
 };
 
-struct ratelimit {
+struct component_ratelimit {
     uint64_t rate;              /* tokens per second (whole tokens) */
     uint64_t capacity;          /* burst in fixed point */
     uint64_t fill_ns;           /* time an empty bucket takes to fill up */
@@ -31,10 +31,10 @@ struct ratelimit {
     struct bucket *chains[BUCKET_CHAINS];
 };
 
-xsmtp_status ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
-                           struct ratelimit **out)
+xsmtp_status component_ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
+                           struct component_ratelimit **out)
 {
-    struct ratelimit *limit;
+    struct component_ratelimit *limit;
 
     *out = NULL;
     if (burst == 0 || max_keys == 0)
@@ -51,7 +51,7 @@ xsmtp_status ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
     return XSMTP_OK;
 }
 
-void ratelimit_free(struct ratelimit *limit)
+void component_ratelimit_free(struct component_ratelimit *limit)
 {
     size_t i;
     struct bucket *b, *next;
@@ -79,7 +79,7 @@ static size_t chain_of(const char *key)
     return hash % BUCKET_CHAINS;
 }
 
-static void refill(const struct ratelimit *limit, struct bucket *b, uint64_t now_ns)
+static void refill(const struct component_ratelimit *limit, struct bucket *b, uint64_t now_ns)
 {
     uint64_t elapsed, add;
 
@@ -101,7 +101,7 @@ static void refill(const struct ratelimit *limit, struct bucket *b, uint64_t now
 }
 
 /* Forgets buckets that are full again: a fresh bucket would be the same. */
-static void sweep(struct ratelimit *limit, uint64_t now_ns)
+static void sweep(struct component_ratelimit *limit, uint64_t now_ns)
 {
     size_t i;
     struct bucket **link, *b;
@@ -121,15 +121,15 @@ static void sweep(struct ratelimit *limit, uint64_t now_ns)
     }
 }
 
-bool ratelimit_take(struct ratelimit *limit, const char *key, uint64_t now_ns)
+bool component_ratelimit_take(struct component_ratelimit *limit, const char *key, uint64_t now_ns)
 {
     size_t chain, keylen;
     struct bucket *b;
 
     if (limit->rate == 0)
         return true;
-    keylen = strnlen(key, RATELIMIT_KEY_MAX + 1);
-    if (keylen > RATELIMIT_KEY_MAX)
+    keylen = strnlen(key, COMPONENT_RATELIMIT_KEY_MAX + 1);
+    if (keylen > COMPONENT_RATELIMIT_KEY_MAX)
         return false;
     chain = chain_of(key);
     for (b = limit->chains[chain]; b != NULL; b = b->next)
@@ -157,7 +157,7 @@ bool ratelimit_take(struct ratelimit *limit, const char *key, uint64_t now_ns)
     return true;
 }
 
-size_t ratelimit_size(const struct ratelimit *limit)
+size_t component_ratelimit_size(const struct component_ratelimit *limit)
 {
     return limit->key_count;
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmpp/component/ratelimit.h"
+#include "xmpp/component/component_ratelimit.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL
@@ -61,64 +61,64 @@ static const struct script scripts[] = {
 START_TEST(test_script)
 {
     const struct script *s = &scripts[_i];
-    struct ratelimit *limit = NULL;
+    struct component_ratelimit *limit = NULL;
     size_t i;
 
-    ck_assert_int_eq(ratelimit_new(s->rate, s->burst, s->max_keys, &limit), XSMTP_OK);
+    ck_assert_int_eq(component_ratelimit_new(s->rate, s->burst, s->max_keys, &limit), XSMTP_OK);
     for (i = 0; s->takes[i].key != NULL; i++)
-        ck_assert_msg(ratelimit_take(limit, s->takes[i].key, s->takes[i].at_ns) ==
+        ck_assert_msg(component_ratelimit_take(limit, s->takes[i].key, s->takes[i].at_ns) ==
                           s->takes[i].allowed,
                       "%s: take %zu (%s at %llu ns) should be %s", s->name, i, s->takes[i].key,
                       (unsigned long long)s->takes[i].at_ns,
                       s->takes[i].allowed ? "allowed" : "refused");
-    ratelimit_free(limit);
+    component_ratelimit_free(limit);
 }
 END_TEST
 
 START_TEST(test_bad_arguments)
 {
-    struct ratelimit *limit = (struct ratelimit *)1;
+    struct component_ratelimit *limit = (struct component_ratelimit *)1;
 
-    ck_assert_int_eq(ratelimit_new(1, 0, 10, &limit), XSMTP_EMALFORMED);
+    ck_assert_int_eq(component_ratelimit_new(1, 0, 10, &limit), XSMTP_EMALFORMED);
     ck_assert_ptr_null(limit);
-    ck_assert_int_eq(ratelimit_new(1, 1, 0, &limit), XSMTP_EMALFORMED);
-    ratelimit_free(NULL);
+    ck_assert_int_eq(component_ratelimit_new(1, 1, 0, &limit), XSMTP_EMALFORMED);
+    component_ratelimit_free(NULL);
 }
 END_TEST
 
 START_TEST(test_long_key_refused)
 {
-    struct ratelimit *limit = NULL;
-    char key[RATELIMIT_KEY_MAX + 2];
+    struct component_ratelimit *limit = NULL;
+    char key[COMPONENT_RATELIMIT_KEY_MAX + 2];
 
     memset(key, 'a', sizeof key - 1);
     key[sizeof key - 1] = '\0';
-    ck_assert_int_eq(ratelimit_new(1, 5, 10, &limit), XSMTP_OK);
-    ck_assert(!ratelimit_take(limit, key, 0));
-    key[RATELIMIT_KEY_MAX] = '\0';
-    ck_assert(ratelimit_take(limit, key, 0));
-    ck_assert_uint_eq(ratelimit_size(limit), 1);
-    ratelimit_free(limit);
+    ck_assert_int_eq(component_ratelimit_new(1, 5, 10, &limit), XSMTP_OK);
+    ck_assert(!component_ratelimit_take(limit, key, 0));
+    key[COMPONENT_RATELIMIT_KEY_MAX] = '\0';
+    ck_assert(component_ratelimit_take(limit, key, 0));
+    ck_assert_uint_eq(component_ratelimit_size(limit), 1);
+    component_ratelimit_free(limit);
 }
 END_TEST
 
 START_TEST(test_many_domains_bounded)
 {
-    struct ratelimit *limit = NULL;
+    struct component_ratelimit *limit = NULL;
     char key[32];
     unsigned i, allowed = 0;
 
-    ck_assert_int_eq(ratelimit_new(1, 1, 1000, &limit), XSMTP_OK);
+    ck_assert_int_eq(component_ratelimit_new(1, 1, 1000, &limit), XSMTP_OK);
     for (i = 0; i < 5000; i++) {
         snprintf(key, sizeof key, "d%u.test", i);
-        allowed += ratelimit_take(limit, key, 0);
+        allowed += component_ratelimit_take(limit, key, 0);
     }
     ck_assert_uint_eq(allowed, 1000);
-    ck_assert_uint_eq(ratelimit_size(limit), 1000);
+    ck_assert_uint_eq(component_ratelimit_size(limit), 1000);
     /* One second later every bucket is full again: all are forgotten on demand. */
-    ck_assert(ratelimit_take(limit, "new.test", SEC));
-    ck_assert_uint_eq(ratelimit_size(limit), 1);
-    ratelimit_free(limit);
+    ck_assert(component_ratelimit_take(limit, "new.test", SEC));
+    ck_assert_uint_eq(component_ratelimit_size(limit), 1);
+    component_ratelimit_free(limit);
 }
 END_TEST
 
@@ -130,18 +130,18 @@ END_TEST
  */
 START_TEST(test_huge_rate_refills_fully)
 {
-    struct ratelimit *limit = NULL;
+    struct component_ratelimit *limit = NULL;
     const uint64_t later = (1ULL << 32) + 2;
     unsigned i;
 
-    ck_assert_int_eq(ratelimit_new(UINT32_MAX, 100, 10, &limit), XSMTP_OK);
+    ck_assert_int_eq(component_ratelimit_new(UINT32_MAX, 100, 10, &limit), XSMTP_OK);
     for (i = 0; i < 100; i++)
-        ck_assert(ratelimit_take(limit, "b.test", 0));
-    ck_assert(!ratelimit_take(limit, "b.test", 0));
+        ck_assert(component_ratelimit_take(limit, "b.test", 0));
+    ck_assert(!component_ratelimit_take(limit, "b.test", 0));
     for (i = 0; i < 100; i++)
-        ck_assert_msg(ratelimit_take(limit, "b.test", later), "take %u after refill", i);
-    ck_assert(!ratelimit_take(limit, "b.test", later));
-    ratelimit_free(limit);
+        ck_assert_msg(component_ratelimit_take(limit, "b.test", later), "take %u after refill", i);
+    ck_assert(!component_ratelimit_take(limit, "b.test", later));
+    component_ratelimit_free(limit);
 }
 END_TEST
 
