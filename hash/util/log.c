@@ -1,5 +1,5 @@
 /*
- * log.c -- the process-wide logger behind log.h.
+ * log.c -- the process logger behind log.h.
  *
  * Every line goes to syslog with the configured facility; with -f (and
  * during start-up, before detaching) the same line also goes to stderr as
@@ -133,16 +133,36 @@ bool log_enabled(int level)
 
 void log_msg(int level, const char *fmt, ...)
 {
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
+}
+
+static void log_sink(void *arg, int level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void log_sink(void *arg, int level, const char *fmt, va_list ap)
+{
+    (void)arg;
+    log_vmsg(level, fmt, ap);
+}
+
+struct xsmtp_logger log_logger(void)
+{
+    return (struct xsmtp_logger){log_sink, NULL};
+}
+
+void log_vmsg(int level, const char *fmt, va_list ap)
+{
     char line[LOG_LINE_MAX];
     char out[LOG_LINE_MAX + 128];
-    va_list ap;
     int len;
 
     if (!log_enabled(level))
         return;
-    va_start(ap, fmt);
     len = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
     if (len < 0)
         return;
     for (char *p = line; *p != '\0'; p++)

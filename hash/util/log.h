@@ -1,16 +1,21 @@
 /*
- * log.h -- logging for both daemons: syslog always, stderr too in the
+ * log.h -- the daemons' process logger: syslog always, stderr too in the
  * foreground.
  *
- * One process-wide logger, set up once at start (and again on reload) from
- * the configuration; the state lives in a single named struct in log.c.
- * Callers must never pass secret material.
+ * One per process, set up once at start (and again on reload) from the
+ * configuration; the state lives in a single named struct in log.c.  Only
+ * programs use it directly; libraries log through the struct xsmtp_logger
+ * in their options (logger.h), which a program points here with
+ * log_logger().  Callers must never pass secret material.
  */
 #ifndef XSMTP_LOG_H
 #define XSMTP_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <syslog.h>
+
+#include "hash/util/logger.h"
 
 /* Maps "mail", "daemon", "local0".."local7", "user" to LOG_*; -1 if unknown. */
 int log_facility_from_name(const char *name);
@@ -34,6 +39,10 @@ void log_close(void);
  * call is always exactly one log line (no injection through values).
  */
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 bool log_enabled(int level);
+
+/* A library logger that writes through log_vmsg(). */
+struct xsmtp_logger log_logger(void);
 
 #endif

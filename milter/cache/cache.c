@@ -16,7 +16,6 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "hash/util/log.h"
 #include "hash/util/private_file.h"
 #include "milter/cache/cache_internal.h"
 
@@ -124,6 +123,7 @@ open_settings(struct cache *cache, const struct cache_options *options, char *er
     cache->timeout_ns = (int64_t)timeout_ms * NS_PER_MS;
     cache->backoff_min_ns = (int64_t)backoff * NS_PER_MS;
     cache->backoff_max_ns = (int64_t)backoff_max * NS_PER_MS;
+    cache->logger = options->logger;
     return XSMTP_OK;
 }
 
@@ -259,7 +259,8 @@ get_value(struct cache *cache, const char *key, const struct timespec *deadline,
         result = CACHE_MISS;
     } else {
         count(cache, COUNT_BAD_VALUE);
-        log_msg(LOG_DEBUG, "redis cache: %s holds no value of ours, treated as a miss", key);
+        xsmtp_log(&cache->logger, LOG_DEBUG,
+                  "redis cache: %s holds no value of ours, treated as a miss", key);
         result = CACHE_MISS;
     }
     freeReplyObject(reply);
@@ -273,7 +274,8 @@ finish_hit(struct cache *cache, const char *key, bool parsed)
 {
     if (!parsed) {
         count(cache, COUNT_BAD_VALUE);
-        log_msg(LOG_DEBUG, "redis cache: unparsable value under %s, treated as a miss", key);
+        xsmtp_log(&cache->logger, LOG_DEBUG,
+                  "redis cache: unparsable value under %s, treated as a miss", key);
         return CACHE_MISS;
     }
     count(cache, COUNT_HIT);

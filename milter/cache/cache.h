@@ -72,6 +72,7 @@
 
 #include "hash/proto.h"
 #include "hash/token.h"
+#include "hash/util/logger.h"
 #include "hash/util/status.h"
 
 #define CACHE_DEFAULT_PREFIX "xsmtp:1:"
@@ -114,6 +115,7 @@ struct cache_options {
     unsigned pool_size;         /* contexts; 0: default; 1..64 */
     unsigned backoff_ms;        /* 0: default (tests shorten it) */
     unsigned backoff_max_ms;    /* 0: default */
+    struct xsmtp_logger logger; /* where the cache's lines go; {NULL}: nowhere */
 };
 
 enum cache_result {

@@ -70,6 +70,7 @@ struct cache {
     int64_t backoff_max_ns;
     bool has_password;
     char password[CACHE_PASSWORD_MAX];
+    struct xsmtp_logger logger;
 
     struct cache_pool pool;
 };

@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash/util/log.h"
 #include "milter/cache/cache_internal.h"
 
 #define NS_PER_MS 1000000LL
@@ -257,7 +256,7 @@ pool_return(struct cache *cache, struct borrow *borrow, bool worked)
     pthread_cond_signal(&pool->slot_free);
     pthread_mutex_unlock(&pool->lock);
     if (recovered)
-        log_msg(LOG_NOTICE, "redis cache: available again");
+        xsmtp_log(&cache->logger, LOG_NOTICE, "redis cache: available again");
 }
 
 /* The server failed us: back off, close what is idle, maybe warn. */
@@ -300,9 +299,9 @@ pool_mark_down(struct cache *cache, const struct borrow *borrow, const char *why
     pthread_cond_broadcast(&pool->slot_free);
     pthread_mutex_unlock(&pool->lock);
     if (warn)
-        log_msg(LOG_WARNING,
-                "redis cache unavailable (%s): verifying uncached, next try in %lld ms", why,
-                (long long)backoff_ms);
+        xsmtp_log(&cache->logger, LOG_WARNING,
+                  "redis cache unavailable (%s): verifying uncached, next try in %lld ms", why,
+                  (long long)backoff_ms);
 }
 
 /* After a connection error or READONLY: ask the sentinels again. */
@@ -568,7 +567,8 @@ cache_pool_command(struct cache *cache, const struct timespec *deadline, int arg
             }
             if (!starts_with(reply->str, "WRONGTYPE")) {
                 /* Not a server failure (NOAUTH, OOM, LOADING ...), not ours to fix. */
-                log_msg(LOG_DEBUG, "redis cache: %s answered: %.120s", argv[0], reply->str);
+                xsmtp_log(&cache->logger, LOG_DEBUG, "redis cache: %s answered: %.120s", argv[0],
+                          reply->str);
                 freeReplyObject(reply);
                 break;
             }

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash/util/log.h"
 #include "milter/cache/cache_internal.h"
 
 static bool
@@ -135,11 +134,12 @@ ask_sentinel(struct cache *cache, const struct cache_endpoint *sentinel, int64_t
         ok = master_from_reply(reply, master);
     }
     if (!ok)
-        log_msg(LOG_DEBUG, "redis cache: sentinel %s:%u: %s", sentinel->host, sentinel->port,
-                context->err != 0 ? context->errstr
-                : reply == NULL  ? (timed_out ? "timeout" : "no answer")
-                : reply->type == REDIS_REPLY_NIL ? "master name unknown"
-                                                 : "unexpected answer");
+        xsmtp_log(&cache->logger, LOG_DEBUG, "redis cache: sentinel %s:%u: %s", sentinel->host,
+                  sentinel->port,
+                  context->err != 0 ? context->errstr
+                  : reply == NULL  ? (timed_out ? "timeout" : "no answer")
+                  : reply->type == REDIS_REPLY_NIL ? "master name unknown"
+                                                   : "unexpected answer");
     if (reply != NULL)
         freeReplyObject(reply);
     redisFree(context);

@@ -1,12 +1,12 @@
 /*
  * config_internal.h -- shared by the config_*.c files only.
  *
- * config_load.c parses the file with libconfuse and remembers on which
- * line each option was set (libconfuse keeps no line per option).  Each
- * section module (config_top.c, config_sign.c, later config_verify.c ...)
- * supplies its option table, a validation function that fills its part of
- * `struct milter_config` and reports problems through config_problem(),
- * and a free function.
+ * config_load.c parses the file with hash/util/confload.h, which
+ * remembers on which line each option was set.  Each section module
+ * (config_top.c, config_sign.c, config_verify.c, config_xmpp.c,
+ * config_redis.c) supplies its option table, a validation function that
+ * fills its part of `struct milter_config` and reports problems through
+ * config_problem(), and a free function.
  */
 #ifndef XSMTP_CONFIG_INTERNAL_H
 #define XSMTP_CONFIG_INTERNAL_H
@@ -14,25 +14,15 @@
 #include <confuse.h>
 #include <stdbool.h>
 
+#include "hash/util/confload.h"
 #include "milter/config/config_diag.h"
 #include "milter/config/milter_config.h"
-
-#define CONFIG_NAME_MAX 64      /* "section.option" */
-#define CONFIG_OPTIONS_MAX 128  /* options across all sections */
-
-/* Where an option was set, and how often (to refuse a scalar given twice). */
-struct config_option_line {
-    char name[CONFIG_NAME_MAX];
-    int line;
-    unsigned count;
-};
 
 /* One load in progress. */
 struct config_check {
     const char *file;                   /* name used in problem lines */
     struct config_diag *diag;
-    struct config_option_line lines[CONFIG_OPTIONS_MAX];
-    size_t line_count;
+    struct confload load;               /* lines where options were set */
 };
 
 /* A section of the file: NULL name for the top level. */

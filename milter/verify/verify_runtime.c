@@ -107,6 +107,7 @@ static xsmtp_status verify_open_cache(const struct redis_config *redis, struct c
         .sentinel_count = redis->sentinel_count,
         .master_name = redis->master_name,
         .pool_size = redis->pool_size,
+        .logger = log_logger(),
     };
 
     *out = NULL;
@@ -141,6 +142,7 @@ xsmtp_status verify_runtime_start(const struct milter_config *config, char *err,
                                               : XCLIENT_TLS_REQUIRED,
         .ca_file = xmpp->ca_file,
         .tls_trust = xmpp->tls_trust,
+        .logger = log_logger(),
     };
     struct xclient *client = NULL;
     struct cache *cache = NULL;

@@ -391,6 +391,7 @@ main(int argc, char **argv)
     memset(&options, 0, sizeof options);
     memset(&driver, 0, sizeof driver);
     options.sentinels = sentinels;
+    options.logger = log_logger();
     for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         const char *name = argv[i] + 2, *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL)

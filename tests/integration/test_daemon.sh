@@ -16,7 +16,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/common.sh"
 
 MILTER=$top_builddir/milter/xsmtp-milter
-SCRIPTS=$top_srcdir/tests/milter
+SCRIPTS=$top_srcdir/tests/integration/miltertest
 [ -x "$MILTER" ] || { echo "no $MILTER: build it first" >&2; exit 99; }
 command -v miltertest >/dev/null || { echo "miltertest not installed: skip" >&2; exit 77; }
 

@@ -152,6 +152,7 @@ static void cmd_start(char **w, int n)
         else if (strncmp(w[i], "notice-queue=", 13) == 0)
             options.notice_queue_max = (unsigned)atoi(w[i] + 13);
     }
+    options.logger = log_logger();
     status = xclient_start(&options, &probe.client, err, sizeof err);
     if (status == XSMTP_OK)
         printf("start ok\n");

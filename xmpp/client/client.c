@@ -28,7 +28,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "hash/util/log.h"
 #include "hash/util/private_file.h"
 #include "xmpp/client/client_internal.h"
 #include "xmpp/client/client_text.h"
@@ -277,6 +276,7 @@ static xsmtp_status xclient_new(const struct xclient_options *o, struct xclient 
     if (!xclient_text_domain(client->domain, client->domain, sizeof client->domain))
         return XSMTP_EMALFORMED;
     client->port = o->port;
+    client->logger = o->logger;
     client->max_pending = o->max_pending != 0 ? o->max_pending : DEFAULT_MAX_PENDING;
     client->notice_queue_max =
         o->notice_queue_max != 0 ? o->notice_queue_max : DEFAULT_NOTICE_QUEUE;
@@ -342,7 +342,7 @@ xsmtp_status xclient_start(const struct xclient_options *options,
         return fail_start(err, errsz, status, "xmpp: cannot set up the client");
     }
     if (options->tls_trust)
-        log_msg(LOG_WARNING, "xmpp.tls_trust = yes: the server certificate is NOT verified "
+        xsmtp_log(&client->logger, LOG_WARNING, "xmpp.tls_trust = yes: the server certificate is NOT verified "
                 "(for test labs only)");
 
     /* The milter's signal thread must get SIGHUP/SIGTERM/..., never this one
@@ -362,7 +362,7 @@ xsmtp_status xclient_start(const struct xclient_options *options,
         return fail_start(err, errsz, XSMTP_ENOMEM, "xmpp: cannot create the XMPP thread");
     }
     client->thread_started = true;
-    log_msg(LOG_INFO, "xmpp: client %s started (server %s:%u, tls %s)", client->jid,
+    xsmtp_log(&client->logger, LOG_INFO, "xmpp: client %s started (server %s:%u, tls %s)", client->jid,
             client->server != NULL ? client->server : "(SRV)", client->port,
             options->tls == XCLIENT_TLS_REQUIRED ? "required" : "optional");
     *out = client;
@@ -380,7 +380,7 @@ void xclient_stop(struct xclient *client)
     pthread_cond_broadcast(&client->state_cond);
     pthread_mutex_unlock(&client->lock);
     if (write(client->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        log_msg(LOG_ERR, "xmpp: cannot wake the XMPP thread: %s", strerror(errno));
+        xsmtp_log(&client->logger, LOG_ERR, "xmpp: cannot wake the XMPP thread: %s", strerror(errno));
     if (client->thread_started)
         pthread_join(client->thread, NULL);
     /* Callers woken by the thread's shutdown still have to leave. */

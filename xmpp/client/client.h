@@ -30,6 +30,7 @@
 
 #include "hash/identity.h"
 #include "hash/proto.h"
+#include "hash/util/logger.h"
 #include "hash/util/status.h"
 #include "xmpp/client/answer.h"
 
@@ -57,6 +58,7 @@ struct xclient_options {
      * more and the stream is declared dead: pending calls fail at once and
      * the client reconnects.  0: 30 and 10. */
     unsigned keepalive_idle_s, keepalive_timeout_s;
+    struct xsmtp_logger logger; /* where the client's lines go; {NULL}: nowhere */
 };
 
 /*

@@ -19,7 +19,6 @@
 
 #include <syslog.h>
 
-#include "hash/util/log.h"
 #include "xmpp/client/client_internal.h"
 #include "xmpp/client/client_text.h"
 
@@ -48,7 +47,7 @@ static void wake_thread(struct xclient *client)
     uint64_t one = 1;
 
     if (write(client->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        log_msg(LOG_ERR, "xmpp: cannot wake the XMPP thread: %s", strerror(errno));
+        xsmtp_log(&client->logger, LOG_ERR, "xmpp: cannot wake the XMPP thread: %s", strerror(errno));
 }
 
 /* A local failure, written to the caller's own answer structs. */

@@ -31,7 +31,6 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
-#include "hash/util/log.h"
 #include "xmpp/client/client_internal.h"
 
 /* Wait caps in milliseconds. */
@@ -57,31 +56,34 @@ static void strophe_initialize(void)
 static void libstrophe_log(void *userdata, xmpp_log_level_t level, const char *area,
                            const char *msg)
 {
-    (void)userdata;
+    struct xclient *client = userdata;
+
     /* Debug and info lines carry whole stanzas, SASL exchanges included. */
     if (level >= XMPP_LEVEL_WARN)
-        log_msg(level == XMPP_LEVEL_ERROR ? LOG_ERR : LOG_WARNING, "xmpp: libstrophe %s: %.200s",
-                area, msg);
+        xsmtp_log(&client->logger, level == XMPP_LEVEL_ERROR ? LOG_ERR : LOG_WARNING,
+                  "xmpp: libstrophe %s: %.200s", area, msg);
 }
 
 static int capture_socket(xmpp_conn_t *conn, void *sock)
 {
+    struct xclient *client = thread_client;
+    const struct xsmtp_logger *logger = client != NULL ? &client->logger : NULL;
     int fd = *(int *)sock, on = 1;
 
     /* libstrophe select()s on it: an fd past FD_SETSIZE would abort the
      * process (LAB-NOTES libstrophe #6).  Refuse the socket instead. */
     if (fd < 0 || fd >= FD_SETSIZE) {
-        log_msg(LOG_ERR, "xmpp: socket descriptor %d is beyond select()'s limit %d: "
-                "attempt refused (start the client earlier, or lower the number of open "
-                "files)", fd, FD_SETSIZE);
+        xsmtp_log(logger, LOG_ERR, "xmpp: socket descriptor %d is beyond select()'s limit %d: "
+                  "attempt refused (start the client earlier, or lower the number of open "
+                  "files)", fd, FD_SETSIZE);
         return -1;
     }
-    if (thread_client != NULL)
-        thread_client->sock_fd = fd;
+    if (client != NULL)
+        client->sock_fd = fd;
     /* Queries are small and latency-bound: no Nagle delay behind an
      * unacknowledged one. */
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0)
-        log_msg(LOG_WARNING, "xmpp: TCP_NODELAY: %s", strerror(errno));
+        xsmtp_log(logger, LOG_WARNING, "xmpp: TCP_NODELAY: %s", strerror(errno));
     return xmpp_sockopt_cb_keepalive(conn, sock);
 }
 
@@ -118,7 +120,7 @@ static void schedule_retry(struct xclient *client, uint64_t now)
 {
     client->link = LINK_WAITING;
     client->next_attempt_ns = now + (uint64_t)client->backoff_s * 1000000000ULL;
-    log_msg(LOG_NOTICE, "xmpp: next connection attempt in %u s", client->backoff_s);
+    xsmtp_log(&client->logger, LOG_NOTICE, "xmpp: next connection attempt in %u s", client->backoff_s);
     client->backoff_s = client->backoff_s * 2 > client->backoff_max_s ? client->backoff_max_s
                                                                       : client->backoff_s * 2;
 }
@@ -134,13 +136,13 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
         client->link = LINK_CONNECTED;
         client->backoff_s = 1;
         client->last_rx_ns = now;
-        log_msg(LOG_NOTICE, "xmpp: connected as %s, %s, after %.1f ms",
+        xsmtp_log(&client->logger, LOG_NOTICE, "xmpp: connected as %s, %s, after %.1f ms",
                 xmpp_conn_get_bound_jid(conn) != NULL ? xmpp_conn_get_bound_jid(conn)
                                                       : client->jid,
                 xmpp_conn_is_secured(conn) ? "TLS" : "no TLS",
                 (double)(now - client->connecting_since_ns) / 1e6);
         if (client->down_since_ns != 0)
-            log_msg(LOG_NOTICE, "xmpp: stream was down for %.1f s",
+            xsmtp_log(&client->logger, LOG_NOTICE, "xmpp: stream was down for %.1f s",
                     (double)(now - client->down_since_ns) / 1e9);
         client->down_since_ns = 0;
         set_link_up(client, true, false);
@@ -157,16 +159,16 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
     if (stream_error != NULL && stream_error->type == XMPP_SE_CONFLICT)
         /* Prosody logs the older session out when the same full JID logs in
          * again: two processes sharing a resource would take turns forever. */
-        log_msg(LOG_ERR, "xmpp: the server closed the stream: another session logged in as "
+        xsmtp_log(&client->logger, LOG_ERR, "xmpp: the server closed the stream: another session logged in as "
                 "%s; every milter process needs its own resource in xmpp.jid", client->jid);
     else if (was_connected)
-        log_msg(LOG_WARNING, "xmpp: connection lost%s%s%s", error != 0 ? ": " : "",
+        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: connection lost%s%s%s", error != 0 ? ": " : "",
                 error != 0 ? strerror(error) : "",
                 stream_error != NULL ? " (stream error from the server)" : "");
     else
         /* Refused, bad password, no STARTTLS under tls = required and a bad
          * certificate all end here alike (LAB-NOTES libstrophe #7). */
-        log_msg(LOG_WARNING, "xmpp: cannot connect as %s%s%s%s: check the lines before, "
+        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: cannot connect as %s%s%s%s: check the lines before, "
                 "xmpp.server/port, the password, TLS settings and the server's log",
                 client->jid, error != 0 ? " (" : "", error != 0 ? strerror(error) : "",
                 error != 0 ? ")" : "");
@@ -182,9 +184,9 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 xsmtp_status xclient_conn_init(struct xclient *client, const char *password)
 {
     pthread_once(&strophe_once, strophe_initialize);
-    client->logger.handler = libstrophe_log;
-    client->logger.userdata = NULL;
-    client->ctx = xmpp_ctx_new(NULL, &client->logger);
+    client->strophe_logger.handler = libstrophe_log;
+    client->strophe_logger.userdata = client;
+    client->ctx = xmpp_ctx_new(NULL, &client->strophe_logger);
     if (client->ctx == NULL)
         return XSMTP_ENOMEM;
     client->conn = xmpp_conn_new(client->ctx);
@@ -231,7 +233,7 @@ static void try_connect(struct xclient *client, uint64_t now)
     rc = xmpp_connect_client(client->conn, client->server, (unsigned short)client->port,
                              conn_event, client);
     if (rc != XMPP_EOK) {
-        log_msg(LOG_WARNING, "xmpp: cannot start a connection to %s:%u (libstrophe %d)",
+        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: cannot start a connection to %s:%u (libstrophe %d)",
                 client->server != NULL ? client->server : "(SRV)", client->port, rc);
         if (client->down_since_ns == 0)
             client->down_since_ns = now;
@@ -247,7 +249,7 @@ void xclient_conn_maintain(struct xclient *client, uint64_t now)
     } else if ((client->link == LINK_CONNECTING || client->link == LINK_CLOSING) &&
                now - client->connecting_since_ns >
                    (uint64_t)XCLIENT_HANDSHAKE_TIMEOUT_S * 1000000000ULL) {
-        log_msg(LOG_WARNING, "xmpp: no session after %d s: giving up this attempt",
+        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: no session after %d s: giving up this attempt",
                 XCLIENT_HANDSHAKE_TIMEOUT_S);
         client->connecting_since_ns = now;
         xmpp_disconnect(client->conn);
@@ -282,12 +284,12 @@ void xclient_conn_wait(struct xclient *client, uint64_t now, unsigned long seen_
         count = 2;
     }
     if (poll(fds, count, (int)cap) < 0 && errno != EINTR)
-        log_msg(LOG_ERR, "xmpp: poll: %s", strerror(errno));
+        xsmtp_log(&client->logger, LOG_ERR, "xmpp: poll: %s", strerror(errno));
 }
 
 void xclient_conn_declare_dead(struct xclient *client, const char *why)
 {
-    log_msg(LOG_WARNING, "xmpp: %s: closing the stream and reconnecting", why);
+    xsmtp_log(&client->logger, LOG_WARNING, "xmpp: %s: closing the stream and reconnecting", why);
     /* libstrophe waits up to 2 s for the server's </stream:stream> before it
      * reports the disconnection; nobody should wait for that. */
     client->link = LINK_CLOSING;
@@ -312,5 +314,5 @@ void xclient_conn_shutdown(struct xclient *client)
     /* The closing </stream:stream> exchange; libstrophe gives up after 2 s too. */
     while (client->link != LINK_WAITING && xclient_now_ns() < give_up)
         xmpp_run_once(client->ctx, 10);
-    log_msg(LOG_INFO, "xmpp: client %s stopped", client->jid);
+    xsmtp_log(&client->logger, LOG_INFO, "xmpp: client %s stopped", client->jid);
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <strophe.h>
 
+#include "hash/util/logger.h"
 #include "xmpp/client/client.h"
 #include "xmpp/client/client_map.h"
 
@@ -90,6 +91,7 @@ enum xclient_link {
 
 struct xclient {
     /* [const] */
+    struct xsmtp_logger logger;         /* the caller's (options.logger) */
     char *jid, *server, *ca_file;
     char domain[XSMTP_DOMAIN_MAX + 1];  /* of our own JID: where pings go */
     unsigned port, max_pending, notice_queue_max, backoff_max_s;
@@ -115,7 +117,7 @@ struct xclient {
     /* [thread] */
     xmpp_ctx_t *ctx;
     xmpp_conn_t *conn;
-    xmpp_log_t logger;
+    xmpp_log_t strophe_logger;          /* forwards libstrophe's warnings to logger */
     enum xclient_link link;
     bool closing;                       /* stop requested: no more attempts */
     unsigned backoff_s;

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "hash/util/log.h"
 #include "hash/util/text.h"
 #include "xmpp/client/client_internal.h"
 
@@ -210,7 +209,7 @@ void xclient_query_send(struct xclient *client, struct xclient_request *request)
     xclient_map_add(&client->map, &request->iq, id);
     text = verify_query_text(request, id, &length);
     if (text == NULL) {
-        log_msg(LOG_ERR, "xmpp: cannot build a verify query (out of memory)");
+        xsmtp_log(&client->logger, LOG_ERR, "xmpp: cannot build a verify query (out of memory)");
         xclient_query_fail(client, request, XCLIENT_FAILURE_INTERNAL);
         return;
     }
@@ -302,8 +301,7 @@ int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
         /* Foreign ids are libstrophe's own IQs (bind) or junk: not counted. */
         if (miss != MAP_FOREIGN_ID)
             xclient_stats_add(client, &client->stats.answers_ignored, 1);
-        if (log_enabled(LOG_DEBUG))
-            log_msg(LOG_DEBUG, "xmpp: answer ignored (%s): id '%.60s' from '%.300s'",
+        xsmtp_log(&client->logger, LOG_DEBUG, "xmpp: answer ignored (%s): id '%.60s' from '%.300s'",
                     miss == MAP_WRONG_FROM   ? "not from the JID asked"
                     : miss == MAP_FOREIGN_ID ? "not one of our ids"
                                              : "no such query pending",
@@ -316,8 +314,8 @@ int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     if (xclient_now_ns() >= request->deadline_ns) {
         /* Its caller has gone; the reaper just has not come by yet. */
         xclient_stats_add(client, &client->stats.answers_ignored, 1);
-        if (log_enabled(LOG_DEBUG))
-            log_msg(LOG_DEBUG, "xmpp: answer ignored (after the deadline): id '%.60s' from '%.300s'",
+        xsmtp_log(&client->logger, LOG_DEBUG,
+                  "xmpp: answer ignored (after the deadline): id '%.60s' from '%.300s'",
                     id != NULL ? id : "", from != NULL ? from : "");
         xclient_query_fail(client, request, XCLIENT_FAILURE_TIMEOUT);
         return 1;

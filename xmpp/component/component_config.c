@@ -1,23 +1,20 @@
 /*
  * component_config.c -- reads and checks xsmtp-component's configuration.
  *
- * libconfuse does the syntax (and refuses unknown options); every value is
- * declared as a string and checked here, so the messages are ours and all
- * bad values of a file are listed in one run of -t.  libconfuse gives its
- * error callback no user pointer, so the report goes through one
- * file-scope pointer that is set only for the duration of cfg_parse() (the
- * program is single-threaded there).
+ * hash/util/confload.h reads the file (exact line numbers, unknown options
+ * refused); every value is declared as a string and checked here, so the
+ * messages are ours and all bad values of a file are listed in one run of
+ * -t.
  */
 #include "config.h"
 
 #include <confuse.h>
 #include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hash/identity.h"
+#include "hash/util/confload.h"
 #include "hash/util/log.h"
 #include "xmpp/component/component_config.h"
 
@@ -58,12 +55,8 @@ static const struct option_desc option_table[OPT_COUNT] = {
 struct config_load_state {
     const char *path;
     FILE *report;
-    unsigned problems;
-    int line[OPT_COUNT];
+    struct confload load;
 };
-
-/* Set only while cfg_parse() runs; see the comment at the top. */
-static struct config_load_state *config_load_in_progress;
 
 /* Writes at most 80 printable characters of value; others become '?'. */
 static void report_value(FILE *out, const char *value)
@@ -79,12 +72,13 @@ static void report_value(FILE *out, const char *value)
 static void problem(struct config_load_state *state, enum option_id id, const char *value,
                     const char *why)
 {
-    state->problems++;
+    int line = confload_line(&state->load, option_table[id].display);
+
+    state->load.problems++;
     if (state->report == NULL)
         return;
-    if (state->line[id] > 0)
-        fprintf(state->report, "%s:%d: %s: ", state->path, state->line[id],
-                option_table[id].display);
+    if (line > 0)
+        fprintf(state->report, "%s:%d: %s: ", state->path, line, option_table[id].display);
     else
         fprintf(state->report, "%s: %s: ", state->path, option_table[id].display);
     if (value != NULL) {
@@ -96,77 +90,17 @@ static void problem(struct config_load_state *state, enum option_id id, const ch
     }
 }
 
-static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
-static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+/* confload's problems: "FILE:LINE: SUBJECT: TEXT", or without LINE. */
+static void load_problem(void *arg, int line, const char *subject, const char *text)
 {
-    struct config_load_state *state = config_load_in_progress;
-    char text[512];
+    struct config_load_state *state = arg;
 
-    vsnprintf(text, sizeof text, fmt, ap);
-    if (state == NULL)
+    if (state->report == NULL)
         return;
-    state->problems++;
-    if (state->report != NULL)
-        fprintf(state->report, "%s:%d: %s\n", state->path, cfg != NULL ? cfg->line : 0, text);
-}
-
-/*
- * Finds the line of the last "name =" of each option (libconfuse keeps the
- * last one).  libconfuse's own line counter is not reliable inside sections
- * in 3.3 (it depends on where the brace is), so the file is scanned again;
- * the scan only has to understand what cfg_parse() already accepted.
- */
-static void find_lines(struct config_load_state *state)
-{
-    FILE *file = fopen(state->path, "r");
-    char text[4096], name[64], section[64] = "", pending[64] = "";
-    int lineno = 0;
-    size_t i, n;
-    char *p;
-
-    if (file == NULL)
-        return;
-    while (fgets(text, sizeof text, file) != NULL) {
-        lineno++;
-        if ((p = strchr(text, '#')) != NULL && memchr(text, '"', (size_t)(p - text)) == NULL)
-            *p = '\0';
-        for (p = text; *p != '\0';) {
-            while (isspace((unsigned char)*p))
-                p++;
-            if (*p == '{') {
-                snprintf(section, sizeof section, "%s", pending);
-                p++;
-                continue;
-            }
-            if (*p == '}') {
-                section[0] = '\0';
-                p++;
-                continue;
-            }
-            if (!isalpha((unsigned char)*p))
-                break;
-            for (n = 0; (isalnum((unsigned char)p[n]) || p[n] == '_') && n < sizeof name - 1; n++)
-                name[n] = p[n];
-            name[n] = '\0';
-            p += n;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            if (*p != '=') {
-                snprintf(pending, sizeof pending, "%s", name);   /* a section name */
-                continue;
-            }
-            for (i = 0; i < OPT_COUNT; i++) {
-                const char *want = option_table[i].section ? option_table[i].section : "";
-
-                if (strcmp(option_table[i].name, name) == 0 && strcmp(want, section) == 0)
-                    state->line[i] = lineno;
-            }
-            break;
-        }
-    }
-    fclose(file);
+    if (line > 0)
+        fprintf(state->report, "%s:%d: %s: %s\n", state->path, line, subject, text);
+    else
+        fprintf(state->report, "%s: %s: %s\n", state->path, subject, text);
 }
 
 /* Parses a decimal unsigned number with an optional s/m/h/d suffix. */
@@ -361,13 +295,15 @@ unsigned component_config_load(const char *path, struct component_config *cfg, F
         CFG_END()
     };
     struct config_load_state state;
+    xsmtp_status status;
     cfg_t *root;
-    int rc;
 
     memset(cfg, 0, sizeof *cfg);
     memset(&state, 0, sizeof state);
     state.path = path;
     state.report = report;
+    state.load.problem = load_problem;
+    state.load.arg = &state;
 
     root = cfg_init(root_opts, CFGF_NONE);
     if (root == NULL) {
@@ -375,32 +311,16 @@ unsigned component_config_load(const char *path, struct component_config *cfg, F
             fprintf(report, "%s: out of memory\n", path);
         return 1;
     }
-    cfg_set_error_function(root, confuse_error);
-
-    config_load_in_progress = &state;
-    rc = cfg_parse(root, path);
-    config_load_in_progress = NULL;
-
-    if (rc == CFG_FILE_ERROR) {
-        state.problems++;
-        if (report != NULL)
-            fprintf(report, "%s: cannot read: %s\n", path, strerror(errno));
-    } else if (rc != CFG_SUCCESS) {
-        if (state.problems == 0) {
-            state.problems++;
-            if (report != NULL)
-                fprintf(report, "%s: syntax error\n", path);
-        }
-    } else {
-        find_lines(&state);
+    status = confload_parse(&state.load, path, root);
+    if (status == XSMTP_OK) {
         check_values(root, &state, cfg);
         if ((cfg->path = strdup(path)) == NULL)
-            state.problems++;
+            state.load.problems++;
     }
     cfg_free(root);
-    if (state.problems > 0)
+    if (state.load.problems > 0)
         component_config_free(cfg);
-    return state.problems;
+    return state.load.problems;
 }
 
 void component_config_free(struct component_config *cfg)
