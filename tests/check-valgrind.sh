@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/check-valgrind.sh -- `make check-valgrind` (issue 9 point 2): the
+# tests/check-valgrind.sh -- `make check-valgrind`: the
 # unit tests and the milter's tests once more with every xsmtp-milter and
 # xsmtp-component process under valgrind's memcheck.  Fails on any
 # memcheck error or any definitely lost block, in any process; possibly

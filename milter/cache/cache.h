@@ -1,6 +1,6 @@
 /*
  * cache.h -- the verifier's verdict cache in Redis, shared by every milter
- * process of a site (issue 5 points 3 to 5; XSMTP-1 s5 and s7).
+ * process of a site (XSMTP-1 s5 and s7).
  *
  * Why it exists: one verification costs an XMPP round trip to the sender's
  * component; the same message often reaches a site several times (several

@@ -3,7 +3,7 @@
  * formats and the TTL rules documented in cache.h.
  *
  * Nothing here talks to Redis, so all of it is unit-tested on its own
- * (tests/check_cache.c, keys against `openssl dgst -sha256`).  Values read
+ * (tests/unit/check_cache.c, keys against `openssl dgst -sha256`).  Values read
  * back from Redis are untrusted (another version of the milter, or anyone
  * with access to Redis, may have written them): the parsers accept exactly
  * what the formatters write and nothing else.

@@ -1,6 +1,6 @@
 /*
  * config_redis.c -- section redis { }: where the verifier's shared verdict
- * cache lives (issue 5 points 4 and 5; milter/cache.h).
+ * cache lives (milter/cache/cache.h).
  *
  *   host           Redis server address (an IP address is best: a name
  *                  lookup is not bounded by timeout_ms)             ""

@@ -1,7 +1,7 @@
 /*
  * config_verify.c -- sections verify { } and notify { }: how the verifier
  * decides, what it does with each verdict, and whom it tells (XSMTP-1 s5
- * step 1, s7, s8; issue 5 points 1, 6, 7; issue 6 points 2, 4, 6).
+ * step 1, s7, s8).
  *
  * verify { }
  *   timeout_ms    bound of one whole verification (cache, discovery,

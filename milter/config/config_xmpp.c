@@ -1,6 +1,6 @@
 /*
  * config_xmpp.c -- section xmpp { }: the verifier's own XMPP account, one
- * c2s stream per milter process (XSMTP-1 s1; issue 5 point 2).
+ * c2s stream per milter process (XSMTP-1 s1).
  *
  *   jid            full JID with resource, e.g. "milter@b.test/gw1"
  *                  (required with mode verify)                      ""

@@ -70,8 +70,8 @@ struct verify_config {
     enum verify_action on_temperror;
     struct verify_route *routes;        /* sorted by domain, unique */
     size_t route_count;
-    /* verify.fast_track (issue 6): identity domains whose pass is
-     * fast-tracked; "*" in the file sets fast_track.all. */
+    /* verify.fast_track: identity domains whose pass is fast-tracked;
+     * "*" in the file sets fast_track.all. */
     struct domain_list fast_track;
     bool add_jabber_id;                 /* RFC 7259 Jabber-ID on pass */
 };

@@ -1,6 +1,6 @@
 /*
  * verifier.h -- what the verifier decides and writes, without libmilter
- * and without any network (XSMTP-1 s3, s6, s7; issue 5 points 1 and 7).
+ * and without any network (XSMTP-1 s3, s6, s7).
  *
  * The milter glue (verify_filter.c) hands over the header facts of one
  * message; this module parses them with hash/ and decides every outcome

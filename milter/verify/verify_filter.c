@@ -8,8 +8,8 @@
  * so a verification allocates nothing per message.  The body is hashed
  * only when the headers alone do not decide.
  *
- * Issue 6: a pass from a verify.fast_track domain gets X-XSMTP-Fast-Track:
- * yes and ends our work on the message there (no quarantine step; the
+ * Around the verdict: a pass from a verify.fast_track domain gets
+ * X-XSMTP-Fast-Track: yes and ends our work on the message there (no quarantine step; the
  * SpamAssassin rule XSMTP_FASTTRACK short-circuits on it); with
  * verify.add_jabber_id a pass gets Jabber-ID; after the action a pass may
  * queue an s8 notice whose status is the action really applied.  The rules

@@ -1,6 +1,6 @@
 /*
  * verify_resolve.c -- the network half of one verification (XSMTP-1 s5 to
- * s7, issue 5 points 3, 4 and 6): verdict cache, discovery, query, store.
+ * s7): verdict cache, discovery, query, store.
  *
  *   1. verdict cache: a hit decides (cached=yes);
  *   2. coalescing: identical concurrent misses in this process wait for

@@ -52,7 +52,7 @@ void verify_resolve(const struct milter_config *config, const struct verifier_me
                     const char *relay, const struct timespec *deadline,
                     struct verifier_result *result);
 
-/* What became of one s8 notice (issue 6 point 4). */
+/* What became of one s8 notice. */
 enum verify_notice_result {
     VERIFY_NOTICE_QUEUED,       /* on the XMPP thread's queue */
     VERIFY_NOTICE_DROPPED,      /* the queue was full: dropped and counted */

@@ -1,6 +1,6 @@
 /*
- * cache_driver.c -- a command-line client of milter/cache.h for
- * tests/test_cache.sh, which runs it against real Redis and Sentinel.
+ * cache_driver.c -- a command-line client of milter/cache/cache.h for
+ * tests/integration/test_cache.sh, which runs it against real Redis and Sentinel.
  * (Named check_* for the build's test-program rules; not a Check program.)
  *
  * Usage: cache_driver [OPTIONS] COMMAND ARGS...     one command

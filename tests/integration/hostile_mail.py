@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""hostile_mail.py -- the hostile messages of tests/integration/test_hostile.sh (issue 9 point 4).
+"""hostile_mail.py -- the hostile messages of tests/integration/test_hostile.sh.
 
   hostile_mail.py send PORT SECRET_B64 NOW DIR
       builds every case, sends each over SMTP (XCLIENT: an outside client)

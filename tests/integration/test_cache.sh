@@ -1,6 +1,6 @@
 #!/bin/bash
-# tests/integration/test_cache.sh -- milter/cache.h against real redis-server and
-# redis-sentinel processes (issue 5 points 4 and 5).
+# tests/integration/test_cache.sh -- milter/cache/cache.h against real redis-server and
+# redis-sentinel processes.
 #
 # Runs tests/integration/cache_driver, either once per command (separate
 # processes sharing the cache) or as a long-lived "session" fed commands

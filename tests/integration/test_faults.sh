@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/test_faults.sh -- nothing lost, no wrong verdict, no late answer
-# while everything around the verifier fails (issue 9 point 3).
+# while everything around the verifier fails.
 #
 #   client --20 connections--> Postfix A --(queue, retries)--> Postfix B
 #            --smtpd_milters--> xsmtp-milter (verify) --> Prosody, xsmtp-component, Redis

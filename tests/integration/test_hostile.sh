@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/test_hostile.sh -- hostile mail through a real Postfix and the
-# verifying xsmtp-milter (issue 9 point 4), against real Prosody, the
+# verifying xsmtp-milter, against real Prosody, the
 # real xsmtp-component and Redis.
 #
 # The cases (tests/integration/hostile_mail.py builds, signs and checks them):

@@ -1,6 +1,6 @@
 #!/bin/bash
-# tests/integration/test_hostile_xmpp.sh -- hostile peers on the XMPP side (issue 9
-# point 4), against a real Prosody.
+# tests/integration/test_hostile_xmpp.sh -- hostile peers on the XMPP side,
+# against a real Prosody.
 #
 # 1. A flood of verify queries at the real xsmtp-component from one domain
 #    (2,000 at once from milter@b.test, rate 50/s, burst 50): the rate

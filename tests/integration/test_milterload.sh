@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/integration/test_milterload.sh -- a smoke test of tools/milterload (issue 8):
+# tests/integration/test_milterload.sh -- a smoke test of tools/milterload:
 # correctness of the load generator, not speed.
 #
 # 50 messages against tools/noop_milter (unix and inet sockets, one and

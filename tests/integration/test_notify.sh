@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/integration/test_notify.sh -- issue 6 points 4 to 6: s8 delivery-progress
+# tests/integration/test_notify.sh -- s8 delivery-progress
 # notices end to end, and the RFC 7259 Jabber-ID.
 #
 # A real Postfix (mx.b.test) with the real xsmtp-milter (on_fail = reject,
@@ -149,7 +149,7 @@ lab_assert_eq "its t is when the message was accepted, not when it was sent" yes
 
 # ---- Prosody stopped: accepted, notice counted as unsent ---------------------------------------
 lab_stop_prosody
-sleep 0.5    # the client sees the stream end at once (LAB-NOTES 7)
+sleep 0.5    # the client sees the stream end at once (libstrophe: disconnect, error 0)
 cp "$GW_MSG/pass.eml" "$GW_MSG/down.eml"
 sed -i 's/^Subject: gw pass\r$/Subject: gw down\r/' "$GW_MSG/down.eml"
 lab_assert_eq "Prosody stopped: the cached pass is accepted" "down 250" "$(gw_send down)"

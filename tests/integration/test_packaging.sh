@@ -6,7 +6,7 @@
 #     xsmtp.conf(5) and shown in the sample configuration;
 #   - the three man pages render without a warning from man/groff;
 #   - the systemd units name the daemons of this build, carry the
-#     hardening issue 7 asks for, and pass `systemd-analyze verify` (where
+#     hardening options they promise, and pass `systemd-analyze verify` (where
 #     it exists; its only allowed complaint is the not yet installed man
 #     pages of Documentation=).
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/integration/test_secrets.sh -- secrets and privileges (issue 9 point 5).
+# tests/integration/test_secrets.sh -- secrets and privileges.
 #
 # 1. Files that hold secrets are refused when group or other may read or
 #    write them: the milter's xmpp.password_file, redis.password_file and

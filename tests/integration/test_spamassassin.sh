@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/integration/test_spamassassin.sh -- issue 6 points 1 to 3: the SpamAssassin rules
+# tests/integration/test_spamassassin.sh -- the SpamAssassin rules
 # of etc/spamassassin/xsmtp.cf on what the real verifier wrote.
 #
 # A real Postfix (mx.b.test) with the real xsmtp-milter (verify.fast_track =

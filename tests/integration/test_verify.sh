@@ -215,7 +215,7 @@ phase combined XSMTP_SOCKET_C="unix:$D/C.sock"
 kill -TERM "$C_PID"
 wait "$C_PID"
 
-# ---- Redis through Sentinel (issue 5 point 5) -------------------------------------------
+# ---- Redis through Sentinel --------------------------------------------------------------
 if command -v redis-sentinel >/dev/null && lab_start_sentinel SENT xsmtp R; then
     write_milter S 2000 accept accept accept
     sed -i "s|^    socket = \"$R_SOCKET\"|    sentinels = { \"127.0.0.1:$SENT_PORT\" }\n    master_name = \"xsmtp\"|" \

@@ -1,6 +1,6 @@
 #!/bin/bash
-# tests/integration/test_verify_postfix.sh -- no lost mail under concurrency (issue 5
-# point 9): 200 messages over 20 parallel SMTP connections through a real
+# tests/integration/test_verify_postfix.sh -- no lost mail under concurrency:
+# 200 messages over 20 parallel SMTP connections through a real
 # Postfix with the verifying xsmtp-milter, relayed to smtp-sink.
 #
 # The verifier runs against a real Prosody, the real xsmtp-component for

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/integration/test_xmpp_client.sh -- the verifier's XMPP client (xmpp/client.h)
+# tests/integration/test_xmpp_client.sh -- the verifier's XMPP client (xmpp/client/client.h)
 # against a real Prosody and the real xsmtp-component.
 #
 # A private Prosody (a.test, b.test, c.test; components xsmtp.a.test,

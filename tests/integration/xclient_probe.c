@@ -1,6 +1,6 @@
 /*
- * xclient_probe.c -- drives the verifier's XMPP client (xmpp/client.h)
- * for tests/test_xmpp_client.sh, against a real Prosody and xsmtp-component.
+ * xclient_probe.c -- drives the verifier's XMPP client (xmpp/client/client.h)
+ * for tests/integration/test_xmpp_client.sh, against a real Prosody and xsmtp-component.
  *
  * Options give the client's settings; then commands are read from stdin,
  * one per line, and each prints exactly one line on stdout (flushed), so

@@ -1,5 +1,5 @@
 /*
- * check_answer.c -- unit tests for xmpp/answer.c: the XSMTP-1 s7 mapping of
+ * check_answer.c -- unit tests for xmpp/client/answer.c: the XSMTP-1 s7 mapping of
  * component answers, stanza errors and local failures to verdict classes.
  *
  * One table per entry point; each row is the input as it comes off the

@@ -1,13 +1,13 @@
 /*
  * check_cache.c -- unit tests for the pure half of the Redis cache
- * (milter/cache_key.c): keys, values, TTL rules.
+ * (milter/cache/cache_key.c): keys, values, TTL rules.
  *
  * Verdict keys are compared with tests/data/cache/keys, computed by
  * `openssl dgst -sha256` over the canonical inputs of tests/data/vectors
  * (tests/data/cache/make-keys); value formats, strict parse refusals and
  * TTL rules are tables with exact expected values.  cache_open's checks are
- * tests/check_cache_open.c; the Redis side (real servers, Sentinel) is
- * tests/test_cache.sh.
+ * tests/unit/check_cache_open.c; the Redis side (real servers, Sentinel) is
+ * tests/integration/test_cache.sh.
  */
 #include "config.h"
 

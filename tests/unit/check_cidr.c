@@ -1,5 +1,5 @@
 /*
- * check_cidr.c -- unit tests for hash/cidr.c (address prefix lists).
+ * check_cidr.c -- unit tests for hash/util/cidr.c (address prefix lists).
  *
  * Tables of entries (accepted and refused), of addresses against one list
  * (as text and as socket addresses, IPv4-mapped IPv6 included), and of the

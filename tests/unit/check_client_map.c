@@ -1,5 +1,5 @@
 /*
- * check_client_map.c -- unit tests for xmpp/xclient_map.c: id format, the
+ * check_client_map.c -- unit tests for xmpp/client/client_map.c: id format, the
  * "pending id AND exact from" acceptance rule, removal, and many entries
  * sharing few buckets.
  */

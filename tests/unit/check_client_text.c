@@ -1,5 +1,5 @@
 /*
- * check_client_text.c -- unit tests for xmpp/xclient_text.c: which values
+ * check_client_text.c -- unit tests for xmpp/client/client_text.c: which values
  * the XMPP client lets into a stanza (UTF-8 and XML character rules),
  * domain JIDs, and the full JID the client logs in with.
  */

@@ -1,5 +1,5 @@
 /*
- * check_keytable.c -- unit tests for hash/keytable.c and hash/private_file.c.
+ * check_keytable.c -- unit tests for hash/keytable.c and hash/util/private_file.c.
  *
  * Key tables are written to a fresh temp directory with the mode under test
  * (git does not keep modes, so fixtures from tests/data/keytables are copied

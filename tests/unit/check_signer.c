@@ -1,5 +1,5 @@
 /*
- * check_signer.c -- unit tests of milter/signer.c: which messages are
+ * check_signer.c -- unit tests of milter/sign/signer.c: which messages are
  * signed, with which identity and key, and the exact header values.
  *
  * The expected X-XMPP-Hash of the first case is XSMTP-1 s3 vector 1, whose

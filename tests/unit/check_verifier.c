@@ -1,5 +1,5 @@
 /*
- * check_verifier.c -- unit tests of milter/verifier.c: the local outcomes
+ * check_verifier.c -- unit tests of milter/verify/verifier.c: the local outcomes
  * of XSMTP-1 s7 (no network), the s6 query built from the headers, the
  * mapping of answers and cache entries, and the exact X-XSMTP-Verdict,
  * Authentication-Results and reply texts.

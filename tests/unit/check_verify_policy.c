@@ -1,5 +1,5 @@
 /*
- * check_verify_policy.c -- unit tests of milter/verify_policy.c (issue 6):
+ * check_verify_policy.c -- unit tests of milter/verify/verify_policy.c:
  * the s8 status for each applied action, which header names the verifier
  * tracks, domain lists with and without "*", and the fast-track /
  * Jabber-ID / notice decisions for every verdict and configuration.

@@ -12,9 +12,10 @@
  * the other still uses.  One condition per request: an answer wakes
  * exactly the caller it belongs to, never all of them.
  *
- * The loop (LAB-NOTES libstrophe #3): take the queues, xmpp_run_once(ctx, 0),
- * reap expired requests, then poll() the socket and the eventfd (see
- * xclient_conn_wait), so a new request is picked up within microseconds.
+ * The loop: take the queues, xmpp_run_once(ctx, 0), reap expired
+ * requests, then poll() the socket and the eventfd (see xclient_conn_wait),
+ * so a new request is picked up within microseconds (libstrophe is not
+ * thread-safe and has no wake-up call of its own).
  */
 #include "config.h"
 
@@ -288,7 +289,9 @@ static xsmtp_status xclient_new(const struct xclient_options *o, struct xclient 
         (uint64_t)(o->keepalive_timeout_s != 0 ? o->keepalive_timeout_s
                                                : DEFAULT_KEEPALIVE_TIMEOUT) *
         1000000000ULL;
-    client->conn_flags = XMPP_CONN_FLAG_DISABLE_SM;     /* LAB-NOTES libstrophe #2 */
+    /* No stream management: with Prosody's smacks every query would wait
+     * for an ack (40-90 ms). */
+    client->conn_flags = XMPP_CONN_FLAG_DISABLE_SM;
     if (o->tls == XCLIENT_TLS_REQUIRED)
         client->conn_flags |= XMPP_CONN_FLAG_MANDATORY_TLS;
     if (o->tls_trust)
@@ -346,7 +349,8 @@ xsmtp_status xclient_start(const struct xclient_options *options,
                 "(for test labs only)");
 
     /* The milter's signal thread must get SIGHUP/SIGTERM/..., never this one
-     * (LAB-NOTES, Postfix and libmilter).  SIGPIPE: a write to a closed
+     * (libmilter waits for them in a thread of its own and any thread that
+     * does not block them may take them).  SIGPIPE: a write to a closed
      * socket must return EPIPE here, not kill the process. */
     sigemptyset(&blocked);
     sigaddset(&blocked, SIGHUP);

@@ -43,7 +43,7 @@ enum xclient_tls {
 struct xclient_options {
     const char *jid;            /* full JID with resource, e.g. milter@b.test/gw1 */
     const char *password_file;  /* its first line is the password; refused when group
-                                 * or other may read or write it (hash/private_file.h) */
+                                 * or other may read or write it (hash/util/private_file.h) */
     const char *password;       /* or the password itself (copied); exactly one of the two */
     const char *server;         /* host to connect to; NULL: DNS SRV of the JID's domain */
     unsigned port;              /* 0: 5222 (or what SRV says) */

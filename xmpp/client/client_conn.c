@@ -1,16 +1,16 @@
 /*
- * xclient_conn.c -- the XMPP client's connection: libstrophe set-up,
+ * client_conn.c -- the XMPP client's connection: libstrophe set-up,
  * connect, TLS policy, reconnect with backoff, and the thread's wait.
  *
  * One xmpp_conn_t lives as long as the client; after any fault it is
  * connected again through xmpp_connect_client after 1, 2, 4, ... seconds
  * (at most backoff_max_s); a session resets the delay.  Flags: stream
- * management off (LAB-NOTES libstrophe #2); tls = required sets
+ * management off (see client.c); tls = required sets
  * XMPP_CONN_FLAG_MANDATORY_TLS, so with a server that offers no STARTTLS
  * the attempt ends before any authentication (never a login in clear).
  *
- * Waiting (LAB-NOTES libstrophe #3): libstrophe has no wake-up call and
- * its own select() cannot see our queue, so the thread runs
+ * Waiting: libstrophe has no wake-up call and its own select() cannot
+ * see our queue, so the thread runs
  * xmpp_run_once(ctx, 0) and then waits in poll() on the stream's socket
  * (captured by the sockopt callback) and the client's eventfd.  POLLOUT
  * only while libstrophe has bytes queued.  The wait is capped because
@@ -71,7 +71,7 @@ static int capture_socket(xmpp_conn_t *conn, void *sock)
     int fd = *(int *)sock, on = 1;
 
     /* libstrophe select()s on it: an fd past FD_SETSIZE would abort the
-     * process (LAB-NOTES libstrophe #6).  Refuse the socket instead. */
+     * process.  Refuse the socket instead. */
     if (fd < 0 || fd >= FD_SETSIZE) {
         xsmtp_log(logger, LOG_ERR, "xmpp: socket descriptor %d is beyond select()'s limit %d: "
                   "attempt refused (start the client earlier, or lower the number of open "
@@ -167,7 +167,7 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
                 stream_error != NULL ? " (stream error from the server)" : "");
     else
         /* Refused, bad password, no STARTTLS under tls = required and a bad
-         * certificate all end here alike (LAB-NOTES libstrophe #7). */
+         * certificate all end here alike: libstrophe reports error 0. */
         xsmtp_log(&client->logger, LOG_WARNING, "xmpp: cannot connect as %s%s%s%s: check the lines before, "
                 "xmpp.server/port, the password, TLS settings and the server's log",
                 client->jid, error != 0 ? " (" : "", error != 0 ? strerror(error) : "",
@@ -202,7 +202,7 @@ xsmtp_status xclient_conn_init(struct xclient *client, const char *password)
         xmpp_conn_set_cafile(client->conn, client->ca_file);
     xmpp_conn_set_sockopt_callback(client->conn, capture_socket);
     /* One permanent handler for everything; libstrophe keeps it across
-     * reconnects.  No per-id handlers (LAB-NOTES libstrophe #4). */
+     * reconnects.  No per-id handlers (see client_map.h). */
     xmpp_handler_add(client->conn, stanza_handler, NULL, NULL, NULL, client);
     client->link = LINK_WAITING;
     client->backoff_s = 1;

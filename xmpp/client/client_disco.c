@@ -1,5 +1,5 @@
 /*
- * xclient_disco.c -- XSMTP-1 s5 step 3 on the XMPP thread: disco#items to
+ * client_disco.c -- XSMTP-1 s5 step 3 on the XMPP thread: disco#items to
  * the domain, then disco#info to its items, the first whose features
  * include urn:xmpp:xsmtp:1 being the component.
  *

@@ -1,6 +1,6 @@
 /*
  * client_internal.h -- the state shared by the XMPP client's files
- * (client.c, xclient_conn.c, xclient_query.c, xclient_disco.c).  Not for
+ * (client.c, client_conn.c, client_query.c, client_disco.c).  Not for
  * users of the client: they include client.h.
  *
  * Who may touch what:
@@ -138,7 +138,7 @@ void xclient_request_finish(struct xclient *client, struct xclient_request *requ
 void xclient_request_free(struct xclient_request *request);
 void xclient_stats_add(struct xclient *client, unsigned long *counter, unsigned long n);
 
-/* xclient_conn.c */
+/* client_conn.c */
 xsmtp_status xclient_conn_init(struct xclient *client, const char *password);
 void xclient_conn_free(struct xclient *client);
 void xclient_conn_maintain(struct xclient *client, uint64_t now);
@@ -146,7 +146,7 @@ void xclient_conn_wait(struct xclient *client, uint64_t now, unsigned long seen_
 void xclient_conn_shutdown(struct xclient *client);
 void xclient_conn_declare_dead(struct xclient *client, const char *why);
 
-/* xclient_query.c */
+/* client_query.c */
 int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata);
 void xclient_query_send(struct xclient *client, struct xclient_request *request);
 void xclient_query_fail_all(struct xclient *client, enum xclient_failure why);
@@ -161,7 +161,7 @@ xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
 void xclient_notice_send(struct xclient *client, struct xclient_queued_notice *notice);
 void xclient_ping_check(struct xclient *client, uint64_t now);
 
-/* xclient_disco.c */
+/* client_disco.c */
 void xclient_disco_start(struct xclient *client, struct xclient_request *request);
 void xclient_disco_answer(struct xclient *client, struct xclient_request *request, int slot,
                          xmpp_stanza_t *stanza);

@@ -1,6 +1,6 @@
 /*
- * xclient_map.c -- id generation and the id -> pending IQ hash table of
- * the verifier's XMPP client (see xclient_map.h).
+ * client_map.c -- id generation and the id -> pending IQ hash table of
+ * the verifier's XMPP client (see client_map.h).
  *
  * Chained hashing on the serial; the bucket array is sized once from the
  * client's max_pending, so inserts never allocate.

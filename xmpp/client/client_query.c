@@ -1,5 +1,5 @@
 /*
- * xclient_query.c -- the XMPP thread's side of verify queries (XSMTP-1 s6):
+ * client_query.c -- the XMPP thread's side of verify queries (XSMTP-1 s6):
  * building the IQ, matching answers by id, the periodic reaper, failing
  * everything at once when the stream drops; also the server keep-alive
  * ping, answers to IQs addressed to us, and s8 notices.

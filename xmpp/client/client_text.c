@@ -1,6 +1,6 @@
 /*
- * xclient_text.c -- UTF-8 / XML character checks and domain JIDs for the
- * verifier's XMPP client (see xclient_text.h for why they exist).
+ * client_text.c -- UTF-8 / XML character checks and domain JIDs for the
+ * verifier's XMPP client (see client_text.h for why they exist).
  */
 #include "config.h"
 

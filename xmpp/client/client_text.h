@@ -1,12 +1,12 @@
 /*
- * xclient_text.h -- checks on the text the XMPP client puts on the wire.
+ * client_text.h -- checks on the text the XMPP client puts on the wire.
  *
  * libstrophe escapes < > & ' " in attribute values, but it writes every
  * other byte as it is: a control character or invalid UTF-8 would make the
  * server close the stream (and with it every query in flight), and a tab
  * would reach the component as a space (XML attribute normalization),
  * changing the MACed message-id.  So such values are refused before a
- * stanza is built.  Pure functions, unit-tested in tests/check_client_text.c.
+ * stanza is built.  Pure functions, unit-tested in tests/unit/check_client_text.c.
  */
 #ifndef XSMTP_CLIENT_TEXT_H
 #define XSMTP_CLIENT_TEXT_H

@@ -83,7 +83,7 @@ struct component {
     enum component_link link;
     bool stopping;                      /* SIGTERM seen: do not reconnect */
     uint64_t connecting_since_ns;       /* monotonic; for the handshake watchdog */
-    bool sm_workaround_applied;         /* LAB-NOTES libstrophe #1, once per conn object */
+    bool sm_workaround_applied;         /* see component_conn.c; once per conn object */
     unsigned backoff_s;                 /* delay before the next attempt */
     uint64_t next_attempt_ns;           /* monotonic */
     uint64_t down_since_ns;             /* monotonic; 0 when never connected */
