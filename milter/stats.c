@@ -44,19 +44,15 @@ static struct milter_stats {
     atomic_llong started;               /* CLOCK_MONOTONIC seconds at start */
 } milter_stats;
 
-static const char *const verdict_keys[] = {
-    "verdict.none", "verdict.pass", "verdict.fail", "verdict.permerror", "verdict.temperror",
-};
-
 void stats_count(enum milter_stat stat)
 {
     if ((unsigned)stat < STATS_COUNT)
         atomic_fetch_add(&milter_stats.counters[stat], 1);
 }
 
-void stats_count_verdict(int verdict)
+void stats_count_verdict(enum xsmtp_verdict verdict)
 {
-    if (verdict >= 0 && verdict <= STATS_VERDICT_TEMPERROR - STATS_VERDICT_NONE)
+    if ((unsigned)verdict < XSMTP_VERDICT_COUNT)
         stats_count((enum milter_stat)(STATS_VERDICT_NONE + verdict));
 }
 
@@ -185,8 +181,8 @@ void stats_format(const char *reason, char *out, size_t outsz)
     context_release(context);
     put(&text, " messages=%lu signed=%lu not_signed=%lu", stats_value(STATS_MESSAGES),
         stats_value(STATS_SIGNED), stats_value(STATS_NOT_SIGNED));
-    for (i = 0; i < sizeof verdict_keys / sizeof verdict_keys[0]; i++)
-        put(&text, " %s=%lu", verdict_keys[i],
+    for (i = 0; i < XSMTP_VERDICT_COUNT; i++)
+        put(&text, " verdict.%s=%lu", xsmtp_verdict_name((enum xsmtp_verdict)i),
             stats_value((enum milter_stat)(STATS_VERDICT_NONE + i)));
     put(&text, " internal_errors=%lu", stats_value(STATS_INTERNAL_ERRORS));
     put_verify_counters(&text);

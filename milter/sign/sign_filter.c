@@ -148,7 +148,8 @@ static void log_not_signed(const struct milter_session *session, enum sign_outco
         log_msg(LOG_DEBUG, "%s: not signed: %s", session_queue_id(session),
                 signer_outcome_str(outcome));
     else
-        log_msg(LOG_INFO, "%s: not signed: %s", session_queue_id(session), signer_outcome_str(outcome));
+        log_msg(LOG_INFO, "%s: not signed: %s", session_queue_id(session),
+                signer_outcome_str(outcome));
 }
 
 static sfsistat sign_and_edit(SMFICTX *ctx, struct milter_session *session)
@@ -210,7 +211,8 @@ sfsistat sign_filter_end(SMFICTX *ctx, struct milter_session *session)
         return SMFIS_ACCEPT;
     if (!sign->client_eligible) {
         log_msg(LOG_DEBUG, "%s: not signed: client %s is neither internal nor authenticated",
-                session_queue_id(session), session->client_ip[0] != '\0' ? session->client_ip : "(unknown)");
+                session_queue_id(session),
+                session->client_ip[0] != '\0' ? session->client_ip : "(unknown)");
         return SMFIS_ACCEPT;
     }
     /*

@@ -100,7 +100,8 @@ sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
     verify->message.decided = false;
     verify->message.identity_ok = verify->message.from_ok = false;
     verify->message.detail = NULL;
-    verifier_result_set(&verify->message.result, XSMTP_VERDICT_TEMPERROR, XSMTP_REASON_INTERNAL_ERROR, NULL);
+    verifier_result_set(&verify->message.result, XSMTP_VERDICT_TEMPERROR,
+                        XSMTP_REASON_INTERNAL_ERROR, NULL);
     return SMFIS_CONTINUE;
 }
 
@@ -303,7 +304,7 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     clock_gettime(CLOCK_MONOTONIC, &start);
     verify_runtime_count(VERIFY_COUNT_MESSAGES);
     decide(session, &start, &result);
-    stats_count_verdict((int)result.verdict);
+    stats_count_verdict(result.verdict);
     elapsed = elapsed_ms(&start);
     policy = (struct verify_policy){
         .fast_track = &config->verify.fast_track,

@@ -80,7 +80,8 @@ static void discovered(struct verifier_result *result, const struct xclient_disc
         break;
     default:
         verifier_result_set(result, XSMTP_VERDICT_TEMPERROR,
-                            answer->reason[0] != '\0' ? answer->reason : XSMTP_REASON_DISCOVERY_FAILED,
+                            answer->reason[0] != '\0' ? answer->reason
+                                                      : XSMTP_REASON_DISCOVERY_FAILED,
                             NULL);
         break;
     }
@@ -99,7 +100,8 @@ static void discover_uncached(struct resolve *resolve, const char *domain, const
             if (entry.found)
                 verifier_result_set(result, XSMTP_VERDICT_PASS, NULL, entry.jid);
             else
-                verifier_result_set(result, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_NO_COMPONENT, NULL);
+                verifier_result_set(result, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_NO_COMPONENT,
+                                    NULL);
             return;
         }
     }

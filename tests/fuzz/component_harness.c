@@ -169,8 +169,9 @@ static void check_verdict(xmpp_stanza_t *answer)
         FUZZ_CHECK(secret != NULL && !mac_right(verify, secret));
     } else {
         FUZZ_CHECK(xsmtp_str_is(reason, "unknown-key") || xsmtp_str_is(reason, "revoked") ||
-                   xsmtp_str_is(reason, "identity-not-allowed") || xsmtp_str_is(reason, "expired") ||
-                   xsmtp_str_is(reason, "future") || xsmtp_str_is(reason, "relay-not-authorized"));
+                   xsmtp_str_is(reason, "identity-not-allowed") ||
+                   xsmtp_str_is(reason, "expired") || xsmtp_str_is(reason, "future") ||
+                   xsmtp_str_is(reason, "relay-not-authorized"));
     }
 }
 

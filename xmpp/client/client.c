@@ -305,7 +305,7 @@ static xsmtp_status xclient_new(const struct xclient_options *o, struct xclient 
 }
 
 xsmtp_status xclient_start(const struct xclient_options *options,
-                               struct xclient **out, char *err, size_t errsz)
+                           struct xclient **out, char *err, size_t errsz)
 {
     char password[PASSWORD_MAX];            /* wiped before returning */
     struct xclient *client = NULL;
@@ -345,8 +345,9 @@ xsmtp_status xclient_start(const struct xclient_options *options,
         return fail_start(err, errsz, status, "xmpp: cannot set up the client");
     }
     if (options->tls_trust)
-        xsmtp_log(&client->logger, LOG_WARNING, "xmpp.tls_trust = yes: the server certificate is NOT verified "
-                "(for test labs only)");
+        xsmtp_log(&client->logger, LOG_WARNING,
+                  "xmpp.tls_trust = yes: the server certificate is NOT verified "
+                  "(for test labs only)");
 
     /* The milter's signal thread must get SIGHUP/SIGTERM/..., never this one
      * (libmilter waits for them in a thread of its own and any thread that
@@ -366,9 +367,9 @@ xsmtp_status xclient_start(const struct xclient_options *options,
         return fail_start(err, errsz, XSMTP_ENOMEM, "xmpp: cannot create the XMPP thread");
     }
     client->thread_started = true;
-    xsmtp_log(&client->logger, LOG_INFO, "xmpp: client %s started (server %s:%u, tls %s)", client->jid,
-            client->server != NULL ? client->server : "(SRV)", client->port,
-            options->tls == XCLIENT_TLS_REQUIRED ? "required" : "optional");
+    xsmtp_log(&client->logger, LOG_INFO, "xmpp: client %s started (server %s:%u, tls %s)",
+              client->jid, client->server != NULL ? client->server : "(SRV)", client->port,
+              options->tls == XCLIENT_TLS_REQUIRED ? "required" : "optional");
     *out = client;
     return XSMTP_OK;
 }
@@ -384,7 +385,8 @@ void xclient_stop(struct xclient *client)
     pthread_cond_broadcast(&client->state_cond);
     pthread_mutex_unlock(&client->lock);
     if (write(client->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        xsmtp_log(&client->logger, LOG_ERR, "xmpp: cannot wake the XMPP thread: %s", strerror(errno));
+        xsmtp_log(&client->logger, LOG_ERR, "xmpp: cannot wake the XMPP thread: %s",
+                  strerror(errno));
     if (client->thread_started)
         pthread_join(client->thread, NULL);
     /* Callers woken by the thread's shutdown still have to leave. */

@@ -123,14 +123,14 @@ struct xclient;
  * without secrets.
  */
 xsmtp_status xclient_start(const struct xclient_options *options,
-                               struct xclient **out, char *err, size_t errsz);
+                           struct xclient **out, char *err, size_t errsz);
 
 /* Fails every pending request at once, closes the stream, joins, frees. */
 void xclient_stop(struct xclient *client);
 
 /* Waits until a session is up: XSMTP_OK, or XSMTP_EIO at the deadline. */
 xsmtp_status xclient_wait_connected(struct xclient *client,
-                                        const struct timespec *deadline);
+                                    const struct timespec *deadline);
 
 /*
  * Sends the s6 query to component_jid (a domain JID, compared without
@@ -141,8 +141,8 @@ xsmtp_status xclient_wait_connected(struct xclient *client,
  * temperror "internal-error".
  */
 xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
-                                const struct xsmtp_query *query,
-                                const struct timespec *deadline, struct xclient_answer *answer);
+                            const struct xsmtp_query *query,
+                            const struct timespec *deadline, struct xclient_answer *answer);
 
 /*
  * XSMTP-1 s5 step 3: disco#items to domain, then disco#info to its items
@@ -153,8 +153,8 @@ xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
  * XSMTP_OK with the outcome in answer; XSMTP_EMALFORMED for a bad domain.
  */
 xsmtp_status xclient_discover(struct xclient *client, const char *domain,
-                                  const struct timespec *deadline,
-                                  struct xclient_discovery *answer);
+                              const struct timespec *deadline,
+                              struct xclient_discovery *answer);
 
 /*
  * Queues an s8 notice without waiting.  XSMTP_OK: queued; XSMTP_ETOOBIG:
@@ -162,7 +162,7 @@ xsmtp_status xclient_discover(struct xclient *client, const char *domain,
  * XSMTP_EMALFORMED: a value is unusable.
  */
 xsmtp_status xclient_send_notice(struct xclient *client, const char *component_jid,
-                                     const struct xclient_notice *notice);
+                                 const struct xclient_notice *notice);
 
 /* A consistent copy of the counters. */
 xsmtp_status xclient_get_stats(struct xclient *client, struct xclient_stats *out);

@@ -47,7 +47,8 @@ static void wake_thread(struct xclient *client)
     uint64_t one = 1;
 
     if (write(client->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        xsmtp_log(&client->logger, LOG_ERR, "xmpp: cannot wake the XMPP thread: %s", strerror(errno));
+        xsmtp_log(&client->logger, LOG_ERR, "xmpp: cannot wake the XMPP thread: %s",
+                  strerror(errno));
 }
 
 /* A local failure, written to the caller's own answer structs. */
@@ -134,8 +135,8 @@ static void submit_and_wait(struct xclient *client, struct xclient_request *requ
 }
 
 static struct xclient_request *request_new(struct xclient *client, size_t extra,
-                                          enum xclient_request_kind kind, const char *to,
-                                          const struct timespec *deadline)
+                                           enum xclient_request_kind kind, const char *to,
+                                           const struct timespec *deadline)
 {
     struct xclient_request *request = calloc(1, sizeof *request + extra);
 
@@ -160,8 +161,8 @@ static bool deadline_ok(const struct timespec *deadline)
 }
 
 xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
-                                const struct xsmtp_query *query,
-                                const struct timespec *deadline, struct xclient_answer *answer)
+                            const struct xsmtp_query *query,
+                            const struct timespec *deadline, struct xclient_answer *answer)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
     const char *values[ATTR_COUNT];
@@ -214,8 +215,8 @@ xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
 }
 
 xsmtp_status xclient_discover(struct xclient *client, const char *domain,
-                                  const struct timespec *deadline,
-                                  struct xclient_discovery *answer)
+                              const struct timespec *deadline,
+                              struct xclient_discovery *answer)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
     struct xclient_request *request;
@@ -227,7 +228,8 @@ xsmtp_status xclient_discover(struct xclient *client, const char *domain,
     xclient_copy_reason(answer->reason, XSMTP_REASON_BAD_QUERY, XSMTP_REASON_BAD_QUERY);
     if (client == NULL || !deadline_ok(deadline) || !xclient_text_domain(domain, to, sizeof to))
         return XSMTP_EMALFORMED;
-    request = request_new(client, sizeof(struct xclient_disco_state), REQUEST_DISCOVER, to, deadline);
+    request = request_new(client, sizeof(struct xclient_disco_state), REQUEST_DISCOVER, to,
+                          deadline);
     if (request == NULL) {
         xclient_copy_reason(answer->reason, XSMTP_REASON_INTERNAL_ERROR,
                             XSMTP_REASON_INTERNAL_ERROR);
@@ -239,7 +241,7 @@ xsmtp_status xclient_discover(struct xclient *client, const char *domain,
 }
 
 xsmtp_status xclient_send_notice(struct xclient *client, const char *component_jid,
-                                     const struct xclient_notice *notice)
+                                 const struct xclient_notice *notice)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
     const char *values[5];
@@ -300,7 +302,7 @@ xsmtp_status xclient_send_notice(struct xclient *client, const char *component_j
 }
 
 xsmtp_status xclient_wait_connected(struct xclient *client,
-                                        const struct timespec *deadline)
+                                    const struct timespec *deadline)
 {
     bool up;
     int rc = 0;

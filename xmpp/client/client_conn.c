@@ -120,7 +120,8 @@ static void schedule_retry(struct xclient *client, uint64_t now)
 {
     client->link = LINK_WAITING;
     client->next_attempt_ns = now + (uint64_t)client->backoff_s * 1000000000ULL;
-    xsmtp_log(&client->logger, LOG_NOTICE, "xmpp: next connection attempt in %u s", client->backoff_s);
+    xsmtp_log(&client->logger, LOG_NOTICE, "xmpp: next connection attempt in %u s",
+              client->backoff_s);
     client->backoff_s = client->backoff_s * 2 > client->backoff_max_s ? client->backoff_max_s
                                                                       : client->backoff_s * 2;
 }
@@ -137,13 +138,13 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
         client->backoff_s = 1;
         client->last_rx_ns = now;
         xsmtp_log(&client->logger, LOG_NOTICE, "xmpp: connected as %s, %s, after %.1f ms",
-                xmpp_conn_get_bound_jid(conn) != NULL ? xmpp_conn_get_bound_jid(conn)
+                  xmpp_conn_get_bound_jid(conn) != NULL ? xmpp_conn_get_bound_jid(conn)
                                                       : client->jid,
-                xmpp_conn_is_secured(conn) ? "TLS" : "no TLS",
-                (double)(now - client->connecting_since_ns) / 1e6);
+                  xmpp_conn_is_secured(conn) ? "TLS" : "no TLS",
+                  (double)(now - client->connecting_since_ns) / 1e6);
         if (client->down_since_ns != 0)
             xsmtp_log(&client->logger, LOG_NOTICE, "xmpp: stream was down for %.1f s",
-                    (double)(now - client->down_since_ns) / 1e9);
+                      (double)(now - client->down_since_ns) / 1e9);
         client->down_since_ns = 0;
         set_link_up(client, true, false);
         return;
@@ -159,19 +160,21 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
     if (stream_error != NULL && stream_error->type == XMPP_SE_CONFLICT)
         /* Prosody logs the older session out when the same full JID logs in
          * again: two processes sharing a resource would take turns forever. */
-        xsmtp_log(&client->logger, LOG_ERR, "xmpp: the server closed the stream: another session logged in as "
-                "%s; every milter process needs its own resource in xmpp.jid", client->jid);
+        xsmtp_log(&client->logger, LOG_ERR,
+                  "xmpp: the server closed the stream: another session logged in as "
+                  "%s; every milter process needs its own resource in xmpp.jid", client->jid);
     else if (was_connected)
-        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: connection lost%s%s%s", error != 0 ? ": " : "",
-                error != 0 ? strerror(error) : "",
-                stream_error != NULL ? " (stream error from the server)" : "");
+        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: connection lost%s%s%s",
+                  error != 0 ? ": " : "", error != 0 ? strerror(error) : "",
+                  stream_error != NULL ? " (stream error from the server)" : "");
     else
         /* Refused, bad password, no STARTTLS under tls = required and a bad
          * certificate all end here alike: libstrophe reports error 0. */
-        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: cannot connect as %s%s%s%s: check the lines before, "
-                "xmpp.server/port, the password, TLS settings and the server's log",
-                client->jid, error != 0 ? " (" : "", error != 0 ? strerror(error) : "",
-                error != 0 ? ")" : "");
+        xsmtp_log(&client->logger, LOG_WARNING,
+                  "xmpp: cannot connect as %s%s%s%s: check the lines before, "
+                  "xmpp.server/port, the password, TLS settings and the server's log",
+                  client->jid, error != 0 ? " (" : "", error != 0 ? strerror(error) : "",
+                  error != 0 ? ")" : "");
     if (client->down_since_ns == 0)
         client->down_since_ns = now;
     client->link = LINK_WAITING;
@@ -233,8 +236,9 @@ static void try_connect(struct xclient *client, uint64_t now)
     rc = xmpp_connect_client(client->conn, client->server, (unsigned short)client->port,
                              conn_event, client);
     if (rc != XMPP_EOK) {
-        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: cannot start a connection to %s:%u (libstrophe %d)",
-                client->server != NULL ? client->server : "(SRV)", client->port, rc);
+        xsmtp_log(&client->logger, LOG_WARNING,
+                  "xmpp: cannot start a connection to %s:%u (libstrophe %d)",
+                  client->server != NULL ? client->server : "(SRV)", client->port, rc);
         if (client->down_since_ns == 0)
             client->down_since_ns = now;
         set_link_up(client, false, false);
@@ -249,8 +253,9 @@ void xclient_conn_maintain(struct xclient *client, uint64_t now)
     } else if ((client->link == LINK_CONNECTING || client->link == LINK_CLOSING) &&
                now - client->connecting_since_ns >
                    (uint64_t)XCLIENT_HANDSHAKE_TIMEOUT_S * 1000000000ULL) {
-        xsmtp_log(&client->logger, LOG_WARNING, "xmpp: no session after %d s: giving up this attempt",
-                XCLIENT_HANDSHAKE_TIMEOUT_S);
+        xsmtp_log(&client->logger, LOG_WARNING,
+                  "xmpp: no session after %d s: giving up this attempt",
+                  XCLIENT_HANDSHAKE_TIMEOUT_S);
         client->connecting_since_ns = now;
         xmpp_disconnect(client->conn);
     }

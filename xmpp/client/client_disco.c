@@ -119,7 +119,7 @@ static void items_answer(struct xclient *client, struct xclient_request *request
         if (!xmpp_stanza_is_tag(child) || !xsmtp_str_is(xmpp_stanza_get_name(child), "item") ||
             xmpp_stanza_get_attribute(child, "node") != NULL ||
             !xclient_text_domain(xmpp_stanza_get_attribute(child, "jid"), item->jid,
-                                sizeof item->jid))
+                                 sizeof item->jid))
             continue;
         item->state = ITEM_WAITING;
         disco->count++;
@@ -203,7 +203,7 @@ static void info_answer(struct xclient *client, struct xclient_request *request,
 }
 
 void xclient_disco_answer(struct xclient *client, struct xclient_request *request, int slot,
-                         xmpp_stanza_t *stanza)
+                          xmpp_stanza_t *stanza)
 {
     if (slot < 0)
         items_answer(client, request, stanza);

@@ -152,19 +152,19 @@ void xclient_query_send(struct xclient *client, struct xclient_request *request)
 void xclient_query_fail_all(struct xclient *client, enum xclient_failure why);
 void xclient_query_reap(struct xclient *client, uint64_t now);
 void xclient_query_fail(struct xclient *client, struct xclient_request *request,
-                       enum xclient_failure why);
+                        enum xclient_failure why);
 void xclient_active_add(struct xclient *client, struct xclient_request *request);
 bool xclient_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition);
 xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
-                                    const char *id, const char *to, const char *name,
-                                    const char *ns, xmpp_stanza_t **payload);
+                                     const char *id, const char *to, const char *name,
+                                     const char *ns, xmpp_stanza_t **payload);
 void xclient_notice_send(struct xclient *client, struct xclient_queued_notice *notice);
 void xclient_ping_check(struct xclient *client, uint64_t now);
 
 /* client_disco.c */
 void xclient_disco_start(struct xclient *client, struct xclient_request *request);
 void xclient_disco_answer(struct xclient *client, struct xclient_request *request, int slot,
-                         xmpp_stanza_t *stanza);
+                          xmpp_stanza_t *stanza);
 void xclient_disco_local(enum xclient_failure why, struct xclient_discovery *answer);
 void xclient_disco_forget(struct xclient *client, struct xclient_request *request);
 

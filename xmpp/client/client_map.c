@@ -20,7 +20,7 @@ static size_t bucket_of(const struct xclient_map *map, uint64_t serial)
 }
 
 xsmtp_status xclient_map_init(struct xclient_map *map, size_t buckets,
-                             const unsigned char seed[8])
+                              const unsigned char seed[8])
 {
     size_t size = 16;
     int i;
@@ -116,8 +116,8 @@ static bool parse_id(const struct xclient_map *map, const char *id, uint64_t *se
     return true;
 }
 
-struct xclient_pending_iq *xclient_map_accept(struct xclient_map *map, const char *id, const char *from,
-                                     enum xclient_map_miss *miss)
+struct xclient_pending_iq *xclient_map_accept(struct xclient_map *map, const char *id,
+                                              const char *from, enum xclient_map_miss *miss)
 {
     struct xclient_pending_iq *iq;
     uint64_t serial;

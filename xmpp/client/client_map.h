@@ -52,7 +52,7 @@ enum xclient_map_miss {
 
 /* buckets: rounded up to a power of two (at least 16); seed: 8 random bytes. */
 xsmtp_status xclient_map_init(struct xclient_map *map, size_t buckets,
-                             const unsigned char seed[8]);
+                              const unsigned char seed[8]);
 void xclient_map_free(struct xclient_map *map);
 
 /* Writes a fresh id (XCLIENT_ID_SIZE bytes) without inserting anything. */
@@ -68,7 +68,7 @@ void xclient_map_remove(struct xclient_map *map, struct xclient_pending_iq *iq);
  * The pending IQ an answer belongs to, removed from the map; NULL (with
  * *miss set) when the id is not pending or from (NULL allowed) differs.
  */
-struct xclient_pending_iq *xclient_map_accept(struct xclient_map *map, const char *id, const char *from,
-                                     enum xclient_map_miss *miss);
+struct xclient_pending_iq *xclient_map_accept(struct xclient_map *map, const char *id,
+                                              const char *from, enum xclient_map_miss *miss);
 
 #endif

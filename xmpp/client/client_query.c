@@ -30,8 +30,8 @@ static const char *const attr_names[ATTR_COUNT] = {
 
 
 xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
-                                    const char *id, const char *to, const char *name,
-                                    const char *ns, xmpp_stanza_t **payload)
+                                     const char *id, const char *to, const char *name,
+                                     const char *ns, xmpp_stanza_t **payload)
 {
     xmpp_stanza_t *iq = xmpp_iq_new(client->ctx, type, id), *child;
     bool ok;
@@ -65,7 +65,8 @@ bool xclient_stanza_error(xmpp_stanza_t *stanza, const char **type, const char *
     *type = xmpp_stanza_get_type(error);
     for (child = xmpp_stanza_get_children(error); child != NULL;
          child = xmpp_stanza_get_next(child)) {
-        if (xmpp_stanza_is_tag(child) && xsmtp_str_is(xmpp_stanza_get_ns(child), XMPP_NS_STANZAS_IETF) &&
+        if (xmpp_stanza_is_tag(child) &&
+            xsmtp_str_is(xmpp_stanza_get_ns(child), XMPP_NS_STANZAS_IETF) &&
             !xsmtp_str_is(xmpp_stanza_get_name(child), "text")) {
             *condition = xmpp_stanza_get_name(child);
             break;
@@ -85,7 +86,7 @@ void xclient_active_add(struct xclient *client, struct xclient_request *request)
 }
 
 void xclient_query_fail(struct xclient *client, struct xclient_request *request,
-                       enum xclient_failure why)
+                        enum xclient_failure why)
 {
     request->local_failure = (int)why;
     if (request->kind == REQUEST_VERIFY)
@@ -232,7 +233,7 @@ static void verify_answer(struct xclient *client, struct xclient_request *reques
         xclient_answer_from_result(
             verdict != NULL ? xmpp_stanza_get_attribute(verdict, XSMTP_ATTR_RESULT) : NULL,
             verdict != NULL ? xmpp_stanza_get_attribute(verdict, XSMTP_ATTR_REASON) : NULL,
-            &request->verify);
+                                   &request->verify);
     } else {
         xclient_stanza_error(stanza, &error_type, &condition);
         xclient_answer_from_error(error_type, condition, &request->verify);
@@ -302,10 +303,10 @@ int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
         if (miss != MAP_FOREIGN_ID)
             xclient_stats_add(client, &client->stats.answers_ignored, 1);
         xsmtp_log(&client->logger, LOG_DEBUG, "xmpp: answer ignored (%s): id '%.60s' from '%.300s'",
-                    miss == MAP_WRONG_FROM   ? "not from the JID asked"
-                    : miss == MAP_FOREIGN_ID ? "not one of our ids"
+                  miss == MAP_WRONG_FROM   ? "not from the JID asked"
+                  : miss == MAP_FOREIGN_ID ? "not one of our ids"
                                              : "no such query pending",
-                    id != NULL ? id : "", from != NULL ? from : "");
+                  id != NULL ? id : "", from != NULL ? from : "");
         return 1;
     }
     if (pending == &client->ping_iq)
@@ -316,7 +317,7 @@ int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
         xclient_stats_add(client, &client->stats.answers_ignored, 1);
         xsmtp_log(&client->logger, LOG_DEBUG,
                   "xmpp: answer ignored (after the deadline): id '%.60s' from '%.300s'",
-                    id != NULL ? id : "", from != NULL ? from : "");
+                  id != NULL ? id : "", from != NULL ? from : "");
         xclient_query_fail(client, request, XCLIENT_FAILURE_TIMEOUT);
         return 1;
     }

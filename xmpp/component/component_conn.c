@@ -93,7 +93,8 @@ int component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdat
     if (count == 1 && xsmtp_str_is(xmpp_stanza_get_name(payload), XSMTP_ELEMENT_VERIFY) &&
         xsmtp_str_is(xmpp_stanza_get_ns(payload), XSMTP_NS))
         component_verify_query(comp, stanza, payload);
-    else if (count == 1 && xsmtp_str_is(type, "get") && xsmtp_str_is(xmpp_stanza_get_name(payload), "query") &&
+    else if (count == 1 && xsmtp_str_is(type, "get") &&
+             xsmtp_str_is(xmpp_stanza_get_name(payload), "query") &&
              xsmtp_str_is(xmpp_stanza_get_ns(payload), XMPP_NS_DISCO_INFO))
         component_disco_info(comp, stanza, payload);
     else if (count != 1)

@@ -126,10 +126,10 @@ static int run(struct component *comp, bool foreground, char *secret)
     char err[512];
     xsmtp_status status;
 
-    if (component_ratelimit_new(comp->config.rate_per_domain, comp->config.burst, COMPONENT_RATE_KEYS,
-                      &comp->query_limit) != XSMTP_OK ||
-        component_ratelimit_new(comp->config.rate_per_domain, comp->config.burst, COMPONENT_RATE_KEYS,
-                      &comp->notice_limit) != XSMTP_OK) {
+    if (component_ratelimit_new(comp->config.rate_per_domain, comp->config.burst,
+                                COMPONENT_RATE_KEYS, &comp->query_limit) != XSMTP_OK ||
+        component_ratelimit_new(comp->config.rate_per_domain, comp->config.burst,
+                                COMPONENT_RATE_KEYS, &comp->notice_limit) != XSMTP_OK) {
         log_msg(LOG_ERR, "out of memory");
         return 1;
     }

@@ -32,7 +32,7 @@ struct component_ratelimit {
 };
 
 xsmtp_status component_ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
-                           struct component_ratelimit **out)
+                                     struct component_ratelimit **out)
 {
     struct component_ratelimit *limit;
 

@@ -26,7 +26,7 @@ struct component_ratelimit;
  * being flooded by that many domains at once is itself overload.
  */
 xsmtp_status component_ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
-                           struct component_ratelimit **out);
+                                     struct component_ratelimit **out);
 void component_ratelimit_free(struct component_ratelimit *limit);
 
 /*

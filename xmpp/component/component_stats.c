@@ -53,7 +53,8 @@ void component_stats_log(const struct component *comp, const char *reason)
     append(line, sizeof line, &used, "ignored", c->ignored);
     append(line, sizeof line, &used, "notices.forwarded", c->notices_forwarded);
     for (i = 0; i < NOTICE_DROP_COUNT; i++) {
-        snprintf(key, sizeof key, "notices.dropped.%s", component_notice_drop_name((enum component_notice_drop)i));
+        snprintf(key, sizeof key, "notices.dropped.%s",
+                 component_notice_drop_name((enum component_notice_drop)i));
         append(line, sizeof line, &used, key, c->notices_dropped[i]);
     }
     append(line, sizeof line, &used, "connects", c->connects);
