@@ -1,5 +1,6 @@
 /*
- * check_ratelimit.c -- unit tests for xmpp/component/component_ratelimit.c (token buckets).
+ * check_component_ratelimit.c -- unit tests for
+ * xmpp/component/component_ratelimit.c (token buckets).
  *
  * Each row is a script of take() calls at given times with the exact
  * answer expected; times are synthetic nanoseconds, so the results do not

@@ -1,5 +1,5 @@
 /*
- * ratelimit.c -- token buckets in a chained hash table.
+ * component_ratelimit.c -- token buckets in a chained hash table.
  *
  * Tokens are kept in fixed point (millionths of a token) so refill is
  * exact integer arithmetic: no drift from floating point, and the same

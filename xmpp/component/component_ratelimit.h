@@ -1,5 +1,5 @@
 /*
- * ratelimit.h -- token buckets keyed by a short string (a domain).
+ * component_ratelimit.h -- token buckets keyed by a short string (a domain).
  *
  * The component keeps one table for verify queries (keyed by the
  * requesting domain) and one for progress notices (keyed by the sender's
