@@ -16,7 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "b64.h"
+#include "hash/b64.h"
 
 xsmtp_status
 xsmtp_b64_encode(const uint8_t *in, size_t inlen, char *out, size_t outsz)

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 /* Encoded length (without NUL) of n input bytes. */
 #define XSMTP_B64_LEN(n) ((((n) + 2) / 3) * 4)

@@ -25,8 +25,8 @@
 #include <string.h>
 #include <openssl/evp.h>
 
-#include "b64.h"
-#include "bodyhash.h"
+#include "hash/b64.h"
+#include "hash/bodyhash.h"
 
 #define OUTPUT_BUFFER 4096
 

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
-#include "status.h"
-#include "taglist.h"
+#include "hash/taglist.h"
+#include "hash/util/status.h"
 
 struct xsmtp_bodyhash;
 

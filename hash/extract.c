@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "extract.h"
+#include "hash/extract.h"
 
 xsmtp_status
 xsmtp_unfold_trim(const char *raw, size_t rawlen, char *out, size_t outsz, size_t *outlen)

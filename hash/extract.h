@@ -8,7 +8,7 @@
 #define XSMTP_EXTRACT_H
 
 #include <stddef.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 /* Size that holds any extracted value: a header value is at most 8,192 octets. */
 #define XSMTP_HEADER_VALUE_MAX 8192

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "identity.h"
+#include "hash/identity.h"
 
 static unsigned char
 ascii_lower(unsigned char c)

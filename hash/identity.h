@@ -9,7 +9,7 @@
 #define XSMTP_IDENTITY_H
 
 #include <stddef.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 #define XSMTP_LOCAL_MAX 64
 #define XSMTP_DOMAIN_MAX 253

@@ -23,11 +23,11 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "b64.h"
-#include "identity.h"
-#include "keytable.h"
-#include "private_file.h"
-#include "taglist.h"
+#include "hash/b64.h"
+#include "hash/identity.h"
+#include "hash/keytable.h"
+#include "hash/taglist.h"
+#include "hash/util/private_file.h"
 
 #define LINE_MAX_OCTETS 8192
 /* Longest base64 text that can decode to at most XSMTP_SECRET_MAX bytes. */

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 #define XSMTP_SECRET_MIN 16
 #define XSMTP_SECRET_MAX 256

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
-#include "extract.h"
-#include "taglist.h"
+#include "hash/b64.h"
+#include "hash/extract.h"
+#include "hash/taglist.h"
 
 enum tag_id { TAG_V, TAG_K, TAG_T, TAG_IP, TAG_BH, TAG_H, TAG_COUNT, TAG_UNKNOWN = TAG_COUNT };
 

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 #define XSMTP_KEYID_MAX 64
 #define XSMTP_IP_MAX 46 /* INET6_ADDRSTRLEN */

@@ -15,8 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "b64.h"
-#include "token.h"
+#include "hash/b64.h"
+#include "hash/token.h"
 
 #define MAC_LEN 32
 

@@ -9,9 +9,9 @@
 #define XSMTP_TOKEN_H
 
 #include <stddef.h>
-#include "status.h"
-#include "keytable.h"
-#include "taglist.h"
+#include "hash/keytable.h"
+#include "hash/taglist.h"
+#include "hash/util/status.h"
 
 /*
  * Enough for any canonical input: msgid and from are at most one header

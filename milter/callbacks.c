@@ -15,11 +15,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "callbacks.h"
-#include "hooks.h"
-#include "log.h"
-#include "session.h"
-#include "stats.h"
+#include "hash/util/log.h"
+#include "milter/callbacks.h"
+#include "milter/hooks.h"
+#include "milter/session.h"
+#include "milter/stats.h"
 
 /* The configured answer when we cannot do our job (on_internal_error). */
 static sfsistat callbacks_fallback(const struct milter_session *session, int level,

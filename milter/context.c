@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "context.h"
-#include "stats.h"
+#include "milter/context.h"
+#include "milter/stats.h"
 
 static struct milter_runtime {
     pthread_mutex_t lock;                   /* guards everything below */

@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "milter_config.h"
+#include "milter/config/milter_config.h"
 
 struct milter_context {
     const struct milter_config *config;     /* immutable while referenced */

@@ -11,11 +11,11 @@
  */
 #include "config.h"
 
-#include "context.h"
-#include "hooks.h"
-#include "session.h"
-#include "sign_filter.h"
-#include "verify_filter.h"
+#include "milter/context.h"
+#include "milter/hooks.h"
+#include "milter/session.h"
+#include "milter/sign/sign_filter.h"
+#include "milter/verify/verify_filter.h"
 
 static bool signing(const struct milter_session *session)
 {
@@ -88,4 +88,10 @@ void hooks_session_end(struct milter_session *session)
 {
     sign_filter_session_end(session);
     verify_filter_session_end(session);
+}
+
+bool hooks_delete_header(void *ctx, const char *name, int index)
+{
+    /* libmilter only reads the name; its prototype lacks the const. */
+    return smfi_chgheader(ctx, (char *)name, index, NULL) == MI_SUCCESS;
 }

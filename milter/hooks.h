@@ -22,6 +22,7 @@
 #ifndef XSMTP_HOOKS_H
 #define XSMTP_HOOKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <libmilter/mfapi.h>
 
@@ -37,5 +38,9 @@ sfsistat hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned
 sfsistat hooks_message_end(SMFICTX *ctx, struct milter_session *session);
 void hooks_message_abort(struct milter_session *session);
 void hooks_session_end(struct milter_session *session);
+
+/* message_delete()'s hand for the filters: one smfi_chgheader() deletion
+ * (ctx is the SMFICTX); false when libmilter refused it. */
+bool hooks_delete_header(void *ctx, const char *name, int index);
 
 #endif

@@ -27,16 +27,16 @@
 #include <confuse.h>
 #include <libmilter/mfapi.h>
 
-#include "callbacks.h"
-#include "context.h"
-#include "daemon.h"
-#include "identity_map.h"
-#include "log.h"
-#include "milter.h"
-#include "milter_config.h"
-#include "signals.h"
-#include "socket_spec.h"
-#include "verify_runtime.h"
+#include "hash/util/daemon.h"
+#include "hash/util/log.h"
+#include "milter/callbacks.h"
+#include "milter/config/identity_map.h"
+#include "milter/config/milter_config.h"
+#include "milter/config/socket_spec.h"
+#include "milter/context.h"
+#include "milter/milter.h"
+#include "milter/signals.h"
+#include "milter/verify/verify_runtime.h"
 
 #define MILTER_IDENT "xsmtp-milter"
 

@@ -16,7 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "message.h"
+#include "hash/proto.h"
+#include "milter/message.h"
 
 /* Allocations at most this big survive message_reset() for reuse. */
 #define MESSAGE_KEEP_SLOTS 64
@@ -219,18 +220,19 @@ void message_header(struct milter_message *message, const char *name, const char
     message->header_count++;
     if (strcasecmp(name, "From") == 0) {
         message_keep_value(&message->from, value);
-    } else if (strcasecmp(name, "Message-ID") == 0) {
+    } else if (strcasecmp(name, XSMTP_HEADER_MESSAGE_ID) == 0) {
         message_keep_value(&message->message_id, value);
-    } else if (strncasecmp(name, "X-XMPP-", 7) == 0) {
-        if (strcasecmp(name, "X-XMPP-Identity") == 0)
+    } else if (strncasecmp(name, XSMTP_HEADER_XMPP_PREFIX,
+                           strlen(XSMTP_HEADER_XMPP_PREFIX)) == 0) {
+        if (strcasecmp(name, XSMTP_HEADER_IDENTITY) == 0)
             message_keep_value(&message->xmpp_identity, value);
-        else if (strcasecmp(name, "X-XMPP-Hash") == 0)
+        else if (strcasecmp(name, XSMTP_HEADER_HASH) == 0)
             message_keep_value(&message->xmpp_hash, value);
         track_name(tracked, name);
-    } else if (strcasecmp(name, "X-XSMTP-Verdict") == 0) {
+    } else if (strcasecmp(name, XSMTP_HEADER_VERDICT) == 0) {
         if (tracked->verdict_count < INT_MAX)
             tracked->verdict_count++;
-    } else if (strcasecmp(name, "Authentication-Results") == 0) {
+    } else if (strcasecmp(name, XSMTP_HEADER_AUTH_RESULTS) == 0) {
         track_auth_results(tracked, message_authserv_is(value, authserv_id));
     }
 }
@@ -260,13 +262,13 @@ bool message_delete(const struct milter_message *message, unsigned sets,
             return false;
     }
     if ((sets & MESSAGE_DELETE_FORGED) != 0) {
-        if (!delete_all("X-XSMTP-Verdict", tracked->verdict_count, delete_one, arg))
+        if (!delete_all(XSMTP_HEADER_VERDICT, tracked->verdict_count, delete_one, arg))
             return false;
         if (tracked->auth_ours_incomplete)
-            return delete_all("Authentication-Results", tracked->auth_results_count,
+            return delete_all(XSMTP_HEADER_AUTH_RESULTS, tracked->auth_results_count,
                               delete_one, arg);
         for (size_t i = tracked->auth_ours_count; i-- > 0;)
-            if (!delete_one(arg, "Authentication-Results", (int)tracked->auth_ours[i]))
+            if (!delete_one(arg, XSMTP_HEADER_AUTH_RESULTS, (int)tracked->auth_ours[i]))
                 return false;
     }
     return true;

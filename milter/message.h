@@ -17,7 +17,7 @@
  * distinct X-XMPP-* names and of our A-R headers, both bounded by the
  * header bytes the client sent; 1,000 copies of one header cost nothing.
  * message_delete() walks them highest index first (under Postfix each
- * deletion shifts the later indices of the same name, LAB-NOTES).
+ * deletion shifts the later indices of the same name).
  */
 #ifndef XSMTP_MESSAGE_H
 #define XSMTP_MESSAGE_H
@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "extract.h"
+#include "hash/extract.h"
 
 /* First value and number of occurrences of one header name. */
 struct message_header_value {

@@ -20,12 +20,12 @@
 #include <signal.h>
 #include <string.h>
 
-#include "context.h"
-#include "identity_map.h"
-#include "log.h"
-#include "milter.h"
-#include "milter_config.h"
-#include "stats.h"
+#include "hash/util/log.h"
+#include "milter/config/identity_map.h"
+#include "milter/config/milter_config.h"
+#include "milter/context.h"
+#include "milter/milter.h"
+#include "milter/stats.h"
 
 static void reload_log_problem(void *arg, const char *line)
 {

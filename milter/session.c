@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cidr.h"
-#include "hooks.h"
-#include "session.h"
+#include "hash/util/cidr.h"
+#include "milter/hooks.h"
+#include "milter/session.h"
 
 static void session_classify_client(struct milter_session *session)
 {
@@ -106,4 +106,9 @@ void session_message_end(struct milter_session *session)
         return;
     session->message.open = false;
     context_message_end();
+}
+
+const char *session_queue_id(const struct milter_session *session)
+{
+    return session->message.queue_id[0] != '\0' ? session->message.queue_id : "NOQUEUE";
 }

@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "context.h"
-#include "message.h"
-#include "taglist.h"
+#include "hash/taglist.h"
+#include "milter/context.h"
+#include "milter/message.h"
 
 struct sign_session;    /* defined by the signer (milter/sign*.c) */
 struct verify_session;  /* defined by the verifier */
@@ -52,6 +52,9 @@ void session_close(struct milter_session *session);
 bool session_message_begin(struct milter_session *session);
 /* Closes the open message (end of message, abort); no-op when none is open. */
 void session_message_end(struct milter_session *session);
+
+/* The MTA's queue id of the message in transit ({i}), "NOQUEUE" until known. */
+const char *session_queue_id(const struct milter_session *session);
 
 /*
  * Switches to the live snapshot if a reload happened since the session

@@ -45,8 +45,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "signals.h"
-#include "stats.h"
+#include "milter/signals.h"
+#include "milter/stats.h"
 
 /* Set once in main() before smfi_main(), read-only afterwards. */
 static struct signal_state {

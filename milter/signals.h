@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include "status.h"
+#include "hash/util/status.h"
 
 struct signal_handlers {
     /* SIGHUP: reload; runs in the signal thread, one at a time. */

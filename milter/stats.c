@@ -28,12 +28,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
-#include "client.h"
-#include "context.h"
-#include "log.h"
-#include "stats.h"
-#include "verify_runtime.h"
+#include "hash/util/log.h"
+#include "milter/cache/cache.h"
+#include "milter/context.h"
+#include "milter/stats.h"
+#include "milter/verify/verify_runtime.h"
+#include "xmpp/client/client.h"
 
 #define STATS_LINE_MAX 2048
 #define STATS_VERIFY_MAX 1024
@@ -44,19 +44,15 @@ static struct milter_stats {
     atomic_llong started;               /* CLOCK_MONOTONIC seconds at start */
 } milter_stats;
 
-static const char *const verdict_keys[] = {
-    "verdict.none", "verdict.pass", "verdict.fail", "verdict.permerror", "verdict.temperror",
-};
-
 void stats_count(enum milter_stat stat)
 {
     if ((unsigned)stat < STATS_COUNT)
         atomic_fetch_add(&milter_stats.counters[stat], 1);
 }
 
-void stats_count_verdict(int verdict)
+void stats_count_verdict(enum xsmtp_verdict verdict)
 {
-    if (verdict >= 0 && verdict <= STATS_VERDICT_TEMPERROR - STATS_VERDICT_NONE)
+    if ((unsigned)verdict < XSMTP_VERDICT_COUNT)
         stats_count((enum milter_stat)(STATS_VERDICT_NONE + verdict));
 }
 
@@ -124,19 +120,19 @@ static void put_verify_counters(struct stats_text *text)
 }
 
 static void put_percentile(struct stats_text *text, const char *key,
-                           const struct xmpp_client_stats *xmpp, double p)
+                           const struct xclient_stats *xmpp, double p)
 {
-    uint32_t us = xmpp_client_percentile(xmpp->rtt_us, xmpp->rtt_count, p);
+    uint32_t us = xclient_percentile(xmpp->rtt_us, xmpp->rtt_count, p);
 
     put(text, " %s=%u.%03u", key, (unsigned)(us / 1000), (unsigned)(us % 1000));
 }
 
-static void put_xmpp(struct stats_text *text, struct xmpp_client *client)
+static void put_xmpp(struct stats_text *text, struct xclient *client)
 {
-    /* Two rings of XMPP_CLIENT_SAMPLES values: too big for comfort on a stack. */
-    struct xmpp_client_stats *xmpp = calloc(1, sizeof *xmpp);
+    /* Two rings of XCLIENT_SAMPLES values: too big for comfort on a stack. */
+    struct xclient_stats *xmpp = calloc(1, sizeof *xmpp);
 
-    if (xmpp == NULL || xmpp_client_get_stats(client, xmpp) != XSMTP_OK) {
+    if (xmpp == NULL || xclient_get_stats(client, xmpp) != XSMTP_OK) {
         free(xmpp);
         return;
     }
@@ -168,7 +164,7 @@ void stats_format(const char *reason, char *out, size_t outsz)
 {
     struct stats_text text = {out, outsz, 0};
     struct milter_context *context;
-    struct xmpp_client *client = NULL;
+    struct xclient *client = NULL;
     struct cache *cache = NULL;
     const char *prefix = NULL;
     long long started = atomic_load(&milter_stats.started);
@@ -185,8 +181,8 @@ void stats_format(const char *reason, char *out, size_t outsz)
     context_release(context);
     put(&text, " messages=%lu signed=%lu not_signed=%lu", stats_value(STATS_MESSAGES),
         stats_value(STATS_SIGNED), stats_value(STATS_NOT_SIGNED));
-    for (i = 0; i < sizeof verdict_keys / sizeof verdict_keys[0]; i++)
-        put(&text, " %s=%lu", verdict_keys[i],
+    for (i = 0; i < XSMTP_VERDICT_COUNT; i++)
+        put(&text, " verdict.%s=%lu", xsmtp_verdict_name((enum xsmtp_verdict)i),
             stats_value((enum milter_stat)(STATS_VERDICT_NONE + i)));
     put(&text, " internal_errors=%lu", stats_value(STATS_INTERNAL_ERRORS));
     put_verify_counters(&text);

@@ -23,11 +23,13 @@
 
 #include <stddef.h>
 
+#include "hash/proto.h"
+
 enum milter_stat {
     STATS_MESSAGES,             /* messages begun (MAIL accepted) */
     STATS_SIGNED,               /* X-XMPP-Identity and X-XMPP-Hash added */
     STATS_NOT_SIGNED,           /* a client we sign for, but the message was not */
-    STATS_VERDICT_NONE,         /* keep the five verdicts in enum verifier_verdict order */
+    STATS_VERDICT_NONE,         /* the five verdicts in enum xsmtp_verdict order */
     STATS_VERDICT_PASS,
     STATS_VERDICT_FAIL,
     STATS_VERDICT_PERMERROR,
@@ -38,8 +40,8 @@ enum milter_stat {
 
 /* Counts one event; out-of-range values are ignored. */
 void stats_count(enum milter_stat stat);
-/* Counts a verdict given as enum verifier_verdict (verifier.h). */
-void stats_count_verdict(int verdict);
+/* Counts one verdict of the verifier. */
+void stats_count_verdict(enum xsmtp_verdict verdict);
 /* The current value of one counter. */
 unsigned long stats_value(enum milter_stat stat);
 

@@ -11,7 +11,7 @@
 #     reachable blocks are not counted: libmilter's and libstrophe's
 #     threads and caches hold memory until the very end;
 #   - a process died of a crash signal (SEGV, BUS, ILL, FPE, ABRT);
-#   - a unit test (tests/check_*) failed under valgrind (exit status
+#   - a unit test (tests/unit/check_*) failed under valgrind (exit status
 #     other than 0, or 77 for a skip);
 #   - a process's report is cut short (see below);
 #   - a shell test that ran (did not skip) left no memcheck log at all;
@@ -46,7 +46,7 @@
 # result; what memcheck saw does.
 #
 # Usage: check-valgrind.sh [TEST.sh...]
-#   A TEST without a slash is tests/TEST in the source tree.  Default:
+#   A TEST without a slash is tests/integration/TEST in the source tree.  Default:
 #   test_config test_daemon test_sign test_verify test_sign_postfix
 #   test_verify_postfix (the Postfix ones need root, and skip otherwise).
 set -u
@@ -75,11 +75,9 @@ memcheck=(valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite
 # ---- unit tests (Check runs them in-process with CK_FORK=no) ------------------
 unit_run=0 unit_failed=0 unit_skipped=0 unit_failed_names=()
 mkdir -p "$logs/unit"
-for program in "$top_builddir"/tests/check_*; do
+for program in "$top_builddir"/tests/unit/check_*; do
     [ -x "$program" ] && [[ "$program" != *.* ]] || continue
     name=$(basename "$program")
-    # The cache driver is a helper of test_cache.sh, not a test.
-    [ "$name" = check_cache_driver ] && continue
     start=$(date +%s)
     (cd "$top_builddir" && CK_FORK=no "${memcheck[@]}" --log-file="$logs/unit/$name.%p" \
         "$program" >"$work/$name.out" 2>&1)
@@ -141,7 +139,7 @@ shell_passed=0 shell_failed=0 shell_skipped=0 unlogged_tests=() failed_outputs=(
 for test in "${tests[@]}"; do
     case $test in
     */*) script=$test ;;
-    *) script=$top_srcdir/tests/$test ;;
+    *) script=$top_srcdir/tests/integration/$test ;;
     esac
     name=$(basename "$test")
     mkdir -p "$logs/$name"

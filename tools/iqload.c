@@ -12,8 +12,9 @@
  *   iqload --server 127.0.0.1 --port 5222 --jid u@b.test/r --password-file F
  *          --to xsmtp.a.test --signed FILE [-n 5000] [-w 100] [--json FILE]
  *
- * libstrophe 0.12 (LAB-NOTES): stream management off, one permanent iq
- * handler (xmpp_id_handler_add leaks), no per-request timers.
+ * libstrophe 0.12: stream management off (acks stall every query), one
+ * permanent iq handler (xmpp_id_handler_add leaks), no per-request timers
+ * (deleting one scans them all).
  */
 #include "config.h"
 
@@ -25,7 +26,7 @@
 #include <time.h>
 #include <strophe.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 struct iqload {
     xmpp_ctx_t *ctx;

@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 #define TICK_MS 50
 

@@ -175,6 +175,11 @@ struct ml_action {
     bool truncated;
 };
 
+/* One modification the milter sent before its final reply (SMFIR_ADDHEADER,
+ * _INSHEADER, _CHGHEADER, ...); false when its payload is malformed. */
+bool ml_action_parse(char code, const unsigned char *payload, size_t len,
+                     struct ml_action *action);
+
 bool ml_expect_parse(const char *spec, struct ml_expect *expect, char *err, size_t errsz);
 /* true when the end-of-message answer is right; else why in err. */
 bool ml_expect_check(const struct ml_expect *expect, const struct ml_message *message,

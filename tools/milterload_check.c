@@ -17,7 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 #define NOOP_HEADER "X-Milterload-Noop"
 

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 enum step {
     STEP_OPTNEG, STEP_CONNECT, STEP_HELO, STEP_MAIL, STEP_RCPT, STEP_DATA,
@@ -316,52 +316,14 @@ static void after_message(struct ml_run *run, struct ml_conn *conn, char final)
     conn_close(run, conn);
 }
 
-/* Copies a NUL-terminated field of payload at *offset into out (bounded). */
-static bool take_string(const unsigned char *payload, size_t len, size_t *offset, char *out,
-                        size_t outsz, bool *truncated)
-{
-    const unsigned char *end;
-    size_t field_len;
-
-    if (*offset >= len || (end = memchr(payload + *offset, '\0', len - *offset)) == NULL)
-        return false;
-    field_len = (size_t)(end - (payload + *offset));
-    if (field_len >= outsz)
-        *truncated = true;
-    snprintf(out, outsz, "%.*s", (int)(field_len >= outsz ? outsz - 1 : field_len),
-             (const char *)payload + *offset);
-    *offset += field_len + 1;
-    return true;
-}
-
 static bool record_action(struct ml_conn *conn, char code, const unsigned char *payload,
                           size_t len)
 {
-    struct ml_action *action;
-    size_t offset = 0;
-
     if (conn->action_count == ML_ACTIONS_MAX) {
         conn->too_many_actions = true;
         return true;
     }
-    action = &conn->actions[conn->action_count++];
-    memset(action, 0, offsetof(struct ml_action, value) + 1);
-    action->code = code;
-    if (code == SMFIR_INSHEADER || code == SMFIR_CHGHEADER) {
-        if (len < 4)
-            return false;
-        action->index = ml_get_u32(payload);
-        offset = 4;
-    }
-    if (code == SMFIR_ADDHEADER || code == SMFIR_INSHEADER || code == SMFIR_CHGHEADER)
-        return take_string(payload, len, &offset, action->name, sizeof action->name,
-                           &action->truncated) &&
-               take_string(payload, len, &offset, action->value, sizeof action->value,
-                           &action->truncated);
-    snprintf(action->value, sizeof action->value, "%.*s",
-             (int)(len < sizeof action->value ? len : sizeof action->value - 1),
-             (const char *)payload);
-    return true;
+    return ml_action_parse(code, payload, len, &conn->actions[conn->action_count++]);
 }
 
 static void on_optneg(struct ml_run *run, struct ml_conn *conn, char code,

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <openssl/evp.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 static const char *const words[] = {
     "the", "mail", "gateway", "signs", "every", "message", "with", "an", "identity",

@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 #define FIELDS 9
 

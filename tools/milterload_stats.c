@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 static const char *const reply_names[] = {
     "continue", "accept", "skip", "addheader", "insheader", "chgheader", "setsymlist",

@@ -4,14 +4,18 @@
  * A packet is a 32-bit big-endian length (counting the command octet),
  * the command octet, then the data.  Packets are built straight into the
  * connection's output buffer, so one step (macros plus command) leaves in
- * one write(2), as an MTA's buffered stream sends it.
+ * one write(2), as an MTA's buffered stream sends it.  Replies are parsed
+ * here too, down to the header changes of end of message.
  */
 #include "config.h"
 
+#include <libmilter/mfdef.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "milterload.h"
+#include "tools/milterload.h"
 
 bool ml_buf_reserve(struct ml_buf *buf, size_t more)
 {
@@ -126,4 +130,46 @@ long ml_packet_parse(const unsigned char *data, size_t avail, char *cmd,
     *payload = data + 5;
     *payload_len = length - 1;
     return (long)length + 4;
+}
+
+/* Copies a NUL-terminated field of payload at *offset into out (bounded). */
+static bool take_string(const unsigned char *payload, size_t len, size_t *offset, char *out,
+                        size_t outsz, bool *truncated)
+{
+    const unsigned char *end;
+    size_t field_len;
+
+    if (*offset >= len || (end = memchr(payload + *offset, '\0', len - *offset)) == NULL)
+        return false;
+    field_len = (size_t)(end - (payload + *offset));
+    if (field_len >= outsz)
+        *truncated = true;
+    snprintf(out, outsz, "%.*s", (int)(field_len >= outsz ? outsz - 1 : field_len),
+             (const char *)payload + *offset);
+    *offset += field_len + 1;
+    return true;
+}
+
+bool ml_action_parse(char code, const unsigned char *payload, size_t len,
+                     struct ml_action *action)
+{
+    size_t offset = 0;
+
+    memset(action, 0, offsetof(struct ml_action, value) + 1);
+    action->code = code;
+    if (code == SMFIR_INSHEADER || code == SMFIR_CHGHEADER) {
+        if (len < 4)
+            return false;
+        action->index = ml_get_u32(payload);
+        offset = 4;
+    }
+    if (code == SMFIR_ADDHEADER || code == SMFIR_INSHEADER || code == SMFIR_CHGHEADER)
+        return take_string(payload, len, &offset, action->name, sizeof action->name,
+                           &action->truncated) &&
+               take_string(payload, len, &offset, action->value, sizeof action->value,
+                           &action->truncated);
+    snprintf(action->value, sizeof action->value, "%.*s",
+             (int)(len < sizeof action->value ? len : sizeof action->value - 1),
+             (const char *)payload);
+    return true;
 }

@@ -6,9 +6,8 @@
  * headers, EOH, body, EOM; RCPT, DATA and unknown commands negotiated
  * away), keeps a small per-connection state as any real filter must, and
  * sets TCP_NODELAY on an inet listener exactly as xsmtp-milter does
- * (LAB-NOTES: without it every milter stalls ~40 ms per message over
- * TCP), so the difference to xsmtp-milter is the work xsmtp does and
- * nothing else.
+ * (without it every milter stalls ~40 ms per message over TCP), so the
+ * difference to xsmtp-milter is the work xsmtp does and nothing else.
  *
  *   noop_milter -s unix:/path.sock | inet:PORT@HOST [-T] [-r]
  *     -T  leave Nagle's algorithm on (no TCP_NODELAY on the listener)

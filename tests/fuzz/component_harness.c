@@ -9,10 +9,11 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
-#include "component.h"
-#include "component_harness.h"
-#include "fuzz.h"
-#include "log.h"
+#include "hash/util/log.h"
+#include "hash/util/text.h"
+#include "tests/fuzz/component_harness.h"
+#include "tests/fuzz/fuzz.h"
+#include "xmpp/component/component.h"
 
 #define HARNESS_NOW 1795000100ULL
 #define HARNESS_MAX_STANZAS 32
@@ -39,10 +40,6 @@ uint64_t component_unix_time(void)
     return HARNESS_NOW;
 }
 
-static bool is(const char *value, const char *expected)
-{
-    return value != NULL && strcmp(value, expected) == 0;
-}
 
 void harness_init(void)
 {
@@ -77,8 +74,8 @@ void harness_init(void)
     comp.config.rate_per_domain = 50;
     comp.config.burst = 5;
     comp.config.notify = true;
-    FUZZ_CHECK(ratelimit_new(50, 5, COMPONENT_RATE_KEYS, &comp.query_limit) == XSMTP_OK);
-    FUZZ_CHECK(ratelimit_new(50, 5, COMPONENT_RATE_KEYS, &comp.notice_limit) == XSMTP_OK);
+    FUZZ_CHECK(component_ratelimit_new(50, 5, COMPONENT_RATE_KEYS, &comp.query_limit) == XSMTP_OK);
+    FUZZ_CHECK(component_ratelimit_new(50, 5, COMPONENT_RATE_KEYS, &comp.notice_limit) == XSMTP_OK);
     comp.xmpp = xmpp_ctx_new(NULL, NULL);
     FUZZ_CHECK(comp.xmpp != NULL);
     comp.conn = xmpp_conn_new(comp.xmpp);
@@ -123,14 +120,14 @@ static bool mac_right(xmpp_stanza_t *verify, const char *secret)
                          (const unsigned char *)canonical, used, mac, sizeof mac,
                          &mac_len) != NULL && mac_len == 32);
     FUZZ_CHECK(EVP_EncodeBlock((unsigned char *)encoded, mac, 32) == 44);
-    return is(xmpp_stanza_get_attribute(verify, "h"), encoded);
+    return xsmtp_str_is(xmpp_stanza_get_attribute(verify, "h"), encoded);
 }
 
 static const char *secret_of(const char *key_id)
 {
-    if (is(key_id, "s1"))
+    if (xsmtp_str_is(key_id, "s1"))
         return S1_SECRET;
-    if (is(key_id, "alice-2026"))
+    if (xsmtp_str_is(key_id, "alice-2026"))
         return ALICE_SECRET;
     return NULL;
 }
@@ -147,7 +144,7 @@ static void check_well_formed(xmpp_stanza_t *stanza)
     FUZZ_CHECK(strlen(text) == length);
     again = xmpp_stanza_new_from_string(comp.xmpp, text);
     FUZZ_CHECK(again != NULL);
-    FUZZ_CHECK(is(xmpp_stanza_get_name(again), xmpp_stanza_get_name(stanza)));
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_name(again), xmpp_stanza_get_name(stanza)));
     xmpp_stanza_release(again);
     xmpp_free(comp.xmpp, text);
 }
@@ -164,28 +161,29 @@ static void check_verdict(xmpp_stanza_t *answer)
     FUZZ_CHECK(verify != NULL);
     result = xmpp_stanza_get_attribute(verdict, "result");
     reason = xmpp_stanza_get_attribute(verdict, "reason");
-    FUZZ_CHECK(is(result, "pass") || is(result, "fail"));
+    FUZZ_CHECK(xsmtp_str_is(result, "pass") || xsmtp_str_is(result, "fail"));
     secret = secret_of(xmpp_stanza_get_attribute(verify, "k"));
-    if (is(result, "pass")) {
+    if (xsmtp_str_is(result, "pass")) {
         FUZZ_CHECK(reason == NULL && secret != NULL && mac_right(verify, secret));
-    } else if (is(reason, "bad-hash")) {
+    } else if (xsmtp_str_is(reason, "bad-hash")) {
         FUZZ_CHECK(secret != NULL && !mac_right(verify, secret));
     } else {
-        FUZZ_CHECK(is(reason, "unknown-key") || is(reason, "revoked") ||
-                   is(reason, "identity-not-allowed") || is(reason, "expired") ||
-                   is(reason, "future") || is(reason, "relay-not-authorized"));
+        FUZZ_CHECK(xsmtp_str_is(reason, "unknown-key") || xsmtp_str_is(reason, "revoked") ||
+                   xsmtp_str_is(reason, "identity-not-allowed") ||
+                   xsmtp_str_is(reason, "expired") || xsmtp_str_is(reason, "future") ||
+                   xsmtp_str_is(reason, "relay-not-authorized"));
     }
 }
 
 static void check_iq_answer(xmpp_stanza_t *answer)
 {
-    FUZZ_CHECK(is(xmpp_stanza_get_name(answer), "iq"));
-    FUZZ_CHECK(is(xmpp_stanza_get_type(answer), "result") ||
-               is(xmpp_stanza_get_type(answer), "error"));
-    FUZZ_CHECK(is(xmpp_stanza_get_id(answer), xmpp_stanza_get_id(current.stanza)));
-    FUZZ_CHECK(is(xmpp_stanza_get_to(answer), xmpp_stanza_get_from(current.stanza)));
-    FUZZ_CHECK(is(xmpp_stanza_get_from(answer), comp.config.jid));
-    if (is(xmpp_stanza_get_type(answer), "result"))
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_name(answer), "iq"));
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_type(answer), "result") ||
+               xsmtp_str_is(xmpp_stanza_get_type(answer), "error"));
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_id(answer), xmpp_stanza_get_id(current.stanza)));
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_to(answer), xmpp_stanza_get_from(current.stanza)));
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_from(answer), comp.config.jid));
+    if (xsmtp_str_is(xmpp_stanza_get_type(answer), "result"))
         check_verdict(answer);
 }
 
@@ -197,23 +195,23 @@ static void check_notice(xmpp_stanza_t *answer)
     const char *to, *at;
     int count;
 
-    FUZZ_CHECK(is(xmpp_stanza_get_name(answer), "message"));
-    FUZZ_CHECK(is(xmpp_stanza_get_type(answer), "headline"));
-    FUZZ_CHECK(!is(xmpp_stanza_get_type(current.stanza), "error"));
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_name(answer), "message"));
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_type(answer), "headline"));
+    FUZZ_CHECK(!xsmtp_str_is(xmpp_stanza_get_type(current.stanza), "error"));
     to = xmpp_stanza_get_to(answer);
     FUZZ_CHECK(to != NULL && strchr(to, '/') == NULL);
     at = strchr(to, '@');
-    FUZZ_CHECK(at != NULL && is(at + 1, "a.test"));
+    FUZZ_CHECK(at != NULL && xsmtp_str_is(at + 1, "a.test"));
     FUZZ_CHECK(xmpp_stanza_get_child_by_name(answer, "body") != NULL);
     progress = xmpp_stanza_get_child_by_name_and_ns(answer, "progress", XSMTP_NS);
     FUZZ_CHECK(progress != NULL);
-    FUZZ_CHECK(is(xmpp_stanza_get_attribute(progress, "identity"), to));
+    FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_attribute(progress, "identity"), to));
     count = xmpp_stanza_get_attributes(progress, attributes, 16);
     FUZZ_CHECK(count == 12);    /* six names and their values */
     for (int i = 0; i < count; i += 2) {
         bool known = false;
         for (size_t j = 0; j < sizeof allowed / sizeof allowed[0]; j++)
-            known = known || is(attributes[i], allowed[j]);
+            known = known || xsmtp_str_is(attributes[i], allowed[j]);
         FUZZ_CHECK(known);
     }
 }
@@ -243,7 +241,7 @@ static void feed_one(xmpp_stanza_t *stanza, const char *name)
     current.answers = 0;
     if (strcmp(name, "iq") == 0) {
         component_iq_handler(comp.conn, stanza, &comp);
-        must_answer = (is(type, "get") || is(type, "set")) && id != NULL &&
+        must_answer = (xsmtp_str_is(type, "get") || xsmtp_str_is(type, "set")) && id != NULL &&
                       strlen(id) <= COMPONENT_ID_MAX && xmpp_stanza_get_from(stanza) != NULL;
         FUZZ_CHECK(current.answers == (must_answer ? 1u : 0u));
     } else {
@@ -269,7 +267,7 @@ void harness_feed(const uint8_t *data, size_t size, const char *name)
                                            : NULL;
         fake_now_ns += 10000000ULL;
         if (stanza != NULL) {
-            if (is(xmpp_stanza_get_name(stanza), name))
+            if (xsmtp_str_is(xmpp_stanza_get_name(stanza), name))
                 feed_one(stanza, name);
             xmpp_stanza_release(stanza);
             stanzas++;

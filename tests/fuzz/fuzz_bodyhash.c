@@ -18,8 +18,8 @@
 #include <string.h>
 #include <openssl/evp.h>
 
-#include "bodyhash.h"
-#include "fuzz.h"
+#include "hash/bodyhash.h"
+#include "tests/fuzz/fuzz.h"
 
 static struct xsmtp_bodyhash *hasher;
 

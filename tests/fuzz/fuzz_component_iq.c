@@ -7,8 +7,8 @@
  */
 #include "config.h"
 
-#include "component_harness.h"
-#include "fuzz.h"
+#include "tests/fuzz/component_harness.h"
+#include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "extract.h"
-#include "fuzz.h"
+#include "hash/extract.h"
+#include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

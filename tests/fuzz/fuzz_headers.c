@@ -31,11 +31,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "client_text.h"
-#include "fuzz.h"
-#include "message.h"
-#include "signer.h"
-#include "verifier.h"
+#include "milter/message.h"
+#include "milter/sign/signer.h"
+#include "milter/verify/verifier.h"
+#include "tests/fuzz/fuzz.h"
+#include "xmpp/client/client_text.h"
 
 #define MAX_HEADERS 20000
 #define AUTHSERV "mx.b.test"
@@ -167,7 +167,7 @@ static void check_deletions(void)
 
 /* ---- the verifier's headers ----------------------------------------------------------- */
 
-/* Valid UTF-8 (client_text's check, which refuses controls), line by line. */
+/* Valid UTF-8 (xclient_text's check, which refuses controls), line by line. */
 static void check_header_value(const char *value)
 {
     char line[2048];
@@ -180,7 +180,7 @@ static void check_header_value(const char *value)
         FUZZ_CHECK(length < 998 - 24);  /* plus "Authentication-Results: " */
         memcpy(line, start, length);
         line[length] = '\0';
-        FUZZ_CHECK(client_text_xml_ok(line, sizeof line));
+        FUZZ_CHECK(xclient_text_xml_ok(line, sizeof line));
         if (fold == NULL)
             break;
         start = fold + 2;
@@ -190,7 +190,7 @@ static void check_header_value(const char *value)
 static void check_result_headers(const struct verifier_result *result)
 {
     char verdict[2048], results[2048];
-    const char *word = verifier_verdict_name(result->verdict);
+    const char *word = xsmtp_verdict_name(result->verdict);
 
     FUZZ_CHECK(verifier_format_verdict(&checked, result, verdict, sizeof verdict) == XSMTP_OK);
     FUZZ_CHECK(verifier_format_auth_results(AUTHSERV, &checked, result, results,
@@ -222,7 +222,7 @@ static void check_verifier(void)
         .max_age = MAX_AGE,
     };
     struct verifier_result result;
-    struct verify_query query;
+    struct xsmtp_query query;
 
     if (!verifier_check_headers(&facts, &checked)) {
         FUZZ_CHECK(checked.decided);
@@ -233,9 +233,9 @@ static void check_verifier(void)
     FUZZ_CHECK(verifier_check_body(&checked, checked.tags.bh));
     verifier_query(&checked, "198.51.100.7", &query);
     FUZZ_CHECK(strpbrk(query.message_id, "\r\n") == NULL && strpbrk(query.from, "\r\n") == NULL);
-    verifier_result_set(&result, VERIFIER_PASS, NULL, "xsmtp.a.test");
+    verifier_result_set(&result, XSMTP_VERDICT_PASS, NULL, "xsmtp.a.test");
     check_result_headers(&result);
-    verifier_result_set(&result, VERIFIER_FAIL, "bad-hash", "xsmtp.a.test");
+    verifier_result_set(&result, XSMTP_VERDICT_FAIL, "bad-hash", "xsmtp.a.test");
     check_result_headers(&result);
 }
 

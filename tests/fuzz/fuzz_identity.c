@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "client_text.h"
-#include "fuzz.h"
-#include "identity.h"
+#include "hash/identity.h"
+#include "tests/fuzz/fuzz.h"
+#include "xmpp/client/client_text.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -67,7 +67,7 @@ static void check_identity(const uint8_t *data, size_t size)
         FUZZ_CHECK(c > 0x20 && c != 0x7f && strchr("\"&'/:<>@", c) == NULL);
     }
     FUZZ_CHECK(xsmtp_identity_domain(out) == at + 1);
-    FUZZ_CHECK(client_text_xml_ok(out, sizeof out));
+    FUZZ_CHECK(xclient_text_xml_ok(out, sizeof out));
     FUZZ_CHECK(strlen(at + 1) >= 1 && strlen(at + 1) <= XSMTP_DOMAIN_MAX);
     FUZZ_CHECK(xsmtp_domain_check(at + 1, strlen(at + 1), &reason) == XSMTP_OK);
     FUZZ_CHECK(xsmtp_identity_parse(out, strlen(out), again, sizeof again, &reason) == XSMTP_OK);

@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuzz.h"
-#include "identity.h"
-#include "keytable.h"
-#include "taglist.h"
+#include "hash/identity.h"
+#include "hash/keytable.h"
+#include "hash/taglist.h"
+#include "tests/fuzz/fuzz.h"
 
 /* A fresh name per process; the file exists only while one input is
  * loaded (libFuzzer leaves by _Exit, so nothing at exit would remove it). */

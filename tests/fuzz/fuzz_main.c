@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fuzz.h"
+#include "tests/fuzz/fuzz.h"
 
 /* Reads path whole; NULL on error (reported). */
 static uint8_t *read_file(const char *path, size_t *size)

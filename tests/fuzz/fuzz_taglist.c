@@ -11,9 +11,9 @@
 
 #include <string.h>
 
-#include "extract.h"
-#include "fuzz.h"
-#include "taglist.h"
+#include "hash/extract.h"
+#include "hash/taglist.h"
+#include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -1,5 +1,5 @@
 # tests/lab/gateway.sh -- a receiving gateway for b.test with everything
-# real, for the issue 6 tests (test_spamassassin.sh, test_notify.sh).
+# real, for test_spamassassin.sh and test_notify.sh.
 # Source after common.sh, postfix.sh, prosody.sh and redis.sh, once
 # lab_init has run.
 #
@@ -140,7 +140,7 @@ gw_message() {
     _gw_dirs
     msgid=$(gw_msgid "$name" "$identity")
     t=$(date +%s)
-    body="Message $name of the issue 6 tests."$'\r\n'"Second line."$'\r\n'
+    body="Message $name of the gateway tests."$'\r\n'"Second line."$'\r\n'
     bh=$(printf '%s' "$body" | openssl dgst -sha256 -binary | openssl base64 -A)
     hex=$(printf '%s' "$GW_S1" | openssl base64 -d -A | od -An -v -tx1 | tr -d ' \n')
     # Straight into openssl: $(...) would drop the canonical form's last LF.

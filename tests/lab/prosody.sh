@@ -20,7 +20,7 @@
 #     c2s using CERT/KEY and c2s_require_encryption = true, or back to the
 #     plain lab; takes effect at the next (re)start.
 #
-# LAB-NOTES: always pass --config (else the system instance starts); as
+# Prosody: always pass --config (else the system instance starts); as
 # root Prosody needs run_as_root; a busy port does not stop Prosody, so the
 # log is checked for "Failed to open server port".
 

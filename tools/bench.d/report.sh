@@ -79,12 +79,12 @@ report_table() {
     echo " milter's own user+system time per message, the steadier number on a shared machine)"
 }
 
-# report_targets RESULTS JSONDIR: issue 8's targets, met or missed.
+# report_targets RESULTS JSONDIR: the performance targets, met or missed.
 report_targets() {
     local iq_rate
     iq_rate=$(_report_iq_median answers_per_s "$2")
     echo
-    echo "targets (issue 8; goals of the benchmark, not assertions):"
+    echo "targets (goals of the benchmark, not assertions):"
     awk -F'\t' -v iq="${iq_rate:-0}" "$_REPORT_AWK_COMMON"'
     function verdict(ok) { return ok ? "met" : "MISSED" }
     function line(text, value, ok) { printf "  %-52s %-26s %s\n", text, value, verdict(ok) }

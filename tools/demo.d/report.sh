@@ -1,7 +1,7 @@
 # tools/demo.d/report.sh -- what tools/demo prints for each message.
 #
 # One block per message, one "label: value" line per fact, so that a
-# person can read it and tests/test_demo.sh can check every value:
+# person can read it and tests/integration/test_demo.sh can check every value:
 #
 #   (a) alice@a.test -> bob@b.test through gateway A and gateway B
 #       verdict:       X-XSMTP-Verdict as gateway B wrote it
