@@ -65,8 +65,7 @@ b64_value(unsigned char c)
 }
 
 xsmtp_status
-xsmtp_b64_decode(const char *text, size_t textlen, uint8_t *out, size_t outsz,
-                 size_t *outlen)
+xsmtp_b64_decode(const char *text, size_t textlen, uint8_t *out, size_t outsz, size_t *outlen)
 {
     if (outlen != NULL)
         *outlen = 0;
@@ -96,7 +95,7 @@ xsmtp_b64_decode(const char *text, size_t textlen, uint8_t *out, size_t outsz,
         /* '=' is only legal as the padding counted above, in the last quantum. */
         int v2 = (last && padding == 2) ? 0 : b64_value((unsigned char)text[pos + 2]);
         int v3 = (last && padding >= 1) ? 0 : b64_value((unsigned char)text[pos + 3]);
-        bad |= v0 | v1 | v2 | v3;   /* any -1 sets the sign bit */
+        bad |= v0 | v1 | v2 | v3; /* any -1 sets the sign bit */
 
         uint32_t quantum = ((uint32_t)(v0 & 63) << 18) | ((uint32_t)(v1 & 63) << 12) |
                            ((uint32_t)(v2 & 63) << 6) | (uint32_t)(v3 & 63);

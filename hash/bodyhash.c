@@ -32,11 +32,11 @@
 
 struct xsmtp_bodyhash {
     EVP_MD_CTX *digest;
-    bool failed;            /* a digest call failed; final reports it */
-    bool pending_cr;        /* last byte was CR; its meaning depends on the next */
-    bool pending_blank;     /* blanks seen in this line and not yet written */
-    bool line_has_content;  /* this line has written something */
-    size_t empty_lines;     /* empty lines held back (they may end the body) */
+    bool failed;           /* a digest call failed; final reports it */
+    bool pending_cr;       /* last byte was CR; its meaning depends on the next */
+    bool pending_blank;    /* blanks seen in this line and not yet written */
+    bool line_has_content; /* this line has written something */
+    size_t empty_lines;    /* empty lines held back (they may end the body) */
     size_t used;
     unsigned char output[OUTPUT_BUFFER];
 };
@@ -77,7 +77,10 @@ put_bytes(struct xsmtp_bodyhash *bodyhash, const unsigned char *data, size_t len
 
 /* 1 for the octets that need the byte-wise path: CR, LF, SP, HTAB. */
 static const unsigned char special[256] = {
-    ['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1,
+    ['\r'] = 1,
+    ['\n'] = 1,
+    [' '] = 1,
+    ['\t'] = 1,
 };
 
 /*
@@ -88,7 +91,7 @@ static const unsigned char special[256] = {
  * and no carry crosses from one octet into the next.  Conservative: some
  * canonical words fail (a control octet) and take the byte-wise path.
  */
-#define OCTETS(x) ((uint64_t)(x) * UINT64_C(0x0101010101010101))
+#define OCTETS(x) ((uint64_t)(x)*UINT64_C(0x0101010101010101))
 
 static inline uint64_t
 lt(uint64_t word, unsigned n)

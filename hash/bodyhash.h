@@ -24,8 +24,7 @@ xsmtp_status xsmtp_bodyhash_reset(struct xsmtp_bodyhash *bodyhash);
 xsmtp_status xsmtp_bodyhash_update(struct xsmtp_bodyhash *bodyhash, const uint8_t *data,
                                    size_t len);
 /* Finishes and writes the 44-character base64 digest plus NUL. */
-xsmtp_status xsmtp_bodyhash_final(struct xsmtp_bodyhash *bodyhash,
-                                  char out[XSMTP_B64_SHA256 + 1]);
+xsmtp_status xsmtp_bodyhash_final(struct xsmtp_bodyhash *bodyhash, char out[XSMTP_B64_SHA256 + 1]);
 void xsmtp_bodyhash_free(struct xsmtp_bodyhash *bodyhash);
 
 #endif

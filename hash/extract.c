@@ -96,7 +96,7 @@ several_mailboxes(const char *text, size_t len)
         char c = text[i];
         if (in_quotes) {
             if (c == '\\' && i + 1 < len)
-                i++;            /* quoted-pair: the next octet is literal */
+                i++; /* quoted-pair: the next octet is literal */
             else if (c == '"')
                 in_quotes = false;
         } else if (in_angle) {

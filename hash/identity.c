@@ -54,7 +54,7 @@ utf8_sequence(const char *s, size_t n, unsigned long *code_point)
         length = 4;
         value = octets[0] & 0x07u;
     } else {
-        return 0;   /* a continuation octet, an overlong lead (C0, C1) or F5..FF */
+        return 0; /* a continuation octet, an overlong lead (C0, C1) or F5..FF */
     }
     if (n < length)
         return 0;
@@ -65,7 +65,7 @@ utf8_sequence(const char *s, size_t n, unsigned long *code_point)
     }
     if ((length == 3 && value < 0x800) || (length == 4 && (value < 0x10000 || value > 0x10ffff)) ||
         (value >= 0xd800 && value <= 0xdfff))
-        return 0;   /* overlong, a surrogate, or beyond Unicode */
+        return 0; /* overlong, a surrogate, or beyond Unicode */
     *code_point = value;
     return length;
 }
@@ -73,8 +73,8 @@ utf8_sequence(const char *s, size_t n, unsigned long *code_point)
 static bool
 domain_char_ok(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
 }
 
 xsmtp_status

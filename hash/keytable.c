@@ -45,7 +45,7 @@ xsmtp_key_set_secret(struct xsmtp_key *key, const unsigned char *secret, size_t 
     if (mac == NULL)
         return XSMTP_ECRYPTO;
     EVP_MAC_CTX *context = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);    /* the context keeps its own reference */
+    EVP_MAC_free(mac); /* the context keeps its own reference */
     if (context == NULL)
         return XSMTP_ENOMEM;
     OSSL_PARAM params[] = {
@@ -74,7 +74,7 @@ xsmtp_key_clear(struct xsmtp_key *key)
     for (size_t i = 0; i < key->pattern_count; i++)
         free(key->patterns[i]);
     free(key->patterns);
-    EVP_MAC_CTX_free(key->mac_template);   /* OpenSSL wipes its copy of the key */
+    EVP_MAC_CTX_free(key->mac_template); /* OpenSSL wipes its copy of the key */
     OPENSSL_cleanse(key, sizeof *key);
 }
 
@@ -153,12 +153,11 @@ xsmtp_keytable_free(struct xsmtp_keytable *table)
 struct loader {
     struct xsmtp_keytable *table;
     size_t capacity;
-    size_t *first_lines;    /* line of each key, for duplicate messages */
-    char why[160];          /* the reason of the current error */
+    size_t *first_lines; /* line of each key, for duplicate messages */
+    char why[160];       /* the reason of the current error */
 };
 
-static xsmtp_status
-fail(struct loader *loader, xsmtp_status status, const char *format, ...)
+static xsmtp_status fail(struct loader *loader, xsmtp_status status, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
 static xsmtp_status
@@ -217,8 +216,7 @@ add_pattern(struct loader *loader, struct xsmtp_key *key, const char *item, size
         return fail(loader, XSMTP_EMALFORMED, "identity pattern %zu is empty", ordinal);
     for (size_t i = 0; i < len; i++) {
         if (is_blank(item[i]))
-            return fail(loader, XSMTP_EMALFORMED,
-                        "identity patterns must be separated by commas");
+            return fail(loader, XSMTP_EMALFORMED, "identity patterns must be separated by commas");
     }
     if (len == 1 && item[0] == '*') {
         strcpy(pattern, "*");
@@ -228,8 +226,7 @@ add_pattern(struct loader *loader, struct xsmtp_key *key, const char *item, size
         pattern[0] = '*';
         pattern[1] = '@';
         for (size_t i = 2; i < len; i++)
-            pattern[i] = (item[i] >= 'A' && item[i] <= 'Z') ? (char)(item[i] - 'A' + 'a')
-                                                             : item[i];
+            pattern[i] = (item[i] >= 'A' && item[i] <= 'Z') ? (char)(item[i] - 'A' + 'a') : item[i];
         pattern[len] = '\0';
     } else {
         xsmtp_status status = xsmtp_identity_parse(item, len, pattern, sizeof pattern, &why);
@@ -323,9 +320,8 @@ parse_key_line(struct loader *loader, char *line, size_t len, size_t line_number
         while (rest_end > rest_start && is_blank(line[rest_end - 1]))
             rest_end--;
     }
-    if (rest_end == rest_start ||
-        (rest_end - rest_start == revoked_len &&
-         memcmp(line + rest_start, revoked_word, revoked_len) == 0))
+    if (rest_end == rest_start || (rest_end - rest_start == revoked_len &&
+                                   memcmp(line + rest_start, revoked_word, revoked_len) == 0))
         return fail(loader, XSMTP_EMALFORMED, "missing identities");
 
     for (size_t i = 0; i < loader->table->key_count; i++) {
@@ -337,8 +333,8 @@ parse_key_line(struct loader *loader, char *line, size_t len, size_t line_number
 
     if (secret_text_len > SECRET_TEXT_MAX)
         return fail(loader, XSMTP_EMALFORMED, "secret longer than %d bytes", XSMTP_SECRET_MAX);
-    status = xsmtp_b64_decode(line + secret_start, secret_text_len, secret, sizeof secret,
-                              &secret_len);
+    status =
+        xsmtp_b64_decode(line + secret_start, secret_text_len, secret, sizeof secret, &secret_len);
     if (status != XSMTP_OK) {
         OPENSSL_cleanse(secret, sizeof secret);
         return fail(loader, XSMTP_EMALFORMED, "secret is not valid base64");
@@ -414,12 +410,10 @@ load_lines(struct loader *loader, FILE *file, char *line, size_t *line_number)
     while ((got = read_line(file, line, LINE_MAX_OCTETS + 1, &len)) != 0) {
         ++*line_number;
         if (got < 0)
-            return fail(loader, XSMTP_EMALFORMED, "line longer than %d octets",
-                        LINE_MAX_OCTETS);
+            return fail(loader, XSMTP_EMALFORMED, "line longer than %d octets", LINE_MAX_OCTETS);
         if (memchr(line, '\0', len) != NULL)
             return fail(loader, XSMTP_EMALFORMED, "NUL byte in line");
-        xsmtp_status status =
-            parse_key_line(loader, line, cut_comment(line, len), *line_number);
+        xsmtp_status status = parse_key_line(loader, line, cut_comment(line, len), *line_number);
         if (status != XSMTP_OK)
             return status;
     }
@@ -431,7 +425,7 @@ load_lines(struct loader *loader, FILE *file, char *line, size_t *line_number)
 xsmtp_status
 xsmtp_keytable_load(const char *path, struct xsmtp_keytable **out, char *err, size_t errsz)
 {
-    struct loader loader = { 0 };
+    struct loader loader = {0};
     FILE *file = NULL;
     size_t line_number = 0;
     xsmtp_status status;

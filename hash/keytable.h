@@ -21,10 +21,10 @@ struct xsmtp_key {
     char *id;
     unsigned char secret[XSMTP_SECRET_MAX];
     size_t secret_len;
-    char **patterns;        /* "local@domain", "*@domain" or "*", lowercased */
+    char **patterns; /* "local@domain", "*@domain" or "*", lowercased */
     size_t pattern_count;
     bool revoked;
-    void *mac_template;     /* EVP_MAC_CTX keyed with secret; dup'ed per use */
+    void *mac_template; /* EVP_MAC_CTX keyed with secret; dup'ed per use */
 };
 
 struct xsmtp_keytable {
@@ -47,8 +47,7 @@ xsmtp_status xsmtp_keytable_load(const char *path, struct xsmtp_keytable **out, 
 void xsmtp_keytable_free(struct xsmtp_keytable *table);
 
 /* Key with this id, revoked or not; NULL when absent. */
-const struct xsmtp_key *xsmtp_keytable_by_id(const struct xsmtp_keytable *table,
-                                             const char *id);
+const struct xsmtp_key *xsmtp_keytable_by_id(const struct xsmtp_keytable *table, const char *id);
 /* First non-revoked key whose pattern matches identity; NULL when none. */
 const struct xsmtp_key *xsmtp_keytable_for_identity(const struct xsmtp_keytable *table,
                                                     const char *identity);
@@ -61,8 +60,7 @@ bool xsmtp_key_allows(const struct xsmtp_key *key, const char *identity);
  * tools use it to make a key without a file.  XSMTP_EMALFORMED for a bad
  * length, XSMTP_ECRYPTO when OpenSSL refuses.
  */
-xsmtp_status xsmtp_key_set_secret(struct xsmtp_key *key, const unsigned char *secret,
-                                  size_t len);
+xsmtp_status xsmtp_key_set_secret(struct xsmtp_key *key, const unsigned char *secret, size_t len);
 /* Frees what key owns (id, patterns, mac_template) and wipes the secret. */
 void xsmtp_key_clear(struct xsmtp_key *key);
 

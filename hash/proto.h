@@ -39,7 +39,7 @@
 #define XSMTP_ATTR_K "k"
 #define XSMTP_ATTR_BH "bh"
 #define XSMTP_ATTR_H "h"
-#define XSMTP_ATTR_RELAY "relay"            /* optional */
+#define XSMTP_ATTR_RELAY "relay" /* optional */
 /* The values of those attributes: message-id and from as extracted (s3),
  * the others as written in the tags; relay NULL when not sent. */
 struct xsmtp_query {
@@ -60,7 +60,7 @@ struct xsmtp_query {
 
 /* --- the verdict (s7) --------------------------------------------------------- */
 enum xsmtp_verdict {
-    XSMTP_VERDICT_NONE,         /* no XSMTP header: nothing to verify */
+    XSMTP_VERDICT_NONE, /* no XSMTP header: nothing to verify */
     XSMTP_VERDICT_PASS,
     XSMTP_VERDICT_FAIL,
     XSMTP_VERDICT_PERMERROR,

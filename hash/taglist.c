@@ -26,28 +26,28 @@
 
 enum tag_id { TAG_V, TAG_K, TAG_T, TAG_IP, TAG_BH, TAG_H, TAG_COUNT, TAG_UNKNOWN = TAG_COUNT };
 
-static const char *const tag_names[TAG_COUNT] = { "v", "k", "t", "ip", "bh", "h" };
+static const char *const tag_names[TAG_COUNT] = {"v", "k", "t", "ip", "bh", "h"};
 static const char *const reason_duplicate[TAG_COUNT] = {
-    "duplicate tag v", "duplicate tag k", "duplicate tag t",
+    "duplicate tag v",  "duplicate tag k",  "duplicate tag t",
     "duplicate tag ip", "duplicate tag bh", "duplicate tag h",
 };
 static const char *const reason_missing[TAG_COUNT] = {
-    "missing tag v", "missing tag k", "missing tag t",
+    "missing tag v",  "missing tag k",  "missing tag t",
     "missing tag ip", "missing tag bh", "missing tag h",
 };
 static const char *const reason_break[TAG_COUNT] = {
-    "line break inside value of v", "line break inside value of k",
-    "line break inside value of t", "line break inside value of ip",
+    "line break inside value of v",  "line break inside value of k",
+    "line break inside value of t",  "line break inside value of ip",
     "line break inside value of bh", "line break inside value of h",
 };
 static const char *const reason_blank[TAG_COUNT] = {
-    "whitespace inside value of v", "whitespace inside value of k",
-    "whitespace inside value of t", "whitespace inside value of ip",
+    "whitespace inside value of v",  "whitespace inside value of k",
+    "whitespace inside value of t",  "whitespace inside value of ip",
     "whitespace inside value of bh", "whitespace inside value of h",
 };
 static const char *const reason_char[TAG_COUNT] = {
-    "invalid character in value of v", "invalid character in value of k",
-    "invalid character in value of t", "invalid character in value of ip",
+    "invalid character in value of v",  "invalid character in value of k",
+    "invalid character in value of t",  "invalid character in value of ip",
     "invalid character in value of bh", "invalid character in value of h",
 };
 
@@ -88,8 +88,7 @@ is_valchar(char c)
 static size_t
 fold_length(const char *value, size_t len, size_t pos)
 {
-    if (value[pos] == '\r' && pos + 2 < len && value[pos + 1] == '\n' &&
-        is_wsp(value[pos + 2]))
+    if (value[pos] == '\r' && pos + 2 < len && value[pos + 1] == '\n' && is_wsp(value[pos + 2]))
         return 2;
     if (value[pos] == '\n' && pos + 1 < len && is_wsp(value[pos + 1]))
         return 1;
@@ -212,8 +211,7 @@ static const char *
 store_value(enum tag_id id, const char *value, size_t len, struct xsmtp_hash_tags *tags)
 {
     switch (id) {
-    case TAG_V:
-        return (len == 1 && value[0] == '1') ? NULL : "v is not 1";
+    case TAG_V: return (len == 1 && value[0] == '1') ? NULL : "v is not 1";
     case TAG_K:
         if (xsmtp_tag_check_keyid(value, len) != XSMTP_OK)
             return "malformed k";
@@ -243,8 +241,7 @@ store_value(enum tag_id id, const char *value, size_t len, struct xsmtp_hash_tag
         memcpy(id == TAG_BH ? tags->bh : tags->h, value, len);
         (id == TAG_BH ? tags->bh : tags->h)[len] = '\0';
         return NULL;
-    case TAG_UNKNOWN:
-        break;
+    case TAG_UNKNOWN: break;
     }
     return NULL;
 }
@@ -278,7 +275,7 @@ unknown_duplicated(const char *value, struct tag_name_span *names, size_t count)
 static const char *
 parse_list(const char *value, size_t len, struct xsmtp_hash_tags *tags)
 {
-    bool seen[TAG_COUNT] = { false };
+    bool seen[TAG_COUNT] = {false};
     struct tag_name_span unknown[MAX_TAGS];
     size_t unknown_count = 0;
     size_t pos = 0;
@@ -366,7 +363,7 @@ parse_list(const char *value, size_t len, struct xsmtp_hash_tags *tags)
 
         if (pos == len)
             break;
-        pos++;  /* the ';' */
+        pos++; /* the ';' */
     }
 
     for (int id = 0; id < TAG_COUNT; id++) {
@@ -379,8 +376,7 @@ parse_list(const char *value, size_t len, struct xsmtp_hash_tags *tags)
 }
 
 xsmtp_status
-xsmtp_tags_parse(const char *value, size_t len, struct xsmtp_hash_tags *tags,
-                 const char **reason)
+xsmtp_tags_parse(const char *value, size_t len, struct xsmtp_hash_tags *tags, const char **reason)
 {
     if (reason != NULL)
         *reason = NULL;
@@ -419,12 +415,11 @@ xsmtp_tags_format(const struct xsmtp_hash_tags *tags, char *out, size_t outsz)
     if (xsmtp_tag_check_keyid(tags->k, field_length(tags->k, sizeof tags->k)) != XSMTP_OK ||
         xsmtp_tag_check_time(tags->t, field_length(tags->t, sizeof tags->t), NULL) != XSMTP_OK ||
         xsmtp_tag_check_ip(tags->ip, field_length(tags->ip, sizeof tags->ip)) != XSMTP_OK ||
-        xsmtp_tag_check_b64_sha256(tags->bh, field_length(tags->bh, sizeof tags->bh)) !=
-            XSMTP_OK ||
+        xsmtp_tag_check_b64_sha256(tags->bh, field_length(tags->bh, sizeof tags->bh)) != XSMTP_OK ||
         xsmtp_tag_check_b64_sha256(tags->h, field_length(tags->h, sizeof tags->h)) != XSMTP_OK)
         return XSMTP_EMALFORMED;
-    int written = snprintf(out, outsz, "v=1; k=%s; t=%s; ip=%s;\n bh=%s;\n h=%s", tags->k,
-                           tags->t, tags->ip, tags->bh, tags->h);
+    int written = snprintf(out, outsz, "v=1; k=%s; t=%s; ip=%s;\n bh=%s;\n h=%s", tags->k, tags->t,
+                           tags->ip, tags->bh, tags->h);
     if (written < 0 || (size_t)written >= outsz) {
         if (outsz > 0)
             out[0] = '\0';

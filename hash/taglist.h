@@ -18,9 +18,9 @@
 
 struct xsmtp_hash_tags {
     char k[XSMTP_KEYID_MAX + 1];
-    char t[11];                 /* decimal, as written */
-    uint64_t time;              /* t as a number */
-    char ip[XSMTP_IP_MAX + 1];  /* canonical inet_ntop form */
+    char t[11];                /* decimal, as written */
+    uint64_t time;             /* t as a number */
+    char ip[XSMTP_IP_MAX + 1]; /* canonical inet_ntop form */
     char bh[XSMTP_B64_SHA256 + 1];
     char h[XSMTP_B64_SHA256 + 1];
 };

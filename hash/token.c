@@ -42,8 +42,7 @@ buffer_append(void *sink, const char *data, size_t len)
 static xsmtp_status
 mac_append(void *sink, const char *data, size_t len)
 {
-    return EVP_MAC_update(sink, (const unsigned char *)data, len) == 1 ? XSMTP_OK
-                                                                        : XSMTP_ECRYPTO;
+    return EVP_MAC_update(sink, (const unsigned char *)data, len) == 1 ? XSMTP_OK : XSMTP_ECRYPTO;
 }
 
 /* A value may hold neither CR nor LF: one field could then pose as the next. */
@@ -81,13 +80,13 @@ emit_canonical(const struct xsmtp_token_input *input, canonical_sink sink, void 
         const char *value;
         bool lowercase;
     } fields[] = {
-        { "identity:", input->identity, true },
-        { "message-id:", input->msgid, false },
-        { "from:", input->from, true },
-        { "time:", input->t, false },
-        { "ip:", input->ip, false },
-        { "body-hash:", input->bh, false },
-        { "key:", input->k, false },
+        {"identity:", input->identity, true},
+        {"message-id:", input->msgid, false},
+        {"from:", input->from, true},
+        {"time:", input->t, false},
+        {"ip:", input->ip, false},
+        {"body-hash:", input->bh, false},
+        {"key:", input->k, false},
     };
     const size_t field_count = sizeof fields / sizeof fields[0];
     xsmtp_status status;
@@ -120,7 +119,7 @@ xsmtp_canonical_build(const struct xsmtp_token_input *input, char *out, size_t o
     if (input == NULL || out == NULL || outlen == NULL)
         return XSMTP_EMALFORMED;
 
-    struct buffer_sink buffer = { out, outsz, 0 };
+    struct buffer_sink buffer = {out, outsz, 0};
     xsmtp_status status = emit_canonical(input, buffer_append, &buffer);
     if (status != XSMTP_OK)
         return status;
@@ -178,8 +177,7 @@ xsmtp_token_verify(const struct xsmtp_key *key, const struct xsmtp_token_input *
     /* Strict decoding: h has exactly one spelling, so comparing bytes is enough. */
     size_t text_len = strnlen(claimed_h, XSMTP_B64_SHA256 + 1);
     if (text_len != XSMTP_B64_SHA256 ||
-        xsmtp_b64_decode(claimed_h, text_len, claimed, sizeof claimed, &claimed_len) !=
-            XSMTP_OK ||
+        xsmtp_b64_decode(claimed_h, text_len, claimed, sizeof claimed, &claimed_len) != XSMTP_OK ||
         claimed_len != MAC_LEN)
         return XSMTP_EMALFORMED;
 
@@ -201,10 +199,10 @@ xsmtp_hmac_sha256_b64(const unsigned char *secret, size_t secretlen, const char 
     out[0] = '\0';
     if ((secret == NULL && secretlen > 0) || (data == NULL && datalen > 0))
         return XSMTP_EMALFORMED;
-    static const unsigned char empty[1] = { 0 };
-    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret != NULL ? secret : empty,
-                  secretlen, (const unsigned char *)(data != NULL ? (const void *)data : empty),
-                  datalen, mac, sizeof mac, &mac_len) == NULL ||
+    static const unsigned char empty[1] = {0};
+    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret != NULL ? secret : empty, secretlen,
+                  (const unsigned char *)(data != NULL ? (const void *)data : empty), datalen, mac,
+                  sizeof mac, &mac_len) == NULL ||
         mac_len != MAC_LEN)
         return XSMTP_ECRYPTO;
     return xsmtp_b64_encode(mac, sizeof mac, out, XSMTP_B64_SHA256 + 1);

@@ -21,9 +21,9 @@
 
 /* The seven values of the canonical input, all NUL-terminated. */
 struct xsmtp_token_input {
-    const char *identity;   /* as in X-XMPP-Identity; lowercased when built */
-    const char *msgid;      /* extracted, case kept */
-    const char *from;       /* extracted, lowercased when built */
+    const char *identity; /* as in X-XMPP-Identity; lowercased when built */
+    const char *msgid;    /* extracted, case kept */
+    const char *from;     /* extracted, lowercased when built */
     const char *t;
     const char *ip;
     const char *bh;
@@ -36,20 +36,19 @@ struct xsmtp_token_input {
  * Any value containing CR or LF is refused (XSMTP_EMALFORMED): it would let
  * one field impersonate another.
  */
-xsmtp_status xsmtp_canonical_build(const struct xsmtp_token_input *input, char *out,
-                                   size_t outsz, size_t *outlen);
+xsmtp_status xsmtp_canonical_build(const struct xsmtp_token_input *input, char *out, size_t outsz,
+                                   size_t *outlen);
 
 /* h = base64(HMAC-SHA256(key secret, canonical)); out gets 44 chars + NUL. */
 xsmtp_status xsmtp_token_mac(const struct xsmtp_key *key, const struct xsmtp_token_input *input,
                              char out[XSMTP_B64_SHA256 + 1]);
 
 /* Recomputes the MAC and compares with claimed_h in constant time. */
-xsmtp_status xsmtp_token_verify(const struct xsmtp_key *key,
-                                const struct xsmtp_token_input *input, const char *claimed_h);
+xsmtp_status xsmtp_token_verify(const struct xsmtp_key *key, const struct xsmtp_token_input *input,
+                                const char *claimed_h);
 
 /* HMAC-SHA256 of raw bytes with a raw secret (tests and tools). */
-xsmtp_status xsmtp_hmac_sha256_b64(const unsigned char *secret, size_t secretlen,
-                                   const char *data, size_t datalen,
-                                   char out[XSMTP_B64_SHA256 + 1]);
+xsmtp_status xsmtp_hmac_sha256_b64(const unsigned char *secret, size_t secretlen, const char *data,
+                                   size_t datalen, char out[XSMTP_B64_SHA256 + 1]);
 
 #endif

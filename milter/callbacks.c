@@ -22,8 +22,9 @@
 #include "milter/stats.h"
 
 /* The configured answer when we cannot do our job (on_internal_error). */
-static sfsistat callbacks_fallback(const struct milter_session *session, int level,
-                                   const char *what, const char *step)
+static sfsistat
+callbacks_fallback(const struct milter_session *session, int level, const char *what,
+                   const char *step)
 {
     struct milter_context *context = session != NULL ? session->context : context_acquire();
     enum milter_on_internal_error action =
@@ -37,7 +38,8 @@ static sfsistat callbacks_fallback(const struct milter_session *session, int lev
 }
 
 /* What to answer when our own code failed. */
-static sfsistat callbacks_internal_error(const struct milter_session *session, const char *step)
+static sfsistat
+callbacks_internal_error(const struct milter_session *session, const char *step)
 {
     stats_count(STATS_INTERNAL_ERRORS);
     return callbacks_fallback(session, LOG_ERR, "internal error", step);
@@ -47,21 +49,22 @@ static sfsistat callbacks_internal_error(const struct milter_session *session, c
  * During an orderly stop nothing new may start (signals.c, context.h):
  * answered as for an internal error, since the milter cannot do its job.
  */
-static sfsistat callbacks_stopping(const struct milter_session *session, const char *step)
+static sfsistat
+callbacks_stopping(const struct milter_session *session, const char *step)
 {
     return callbacks_fallback(session, LOG_INFO, "stopping", step);
 }
 
-static struct milter_session *callbacks_session(SMFICTX *ctx)
+static struct milter_session *
+callbacks_session(SMFICTX *ctx)
 {
     return smfi_getpriv(ctx);
 }
 
-static sfsistat callbacks_negotiate(SMFICTX *ctx, unsigned long offered_actions,
-                                    unsigned long offered_steps, unsigned long unused2,
-                                    unsigned long unused3, unsigned long *actions,
-                                    unsigned long *steps, unsigned long *unused2_out,
-                                    unsigned long *unused3_out)
+static sfsistat
+callbacks_negotiate(SMFICTX *ctx, unsigned long offered_actions, unsigned long offered_steps,
+                    unsigned long unused2, unsigned long unused3, unsigned long *actions,
+                    unsigned long *steps, unsigned long *unused2_out, unsigned long *unused3_out)
 {
     /* Header changes are for the signer and verifier, quarantine for the
      * verifier's verify.on_* = quarantine; the symbol list asks for
@@ -94,7 +97,8 @@ static sfsistat callbacks_negotiate(SMFICTX *ctx, unsigned long offered_actions,
     return SMFIS_CONTINUE;
 }
 
-static sfsistat callbacks_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+static sfsistat
+callbacks_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
     struct milter_session *session;
 
@@ -114,7 +118,8 @@ static sfsistat callbacks_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *host
     return SMFIS_CONTINUE;
 }
 
-static sfsistat callbacks_helo(SMFICTX *ctx, char *helo)
+static sfsistat
+callbacks_helo(SMFICTX *ctx, char *helo)
 {
     struct milter_session *session = callbacks_session(ctx);
 
@@ -124,7 +129,8 @@ static sfsistat callbacks_helo(SMFICTX *ctx, char *helo)
     return SMFIS_CONTINUE;
 }
 
-static sfsistat callbacks_envfrom(SMFICTX *ctx, char **argv)
+static sfsistat
+callbacks_envfrom(SMFICTX *ctx, char **argv)
 {
     struct milter_session *session = callbacks_session(ctx);
     struct milter_message *message;
@@ -142,7 +148,8 @@ static sfsistat callbacks_envfrom(SMFICTX *ctx, char **argv)
     return hooks_message_begin(ctx, session);
 }
 
-static sfsistat callbacks_header(SMFICTX *ctx, char *name, char *value)
+static sfsistat
+callbacks_header(SMFICTX *ctx, char *name, char *value)
 {
     struct milter_session *session = callbacks_session(ctx);
 
@@ -153,7 +160,8 @@ static sfsistat callbacks_header(SMFICTX *ctx, char *name, char *value)
     return SMFIS_CONTINUE;
 }
 
-static sfsistat callbacks_eoh(SMFICTX *ctx)
+static sfsistat
+callbacks_eoh(SMFICTX *ctx)
 {
     struct milter_session *session = callbacks_session(ctx);
 
@@ -162,7 +170,8 @@ static sfsistat callbacks_eoh(SMFICTX *ctx)
     return hooks_headers_done(ctx, session);
 }
 
-static sfsistat callbacks_body(SMFICTX *ctx, unsigned char *chunk, size_t length)
+static sfsistat
+callbacks_body(SMFICTX *ctx, unsigned char *chunk, size_t length)
 {
     struct milter_session *session = callbacks_session(ctx);
 
@@ -172,7 +181,8 @@ static sfsistat callbacks_body(SMFICTX *ctx, unsigned char *chunk, size_t length
     return hooks_body(ctx, session, chunk, length);
 }
 
-static sfsistat callbacks_eom(SMFICTX *ctx)
+static sfsistat
+callbacks_eom(SMFICTX *ctx)
 {
     struct milter_session *session = callbacks_session(ctx);
     struct milter_message *message;
@@ -182,19 +192,19 @@ static sfsistat callbacks_eom(SMFICTX *ctx)
         return callbacks_internal_error(NULL, "end of message");
     message = &session->message;
     if (message->queue_id[0] == '\0')
-        message_copy_macro(message->queue_id, sizeof message->queue_id,
-                           smfi_getsymval(ctx, "i"));
+        message_copy_macro(message->queue_id, sizeof message->queue_id, smfi_getsymval(ctx, "i"));
     result = hooks_message_end(ctx, session);
     if (log_enabled(LOG_DEBUG))
         log_msg(LOG_DEBUG, "%s: message from [%s]: %lu headers, %llu body bytes, passed on",
                 message->queue_id[0] != '\0' ? message->queue_id : "NOQUEUE",
-                session->client_addr_known ? session->client_ip : "unknown",
-                message->header_count, message->body_bytes);
+                session->client_addr_known ? session->client_ip : "unknown", message->header_count,
+                message->body_bytes);
     session_message_end(session);
     return result;
 }
 
-static sfsistat callbacks_abort(SMFICTX *ctx)
+static sfsistat
+callbacks_abort(SMFICTX *ctx)
 {
     struct milter_session *session = callbacks_session(ctx);
 
@@ -208,7 +218,8 @@ static sfsistat callbacks_abort(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
-static sfsistat callbacks_close(SMFICTX *ctx)
+static sfsistat
+callbacks_close(SMFICTX *ctx)
 {
     struct milter_session *session = callbacks_session(ctx);
 
@@ -219,7 +230,8 @@ static sfsistat callbacks_close(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
-struct smfiDesc *callbacks_filter(void)
+struct smfiDesc *
+callbacks_filter(void)
 {
     static char filter_name[] = "xsmtp-milter";
     /* Read-only after start: libmilter keeps the pointer. */

@@ -21,12 +21,12 @@
 #include "milter/stats.h"
 
 static struct milter_runtime {
-    pthread_mutex_t lock;                   /* guards everything below */
-    pthread_cond_t idle;                    /* signalled when messages drops to 0 */
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t idle;  /* signalled when messages drops to 0 */
     struct milter_context *live;
     atomic_ulong live_generation;
-    unsigned sessions;                      /* connections open */
-    unsigned messages;                      /* messages in flight */
+    unsigned sessions; /* connections open */
+    unsigned messages; /* messages in flight */
     atomic_bool stopping;
 } milter_runtime = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -38,8 +38,8 @@ static struct milter_runtime {
     .stopping = false,
 };
 
-static struct milter_context *context_wrap(struct milter_config *config,
-                                           unsigned long generation)
+static struct milter_context *
+context_wrap(struct milter_config *config, unsigned long generation)
 {
     struct milter_context *context = calloc(1, sizeof *context);
 
@@ -47,17 +47,19 @@ static struct milter_context *context_wrap(struct milter_config *config,
         return NULL;
     context->config = config;
     context->generation = generation;
-    atomic_init(&context->references, 1);   /* the runtime's own reference */
+    atomic_init(&context->references, 1); /* the runtime's own reference */
     return context;
 }
 
-xsmtp_status context_start(struct milter_config *config)
+xsmtp_status
+context_start(struct milter_config *config)
 {
     stats_started();
     return context_install(config) != 0 ? XSMTP_OK : XSMTP_ENOMEM;
 }
 
-void context_stop(void)
+void
+context_stop(void)
 {
     struct milter_context *old;
 
@@ -68,7 +70,8 @@ void context_stop(void)
     context_release(old);
 }
 
-struct milter_context *context_acquire(void)
+struct milter_context *
+context_acquire(void)
 {
     struct milter_context *context;
 
@@ -80,7 +83,8 @@ struct milter_context *context_acquire(void)
     return context;
 }
 
-void context_release(struct milter_context *context)
+void
+context_release(struct milter_context *context)
 {
     if (context == NULL)
         return;
@@ -91,13 +95,14 @@ void context_release(struct milter_context *context)
     }
 }
 
-bool context_is_live(const struct milter_context *context)
+bool
+context_is_live(const struct milter_context *context)
 {
-    return context != NULL &&
-           context->generation == atomic_load(&milter_runtime.live_generation);
+    return context != NULL && context->generation == atomic_load(&milter_runtime.live_generation);
 }
 
-unsigned long context_install(struct milter_config *config)
+unsigned long
+context_install(struct milter_config *config)
 {
     struct milter_context *context, *old;
     unsigned long generation;
@@ -121,14 +126,16 @@ unsigned long context_install(struct milter_config *config)
     return generation;
 }
 
-void context_session_opened(void)
+void
+context_session_opened(void)
 {
     pthread_mutex_lock(&milter_runtime.lock);
     milter_runtime.sessions++;
     pthread_mutex_unlock(&milter_runtime.lock);
 }
 
-void context_session_closed(void)
+void
+context_session_closed(void)
 {
     pthread_mutex_lock(&milter_runtime.lock);
     if (milter_runtime.sessions > 0)
@@ -136,7 +143,8 @@ void context_session_closed(void)
     pthread_mutex_unlock(&milter_runtime.lock);
 }
 
-unsigned context_sessions_active(void)
+unsigned
+context_sessions_active(void)
 {
     unsigned sessions;
 
@@ -146,7 +154,8 @@ unsigned context_sessions_active(void)
     return sessions;
 }
 
-bool context_message_begin(void)
+bool
+context_message_begin(void)
 {
     bool accepted;
 
@@ -161,7 +170,8 @@ bool context_message_begin(void)
     return accepted;
 }
 
-void context_message_end(void)
+void
+context_message_end(void)
 {
     pthread_mutex_lock(&milter_runtime.lock);
     if (milter_runtime.messages > 0)
@@ -171,7 +181,8 @@ void context_message_end(void)
     pthread_mutex_unlock(&milter_runtime.lock);
 }
 
-unsigned context_messages_active(void)
+unsigned
+context_messages_active(void)
 {
     unsigned messages;
 
@@ -181,12 +192,14 @@ unsigned context_messages_active(void)
     return messages;
 }
 
-bool context_stopping(void)
+bool
+context_stopping(void)
 {
     return atomic_load(&milter_runtime.stopping);
 }
 
-unsigned context_drain(unsigned seconds)
+unsigned
+context_drain(unsigned seconds)
 {
     struct timespec deadline;
     unsigned left;

@@ -20,8 +20,8 @@
 #include "milter/config/milter_config.h"
 
 struct milter_context {
-    const struct milter_config *config;     /* immutable while referenced */
-    unsigned long generation;               /* 1 at start, +1 per reload */
+    const struct milter_config *config; /* immutable while referenced */
+    unsigned long generation;           /* 1 at start, +1 per reload */
     atomic_uint references;
 };
 

@@ -17,17 +17,20 @@
 #include "milter/sign/sign_filter.h"
 #include "milter/verify/verify_filter.h"
 
-static bool signing(const struct milter_session *session)
+static bool
+signing(const struct milter_session *session)
 {
     return (session->context->config->mode & MILTER_MODE_SIGN) != 0;
 }
 
-static bool verifying(const struct milter_session *session)
+static bool
+verifying(const struct milter_session *session)
 {
     return (session->context->config->mode & MILTER_MODE_VERIFY) != 0;
 }
 
-sfsistat hooks_message_begin(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+hooks_message_begin(SMFICTX *ctx, struct milter_session *session)
 {
     sfsistat status;
 
@@ -44,13 +47,15 @@ sfsistat hooks_message_begin(SMFICTX *ctx, struct milter_session *session)
     return SMFIS_CONTINUE;
 }
 
-void hooks_header(struct milter_session *session, const char *name, const char *value)
+void
+hooks_header(struct milter_session *session, const char *name, const char *value)
 {
     if (verify_filter_active(session))
         verify_filter_header(session, name, value);
 }
 
-sfsistat hooks_headers_done(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+hooks_headers_done(SMFICTX *ctx, struct milter_session *session)
 {
     if (verify_filter_active(session))
         return verify_filter_headers_done(ctx, session);
@@ -59,8 +64,8 @@ sfsistat hooks_headers_done(SMFICTX *ctx, struct milter_session *session)
     return SMFIS_CONTINUE;
 }
 
-sfsistat hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk,
-                    size_t length)
+sfsistat
+hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk, size_t length)
 {
     if (verify_filter_active(session))
         return verify_filter_body(ctx, session, chunk, length);
@@ -69,7 +74,8 @@ sfsistat hooks_body(SMFICTX *ctx, struct milter_session *session, const unsigned
     return SMFIS_CONTINUE;
 }
 
-sfsistat hooks_message_end(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+hooks_message_end(SMFICTX *ctx, struct milter_session *session)
 {
     if (verify_filter_active(session))
         return verify_filter_end(ctx, session);
@@ -78,19 +84,22 @@ sfsistat hooks_message_end(SMFICTX *ctx, struct milter_session *session)
     return SMFIS_ACCEPT;
 }
 
-void hooks_message_abort(struct milter_session *session)
+void
+hooks_message_abort(struct milter_session *session)
 {
     /* The body hashers are reset at the next message; nothing is pending. */
     (void)session;
 }
 
-void hooks_session_end(struct milter_session *session)
+void
+hooks_session_end(struct milter_session *session)
 {
     sign_filter_session_end(session);
     verify_filter_session_end(session);
 }
 
-bool hooks_delete_header(void *ctx, const char *name, int index)
+bool
+hooks_delete_header(void *ctx, const char *name, int index)
 {
     /* libmilter only reads the name; its prototype lacks the const. */
     return smfi_chgheader(ctx, (char *)name, index, NULL) == MI_SUCCESS;

@@ -52,7 +52,8 @@ struct milter_options {
     bool check_only;
 };
 
-static void milter_usage(FILE *out)
+static void
+milter_usage(FILE *out)
 {
     fprintf(out,
             "usage: %s [-f] [-c FILE]     run the milter\n"
@@ -68,41 +69,30 @@ static void milter_usage(FILE *out)
             MILTER_IDENT, MILTER_IDENT, MILTER_IDENT, SYSCONFDIR);
 }
 
-static void milter_version(void)
+static void
+milter_version(void)
 {
     unsigned int major = 0, minor = 0, patch = 0;
 
     smfi_version(&major, &minor, &patch);
-    printf("%s %s (libmilter %u.%u.%u, built for milter API 0x%08x; libconfuse %s)\n",
-           MILTER_IDENT, PACKAGE_VERSION, major, minor, patch, (unsigned)SMFI_VERSION,
-           confuse_version);
+    printf("%s %s (libmilter %u.%u.%u, built for milter API 0x%08x; libconfuse %s)\n", MILTER_IDENT,
+           PACKAGE_VERSION, major, minor, patch, (unsigned)SMFI_VERSION, confuse_version);
 }
 
-static int milter_parse_options(int argc, char **argv, struct milter_options *options)
+static int
+milter_parse_options(int argc, char **argv, struct milter_options *options)
 {
     int option;
 
     options->config_path = SYSCONFDIR "/xsmtp/xsmtp.conf";
     while ((option = getopt(argc, argv, "c:ftVh")) != -1) {
         switch (option) {
-        case 'c':
-            options->config_path = optarg;
-            break;
-        case 'f':
-            options->foreground = true;
-            break;
-        case 't':
-            options->check_only = true;
-            break;
-        case 'V':
-            milter_version();
-            exit(0);
-        case 'h':
-            milter_usage(stdout);
-            exit(0);
-        default:
-            milter_usage(stderr);
-            return EXIT_USAGE;
+        case 'c': options->config_path = optarg; break;
+        case 'f': options->foreground = true; break;
+        case 't': options->check_only = true; break;
+        case 'V': milter_version(); exit(0);
+        case 'h': milter_usage(stdout); exit(0);
+        default: milter_usage(stderr); return EXIT_USAGE;
         }
     }
     if (optind != argc) {
@@ -113,19 +103,22 @@ static int milter_parse_options(int argc, char **argv, struct milter_options *op
     return 0;
 }
 
-static void milter_print_line(void *arg, const char *line)
+static void
+milter_print_line(void *arg, const char *line)
 {
     fprintf(arg, "%s\n", line);
 }
 
-static void milter_log_line(void *arg, const char *line)
+static void
+milter_log_line(void *arg, const char *line)
 {
     (void)arg;
     log_msg(LOG_ERR, "%s", line);
 }
 
 /* -t: one line per problem on stdout; 0 when none. */
-static int milter_check(const char *path)
+static int
+milter_check(const char *path)
 {
     struct milter_config *config = NULL;
     struct config_diag diag;
@@ -144,7 +137,8 @@ static int milter_check(const char *path)
 }
 
 /* Step 3: the listening socket, opened while we are still root. */
-static bool milter_open_socket(const struct milter_config *config)
+static bool
+milter_open_socket(const struct milter_config *config)
 {
     char err[256];
     int fd;
@@ -154,8 +148,7 @@ static bool milter_open_socket(const struct milter_config *config)
         return false;
     }
     /* libmilter copies the string; its prototype just lacks the const. */
-    if (smfi_setconn((char *)config->socket) != MI_SUCCESS ||
-        smfi_opensocket(true) != MI_SUCCESS) {
+    if (smfi_setconn((char *)config->socket) != MI_SUCCESS || smfi_opensocket(true) != MI_SUCCESS) {
         log_msg(LOG_ERR, "cannot listen on %s (see libmilter's message above)", config->socket);
         return false;
     }
@@ -178,8 +171,8 @@ static bool milter_open_socket(const struct milter_config *config)
 }
 
 /* Step 4. */
-static bool milter_become_daemon(const struct milter_config *config,
-                                 const struct milter_options *options)
+static bool
+milter_become_daemon(const struct milter_config *config, const struct milter_options *options)
 {
     char err[256];
 
@@ -204,12 +197,14 @@ static bool milter_become_daemon(const struct milter_config *config,
     return true;
 }
 
-static char *milter_strdup_or_null(const char *text)
+static char *
+milter_strdup_or_null(const char *text)
 {
     return text != NULL ? strdup(text) : NULL;
 }
 
-static int milter_run(const struct milter_options *options)
+static int
+milter_run(const struct milter_options *options)
 {
     struct milter_daemon daemon;
     struct milter_config *config = NULL;
@@ -303,7 +298,8 @@ static int milter_run(const struct milter_options *options)
     return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     struct milter_options options = {NULL, false, false};
     int status = milter_parse_options(argc, argv, &options);

@@ -23,7 +23,8 @@
 #define MESSAGE_KEEP_SLOTS 64
 #define MESSAGE_KEEP_INDICES 64
 
-static void tracked_clear(struct message_tracked *tracked, bool keep_small)
+static void
+tracked_clear(struct message_tracked *tracked, bool keep_small)
 {
     for (size_t i = 0; i < tracked->capacity; i++) {
         free(tracked->slots[i].name);
@@ -47,7 +48,8 @@ static void tracked_clear(struct message_tracked *tracked, bool keep_small)
     tracked->names_incomplete = false;
 }
 
-void message_reset(struct milter_message *message)
+void
+message_reset(struct milter_message *message)
 {
     /* The value buffers are large: clear only what the next message reads. */
     message->open = false;
@@ -67,17 +69,20 @@ void message_reset(struct milter_message *message)
     tracked_clear(&message->tracked, true);
 }
 
-void message_free(struct milter_message *message)
+void
+message_free(struct milter_message *message)
 {
     tracked_clear(&message->tracked, false);
 }
 
-void message_copy_macro(char *buf, size_t bufsz, const char *value)
+void
+message_copy_macro(char *buf, size_t bufsz, const char *value)
 {
     snprintf(buf, bufsz, "%s", value != NULL ? value : "");
 }
 
-static void message_keep_value(struct message_header_value *slot, const char *value)
+static void
+message_keep_value(struct message_header_value *slot, const char *value)
 {
     size_t length;
 
@@ -97,7 +102,8 @@ static void message_keep_value(struct message_header_value *slot, const char *va
 }
 
 /* Whether the first token of an Authentication-Results value is ours. */
-static bool message_authserv_is(const char *value, const char *authserv_id)
+static bool
+message_authserv_is(const char *value, const char *authserv_id)
 {
     size_t length;
 
@@ -109,14 +115,16 @@ static bool message_authserv_is(const char *value, const char *authserv_id)
     return length == strlen(authserv_id) && strncasecmp(value, authserv_id, length) == 0;
 }
 
-static unsigned char ascii_lower(unsigned char c)
+static unsigned char
+ascii_lower(unsigned char c)
 {
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
 /* FNV-1a over the ASCII-lowercased name: equal for names smfi_chgheader
  * would treat as equal. */
-static unsigned name_hash(const char *name)
+static unsigned
+name_hash(const char *name)
 {
     uint32_t hash = 2166136261u;
 
@@ -128,19 +136,19 @@ static unsigned name_hash(const char *name)
 }
 
 /* The slot holding name, or the free slot where it belongs. */
-static struct message_name_count *names_find(struct message_name_count *slots, size_t capacity,
-                                             const char *name, unsigned hash)
+static struct message_name_count *
+names_find(struct message_name_count *slots, size_t capacity, const char *name, unsigned hash)
 {
     size_t mask = capacity - 1, i = hash & mask;
 
-    while (slots[i].name != NULL &&
-           (slots[i].hash != hash || strcasecmp(slots[i].name, name) != 0))
+    while (slots[i].name != NULL && (slots[i].hash != hash || strcasecmp(slots[i].name, name) != 0))
         i = (i + 1) & mask;
     return &slots[i];
 }
 
 /* Doubles the table (at least 8 slots); false when out of memory. */
-static bool names_grow(struct message_tracked *tracked)
+static bool
+names_grow(struct message_tracked *tracked)
 {
     size_t capacity = tracked->capacity == 0 ? 8 : tracked->capacity * 2;
     struct message_name_count *slots;
@@ -161,7 +169,8 @@ static bool names_grow(struct message_tracked *tracked)
     return true;
 }
 
-static void track_name(struct message_tracked *tracked, const char *name)
+static void
+track_name(struct message_tracked *tracked, const char *name)
 {
     unsigned hash = name_hash(name);
     struct message_name_count *slot;
@@ -186,7 +195,8 @@ static void track_name(struct message_tracked *tracked, const char *name)
         slot->count++;
 }
 
-static void track_auth_results(struct message_tracked *tracked, bool ours)
+static void
+track_auth_results(struct message_tracked *tracked, bool ours)
 {
     if (tracked->auth_results_count == INT_MAX)
         return;
@@ -208,8 +218,9 @@ static void track_auth_results(struct message_tracked *tracked, bool ours)
     tracked->auth_ours[tracked->auth_ours_count++] = tracked->auth_results_count;
 }
 
-void message_header(struct milter_message *message, const char *name, const char *value,
-                    const char *authserv_id)
+void
+message_header(struct milter_message *message, const char *name, const char *value,
+               const char *authserv_id)
 {
     struct message_tracked *tracked = &message->tracked;
 
@@ -222,8 +233,7 @@ void message_header(struct milter_message *message, const char *name, const char
         message_keep_value(&message->from, value);
     } else if (strcasecmp(name, XSMTP_HEADER_MESSAGE_ID) == 0) {
         message_keep_value(&message->message_id, value);
-    } else if (strncasecmp(name, XSMTP_HEADER_XMPP_PREFIX,
-                           strlen(XSMTP_HEADER_XMPP_PREFIX)) == 0) {
+    } else if (strncasecmp(name, XSMTP_HEADER_XMPP_PREFIX, strlen(XSMTP_HEADER_XMPP_PREFIX)) == 0) {
         if (strcasecmp(name, XSMTP_HEADER_IDENTITY) == 0)
             message_keep_value(&message->xmpp_identity, value);
         else if (strcasecmp(name, XSMTP_HEADER_HASH) == 0)
@@ -238,8 +248,8 @@ void message_header(struct milter_message *message, const char *name, const char
 }
 
 /* Deletes name's instances count..1. */
-static bool delete_all(const char *name, unsigned count, message_delete_fn *delete_one,
-                       void *arg)
+static bool
+delete_all(const char *name, unsigned count, message_delete_fn *delete_one, void *arg)
 {
     for (unsigned index = count; index >= 1; index--)
         if (!delete_one(arg, name, (int)index))
@@ -247,8 +257,9 @@ static bool delete_all(const char *name, unsigned count, message_delete_fn *dele
     return true;
 }
 
-bool message_delete(const struct milter_message *message, unsigned sets,
-                    message_delete_fn *delete_one, void *arg)
+bool
+message_delete(const struct milter_message *message, unsigned sets, message_delete_fn *delete_one,
+               void *arg)
 {
     const struct message_tracked *tracked = &message->tracked;
 
@@ -265,8 +276,8 @@ bool message_delete(const struct milter_message *message, unsigned sets,
         if (!delete_all(XSMTP_HEADER_VERDICT, tracked->verdict_count, delete_one, arg))
             return false;
         if (tracked->auth_ours_incomplete)
-            return delete_all(XSMTP_HEADER_AUTH_RESULTS, tracked->auth_results_count,
-                              delete_one, arg);
+            return delete_all(XSMTP_HEADER_AUTH_RESULTS, tracked->auth_results_count, delete_one,
+                              arg);
         for (size_t i = tracked->auth_ours_count; i-- > 0;)
             if (!delete_one(arg, XSMTP_HEADER_AUTH_RESULTS, (int)tracked->auth_ours[i]))
                 return false;
@@ -274,7 +285,8 @@ bool message_delete(const struct milter_message *message, unsigned sets,
     return true;
 }
 
-unsigned long message_delete_count(const struct milter_message *message, unsigned sets)
+unsigned long
+message_delete_count(const struct milter_message *message, unsigned sets)
 {
     const struct message_tracked *tracked = &message->tracked;
     unsigned long count = 0;
@@ -284,8 +296,8 @@ unsigned long message_delete_count(const struct milter_message *message, unsigne
             if (tracked->slots[i].name != NULL)
                 count += tracked->slots[i].count;
     if ((sets & MESSAGE_DELETE_FORGED) != 0)
-        count += tracked->verdict_count + (tracked->auth_ours_incomplete
-                                               ? tracked->auth_results_count
-                                               : tracked->auth_ours_count);
+        count +=
+            tracked->verdict_count + (tracked->auth_ours_incomplete ? tracked->auth_results_count
+                                                                    : tracked->auth_ours_count);
     return count;
 }

@@ -30,36 +30,36 @@
 /* First value and number of occurrences of one header name. */
 struct message_header_value {
     unsigned count;
-    bool too_long;                          /* first value > XSMTP_HEADER_VALUE_MAX */
+    bool too_long; /* first value > XSMTP_HEADER_VALUE_MAX */
     size_t length;
     char value[XSMTP_HEADER_VALUE_MAX + 1];
 };
 
 /* One distinct X-XMPP-* name and how often it came. */
 struct message_name_count {
-    char *name;                 /* as first sent (case kept); NULL: free slot */
+    char *name; /* as first sent (case kept); NULL: free slot */
     unsigned hash;
     unsigned count;
 };
 
 struct message_tracked {
-    struct message_name_count *slots;   /* open addressing; capacity a power of two */
+    struct message_name_count *slots; /* open addressing; capacity a power of two */
     size_t capacity;
     size_t used;
-    unsigned verdict_count;             /* X-XSMTP-Verdict (a forgery on input) */
-    unsigned auth_results_count;        /* Authentication-Results, any authserv-id */
-    unsigned *auth_ours;                /* indices of A-R whose authserv-id is ours, ascending */
+    unsigned verdict_count;      /* X-XSMTP-Verdict (a forgery on input) */
+    unsigned auth_results_count; /* Authentication-Results, any authserv-id */
+    unsigned *auth_ours;         /* indices of A-R whose authserv-id is ours, ascending */
     size_t auth_ours_count;
     size_t auth_ours_capacity;
-    bool auth_ours_incomplete;          /* out of memory: every A-R is treated as ours */
-    bool names_incomplete;              /* out of memory: an X-XMPP-* name was not kept */
+    bool auth_ours_incomplete; /* out of memory: every A-R is treated as ours */
+    bool names_incomplete;     /* out of memory: an X-XMPP-* name was not kept */
 };
 
 struct milter_message {
-    bool open;                          /* between MAIL and EOM or abort */
-    char queue_id[64];                  /* macro {i}; "" until known */
-    char auth_authen[256];              /* macro {auth_authen}; "" if none */
-    bool authenticated;                 /* the client authenticated with SMTP AUTH */
+    bool open;             /* between MAIL and EOM or abort */
+    char queue_id[64];     /* macro {i}; "" until known */
+    char auth_authen[256]; /* macro {auth_authen}; "" if none */
+    bool authenticated;    /* the client authenticated with SMTP AUTH */
     unsigned long header_count;
     unsigned long long body_bytes;
     struct message_header_value from;

@@ -13,8 +13,8 @@
 #define MILTER_DRAIN_SECONDS 30
 
 struct milter_daemon {
-    const char *config_path;    /* absolute: the daemon runs in "/" */
-    const char *display_path;   /* as given with -c, for problem lines */
+    const char *config_path;  /* absolute: the daemon runs in "/" */
+    const char *display_path; /* as given with -c, for problem lines */
     /* Values fixed at start; a reload that changes them only warns. */
     char *started_socket;
     char *started_user;

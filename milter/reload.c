@@ -27,28 +27,32 @@
 #include "milter/milter.h"
 #include "milter/stats.h"
 
-static void reload_log_problem(void *arg, const char *line)
+static void
+reload_log_problem(void *arg, const char *line)
 {
     (void)arg;
     log_msg(LOG_ERR, "reload failed: %s", line);
 }
 
-static bool reload_same(const char *before, const char *after)
+static bool
+reload_same(const char *before, const char *after)
 {
     if (before == NULL || after == NULL)
         return before == after;
     return strcmp(before, after) == 0;
 }
 
-static void reload_warn_fixed(const char *what, const char *before, const char *after)
+static void
+reload_warn_fixed(const char *what, const char *before, const char *after)
 {
     if (reload_same(before, after))
         return;
-    log_msg(LOG_WARNING, "reload: %s changed from '%s' to '%s': takes effect only at restart",
-            what, before != NULL ? before : "", after != NULL ? after : "");
+    log_msg(LOG_WARNING, "reload: %s changed from '%s' to '%s': takes effect only at restart", what,
+            before != NULL ? before : "", after != NULL ? after : "");
 }
 
-void milter_reload(void *arg, pid_t sender)
+void
+milter_reload(void *arg, pid_t sender)
 {
     struct milter_daemon *daemon = arg;
     struct milter_config *config = NULL;
@@ -91,7 +95,8 @@ void milter_reload(void *arg, pid_t sender)
             generation, config_mode_text(mode), keys, identities);
 }
 
-void milter_stop(void *arg, int signal_number, pid_t sender)
+void
+milter_stop(void *arg, int signal_number, pid_t sender)
 {
     struct milter_daemon *daemon = arg;
     unsigned left;
@@ -100,8 +105,8 @@ void milter_stop(void *arg, int signal_number, pid_t sender)
     log_msg(LOG_INFO,
             "%s from pid %ld: stopping; %u messages in flight on %u connections, new ones "
             "refused",
-            signal_number == SIGINT ? "SIGINT" : "SIGTERM", (long)sender,
-            context_messages_active(), context_sessions_active());
+            signal_number == SIGINT ? "SIGINT" : "SIGTERM", (long)sender, context_messages_active(),
+            context_sessions_active());
     left = context_drain(MILTER_DRAIN_SECONDS);
     if (left > 0)
         log_msg(LOG_WARNING, "%u messages still in flight after %d s: stopping anyway", left,
@@ -112,7 +117,8 @@ void milter_stop(void *arg, int signal_number, pid_t sender)
     stats_log("stop");
 }
 
-void milter_counters(void *arg, const char *reason)
+void
+milter_counters(void *arg, const char *reason)
 {
     (void)arg;
     stats_log(reason);

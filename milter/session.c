@@ -13,7 +13,8 @@
 #include "milter/hooks.h"
 #include "milter/session.h"
 
-static void session_classify_client(struct milter_session *session)
+static void
+session_classify_client(struct milter_session *session)
 {
     const struct milter_config *config = session->context->config;
 
@@ -23,7 +24,8 @@ static void session_classify_client(struct milter_session *session)
                                        (const struct sockaddr *)&session->client_addr);
 }
 
-struct milter_session *session_open(const char *hostname, const struct sockaddr *hostaddr)
+struct milter_session *
+session_open(const char *hostname, const struct sockaddr *hostaddr)
 {
     struct milter_session *session = calloc(1, sizeof *session);
 
@@ -52,7 +54,8 @@ struct milter_session *session_open(const char *hostname, const struct sockaddr 
     return session;
 }
 
-void session_close(struct milter_session *session)
+void
+session_close(struct milter_session *session)
 {
     if (session == NULL)
         return;
@@ -67,7 +70,8 @@ void session_close(struct milter_session *session)
     context_session_closed();
 }
 
-void session_refresh_context(struct milter_session *session)
+void
+session_refresh_context(struct milter_session *session)
 {
     struct milter_context *live;
 
@@ -81,7 +85,8 @@ void session_refresh_context(struct milter_session *session)
     session_classify_client(session);
 }
 
-bool session_message_begin(struct milter_session *session)
+bool
+session_message_begin(struct milter_session *session)
 {
     struct milter_message *message = &session->message;
 
@@ -100,7 +105,8 @@ bool session_message_begin(struct milter_session *session)
     return true;
 }
 
-void session_message_end(struct milter_session *session)
+void
+session_message_end(struct milter_session *session)
 {
     if (!session->message.open)
         return;
@@ -108,7 +114,8 @@ void session_message_end(struct milter_session *session)
     context_message_end();
 }
 
-const char *session_queue_id(const struct milter_session *session)
+const char *
+session_queue_id(const struct milter_session *session)
 {
     return session->message.queue_id[0] != '\0' ? session->message.queue_id : "NOQUEUE";
 }

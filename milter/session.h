@@ -17,18 +17,18 @@
 #include "milter/context.h"
 #include "milter/message.h"
 
-struct sign_session;    /* defined by the signer (milter/sign*.c) */
-struct verify_session;  /* defined by the verifier */
+struct sign_session;   /* defined by the signer (milter/sign*.c) */
+struct verify_session; /* defined by the verifier */
 
 struct milter_session {
-    struct milter_context *context;     /* snapshot; refreshed at MAIL after a reload */
-    char client_host[256];              /* host name the MTA gave ("[192.0.2.1]" if none) */
-    char client_ip[XSMTP_IP_MAX + 1];   /* inet_ntop form; "" when not an IP client */
+    struct milter_context *context;   /* snapshot; refreshed at MAIL after a reload */
+    char client_host[256];            /* host name the MTA gave ("[192.0.2.1]" if none) */
+    char client_ip[XSMTP_IP_MAX + 1]; /* inet_ntop form; "" when not an IP client */
     struct sockaddr_storage client_addr;
-    bool client_addr_known;             /* false for unix-socket or unknown clients */
-    bool client_internal;               /* client_ip is in sign.internal_hosts */
+    bool client_addr_known; /* false for unix-socket or unknown clients */
+    bool client_internal;   /* client_ip is in sign.internal_hosts */
     char helo[256];
-    unsigned long messages;             /* messages begun on this connection */
+    unsigned long messages; /* messages begun on this connection */
     struct milter_message message;
     struct sign_session *sign;
     struct verify_session *verify;

@@ -54,7 +54,8 @@ static struct signal_state {
     atomic_bool installed;
 } signal_state;
 
-static void signals_fill(sigset_t *set)
+static void
+signals_fill(sigset_t *set)
 {
     sigemptyset(set);
     sigaddset(set, SIGHUP);
@@ -63,7 +64,8 @@ static void signals_fill(sigset_t *set)
     sigaddset(set, SIGUSR1);
 }
 
-xsmtp_status signals_block(char *err, size_t errsz)
+xsmtp_status
+signals_block(char *err, size_t errsz)
 {
     sigset_t set;
     int rc;
@@ -77,7 +79,8 @@ xsmtp_status signals_block(char *err, size_t errsz)
     return XSMTP_OK;
 }
 
-xsmtp_status signals_check_interposed(char *err, size_t errsz)
+xsmtp_status
+signals_check_interposed(char *err, size_t errsz)
 {
     int (*ours)(const sigset_t *, int *) = sigwait;
     void *ours_address;
@@ -92,21 +95,24 @@ xsmtp_status signals_check_interposed(char *err, size_t errsz)
      */
     bound = dlsym(RTLD_DEFAULT, "sigwait");
     if (bound != ours_address) {
-        snprintf(err, errsz, "sigwait() is not interposed (libmilter would stop on SIGHUP); "
-                             "link xsmtp-milter dynamically against libmilter");
+        snprintf(err, errsz,
+                 "sigwait() is not interposed (libmilter would stop on SIGHUP); "
+                 "link xsmtp-milter dynamically against libmilter");
         return XSMTP_EIO;
     }
     return XSMTP_OK;
 }
 
-void signals_set_handlers(const struct signal_handlers *handlers)
+void
+signals_set_handlers(const struct signal_handlers *handlers)
 {
     signal_state.handlers = *handlers;
     atomic_store(&signal_state.installed, true);
 }
 
 /* Standard sigwait() for any caller that is not libmilter's thread. */
-static int signals_plain_wait(const sigset_t *set, int *signal_number)
+static int
+signals_plain_wait(const sigset_t *set, int *signal_number)
 {
     for (;;) {
         int taken = sigwaitinfo(set, NULL);
@@ -123,8 +129,9 @@ static int signals_plain_wait(const sigset_t *set, int *signal_number)
  * Waits for one of set, at most until deadline when the stats timer runs
  * (interval > 0).  0 means the deadline came first.
  */
-static int signals_wait(const sigset_t *set, siginfo_t *info, unsigned interval,
-                        const struct timespec *deadline)
+static int
+signals_wait(const sigset_t *set, siginfo_t *info, unsigned interval,
+             const struct timespec *deadline)
 {
     struct timespec now, left;
     int taken;
@@ -147,11 +154,12 @@ static int signals_wait(const sigset_t *set, siginfo_t *info, unsigned interval,
     return taken;
 }
 
-static int signals_loop(int *signal_number)
+static int
+signals_loop(int *signal_number)
 {
     const struct signal_handlers *handlers = &signal_state.handlers;
     struct timespec deadline = {0, 0};
-    unsigned armed = 0;                 /* the interval deadline was set for */
+    unsigned armed = 0; /* the interval deadline was set for */
     sigset_t set;
 
     signals_fill(&set);
@@ -202,8 +210,7 @@ static int signals_loop(int *signal_number)
             /* libmilter's MILTER_STOP path: stop listening, let sessions end. */
             *signal_number = SIGTERM;
             return 0;
-        default:
-            break;
+        default: break;
         }
     }
 }
@@ -212,7 +219,8 @@ static int signals_loop(int *signal_number)
  * Replaces the C library's sigwait() for this executable (see the top of
  * this file).  Same contract: returns 0 and stores a signal, or an errno.
  */
-int sigwait(const sigset_t *set, int *signal_number)
+int
+sigwait(const sigset_t *set, int *signal_number)
 {
     /* glibc declares both arguments nonnull, as does POSIX. */
     if (atomic_load(&signal_state.installed) && sigismember(set, SIGHUP) == 1 &&

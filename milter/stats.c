@@ -40,38 +40,44 @@
 
 static struct milter_stats {
     atomic_ulong counters[STATS_COUNT];
-    atomic_uint interval;               /* seconds; 0: no periodic line */
-    atomic_llong started;               /* CLOCK_MONOTONIC seconds at start */
+    atomic_uint interval; /* seconds; 0: no periodic line */
+    atomic_llong started; /* CLOCK_MONOTONIC seconds at start */
 } milter_stats;
 
-void stats_count(enum milter_stat stat)
+void
+stats_count(enum milter_stat stat)
 {
     if ((unsigned)stat < STATS_COUNT)
         atomic_fetch_add(&milter_stats.counters[stat], 1);
 }
 
-void stats_count_verdict(enum xsmtp_verdict verdict)
+void
+stats_count_verdict(enum xsmtp_verdict verdict)
 {
     if ((unsigned)verdict < XSMTP_VERDICT_COUNT)
         stats_count((enum milter_stat)(STATS_VERDICT_NONE + verdict));
 }
 
-unsigned long stats_value(enum milter_stat stat)
+unsigned long
+stats_value(enum milter_stat stat)
 {
     return (unsigned)stat < STATS_COUNT ? atomic_load(&milter_stats.counters[stat]) : 0;
 }
 
-void stats_interval_set(unsigned seconds)
+void
+stats_interval_set(unsigned seconds)
 {
     atomic_store(&milter_stats.interval, seconds);
 }
 
-unsigned stats_interval_get(void)
+unsigned
+stats_interval_get(void)
 {
     return atomic_load(&milter_stats.interval);
 }
 
-static long long stats_now(void)
+static long long
+stats_now(void)
 {
     struct timespec now;
 
@@ -79,7 +85,8 @@ static long long stats_now(void)
     return (long long)now.tv_sec;
 }
 
-void stats_started(void)
+void
+stats_started(void)
 {
     atomic_store(&milter_stats.started, stats_now());
 }
@@ -90,8 +97,8 @@ struct stats_text {
     size_t size, used;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void put(struct stats_text *text, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void
+put(struct stats_text *text, const char *fmt, ...)
 {
     va_list args;
     int n;
@@ -109,7 +116,8 @@ static void put(struct stats_text *text, const char *fmt, ...)
 }
 
 /* " verify.KEY=VALUE" for each "KEY=VALUE" word of the verifier's line. */
-static void put_verify_counters(struct stats_text *text)
+static void
+put_verify_counters(struct stats_text *text)
 {
     char line[STATS_VERIFY_MAX];
     char *word, *rest = NULL;
@@ -119,15 +127,16 @@ static void put_verify_counters(struct stats_text *text)
         put(text, " verify.%s", word);
 }
 
-static void put_percentile(struct stats_text *text, const char *key,
-                           const struct xclient_stats *xmpp, double p)
+static void
+put_percentile(struct stats_text *text, const char *key, const struct xclient_stats *xmpp, double p)
 {
     uint32_t us = xclient_percentile(xmpp->rtt_us, xmpp->rtt_count, p);
 
     put(text, " %s=%u.%03u", key, (unsigned)(us / 1000), (unsigned)(us % 1000));
 }
 
-static void put_xmpp(struct stats_text *text, struct xclient *client)
+static void
+put_xmpp(struct stats_text *text, struct xclient *client)
 {
     /* Two rings of XCLIENT_SAMPLES values: too big for comfort on a stack. */
     struct xclient_stats *xmpp = calloc(1, sizeof *xmpp);
@@ -136,7 +145,8 @@ static void put_xmpp(struct stats_text *text, struct xclient *client)
         free(xmpp);
         return;
     }
-    put(text, " xmpp.connected=%d xmpp.connects=%lu xmpp.reconnects=%lu"
+    put(text,
+        " xmpp.connected=%d xmpp.connects=%lu xmpp.reconnects=%lu"
         " xmpp.connect_failures=%lu xmpp.queries=%lu xmpp.answers=%lu xmpp.timeouts=%lu"
         " xmpp.disconnected=%lu xmpp.overloaded=%lu",
         xmpp->connected ? 1 : 0, xmpp->connects, xmpp->connects > 0 ? xmpp->connects - 1 : 0,
@@ -150,7 +160,8 @@ static void put_xmpp(struct stats_text *text, struct xclient *client)
     free(xmpp);
 }
 
-static void put_cache(struct stats_text *text, struct cache *cache)
+static void
+put_cache(struct stats_text *text, struct cache *cache)
 {
     struct cache_stats counters;
 
@@ -160,7 +171,8 @@ static void put_cache(struct stats_text *text, struct cache *cache)
         (unsigned long long)counters.errors, counters.down ? 1 : 0);
 }
 
-void stats_format(const char *reason, char *out, size_t outsz)
+void
+stats_format(const char *reason, char *out, size_t outsz)
 {
     struct stats_text text = {out, outsz, 0};
     struct milter_context *context;
@@ -194,7 +206,8 @@ void stats_format(const char *reason, char *out, size_t outsz)
     }
 }
 
-void stats_log(const char *reason)
+void
+stats_log(const char *reason)
 {
     char line[STATS_LINE_MAX];
 

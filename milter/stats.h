@@ -26,15 +26,15 @@
 #include "hash/proto.h"
 
 enum milter_stat {
-    STATS_MESSAGES,             /* messages begun (MAIL accepted) */
-    STATS_SIGNED,               /* X-XMPP-Identity and X-XMPP-Hash added */
-    STATS_NOT_SIGNED,           /* a client we sign for, but the message was not */
-    STATS_VERDICT_NONE,         /* the five verdicts in enum xsmtp_verdict order */
+    STATS_MESSAGES,     /* messages begun (MAIL accepted) */
+    STATS_SIGNED,       /* X-XMPP-Identity and X-XMPP-Hash added */
+    STATS_NOT_SIGNED,   /* a client we sign for, but the message was not */
+    STATS_VERDICT_NONE, /* the five verdicts in enum xsmtp_verdict order */
     STATS_VERDICT_PASS,
     STATS_VERDICT_FAIL,
     STATS_VERDICT_PERMERROR,
     STATS_VERDICT_TEMPERROR,
-    STATS_INTERNAL_ERRORS,      /* answered on_internal_error */
+    STATS_INTERNAL_ERRORS, /* answered on_internal_error */
     STATS_COUNT
 };
 

@@ -37,10 +37,11 @@ struct iqload {
     unsigned long total, window, sent, answered, pass, other, errors;
     uint64_t *sent_ns;
     uint32_t *rtt_us;
-    int state;                  /* 0 connecting, 1 up, -1 failed */
+    int state; /* 0 connecting, 1 up, -1 failed */
 };
 
-static uint64_t now_ns(void)
+static uint64_t
+now_ns(void)
 {
     struct timespec now;
 
@@ -49,7 +50,8 @@ static uint64_t now_ns(void)
 }
 
 /* Appends value with XML's five special characters escaped. */
-static size_t put_escaped(char *out, size_t room, const char *value)
+static size_t
+put_escaped(char *out, size_t room, const char *value)
 {
     size_t used = 0;
 
@@ -75,12 +77,13 @@ static size_t put_escaped(char *out, size_t room, const char *value)
     return used;
 }
 
-static void send_query(struct iqload *load)
+static void
+send_query(struct iqload *load)
 {
     const struct ml_signed *item = &load->list->items[load->sent % load->list->count];
     const char *names[] = {"identity", "message-id", "from", "t", "ip", "k", "bh", "h"};
     const char *values[] = {item->identity, item->msgid, item->from, item->t,
-                            item->ip, item->k, item->bh, item->h};
+                            item->ip,       item->k,     item->bh,   item->h};
     char stanza[4096];
     size_t used;
 
@@ -95,8 +98,7 @@ static void send_query(struct iqload *load)
             used += (size_t)snprintf(stanza + used, sizeof stanza - used, "'");
     }
     if (used < sizeof stanza && load->relay != NULL)
-        used += (size_t)snprintf(stanza + used, sizeof stanza - used, " relay='%s'",
-                                 load->relay);
+        used += (size_t)snprintf(stanza + used, sizeof stanza - used, " relay='%s'", load->relay);
     if (used < sizeof stanza)
         used += (size_t)snprintf(stanza + used, sizeof stanza - used, "/></iq>");
     if (used >= sizeof stanza) {
@@ -108,7 +110,8 @@ static void send_query(struct iqload *load)
     xmpp_send_raw(load->conn, stanza, used);
 }
 
-static int on_iq(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+static int
+on_iq(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     struct iqload *load = userdata;
     const char *id = xmpp_stanza_get_id(stanza), *type = xmpp_stanza_get_type(stanza);
@@ -136,8 +139,9 @@ static int on_iq(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     return 1;
 }
 
-static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
-                    xmpp_stream_error_t *stream_error, void *userdata)
+static void
+on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error, xmpp_stream_error_t *stream_error,
+        void *userdata)
 {
     struct iqload *load = userdata;
 
@@ -151,14 +155,16 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
     }
 }
 
-static int compare_u32(const void *a, const void *b)
+static int
+compare_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
     return x < y ? -1 : x > y;
 }
 
-static double pct(const uint32_t *sorted, unsigned long count, unsigned p)
+static double
+pct(const uint32_t *sorted, unsigned long count, unsigned p)
 {
     unsigned long rank = (unsigned long)(((unsigned long long)count * p + 99) / 100);
 
@@ -166,7 +172,8 @@ static double pct(const uint32_t *sorted, unsigned long count, unsigned p)
 }
 
 /* Our own CPU time (user + system), seconds. */
-static double cpu_seconds(void)
+static double
+cpu_seconds(void)
 {
     struct rusage usage;
 
@@ -176,7 +183,8 @@ static double cpu_seconds(void)
            (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
 
-static bool read_password(const char *path, char *out, size_t outsz)
+static bool
+read_password(const char *path, char *out, size_t outsz)
 {
     FILE *in = fopen(path, "r");
     bool ok = in != NULL && fgets(out, (int)outsz, in) != NULL;
@@ -188,14 +196,20 @@ static bool read_password(const char *path, char *out, size_t outsz)
     return ok;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"server", required_argument, NULL, 'S'}, {"port", required_argument, NULL, 'P'},
-        {"jid", required_argument, NULL, 'j'}, {"password-file", required_argument, NULL, 'p'},
-        {"to", required_argument, NULL, 't'}, {"signed", required_argument, NULL, 'f'},
-        {"relay", required_argument, NULL, 'r'}, {"json", required_argument, NULL, 'J'},
-        {"label", required_argument, NULL, 'l'}, {"timeout-ms", required_argument, NULL, 'T'},
+        {"server", required_argument, NULL, 'S'},
+        {"port", required_argument, NULL, 'P'},
+        {"jid", required_argument, NULL, 'j'},
+        {"password-file", required_argument, NULL, 'p'},
+        {"to", required_argument, NULL, 't'},
+        {"signed", required_argument, NULL, 'f'},
+        {"relay", required_argument, NULL, 'r'},
+        {"json", required_argument, NULL, 'J'},
+        {"label", required_argument, NULL, 'l'},
+        {"timeout-ms", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     const char *server = "127.0.0.1", *jid = NULL, *password_file = NULL, *signed_path = NULL;
@@ -231,7 +245,7 @@ int main(int argc, char **argv)
         (load.relay != NULL && strchr(load.relay, '\'') != NULL) ||
         strspn(label, "abcdefghijklmnopqrstuvwxyz0123456789-_.:=") != strlen(label)) {
         fprintf(stderr, "usage: iqload --jid J --password-file F --to COMPONENT --signed FILE "
-                "[--server H] [--port P] [-n N] [-w WINDOW] [--relay IP] [--json FILE]\n");
+                        "[--server H] [--port P] [-n N] [-w WINDOW] [--relay IP] [--json FILE]\n");
         return 2;
     }
     if (!read_password(password_file, password, sizeof password) ||
@@ -273,8 +287,8 @@ int main(int argc, char **argv)
     qsort(load.rtt_us, load.answered, sizeof *load.rtt_us, compare_u32);
     load.errors += load.total - load.answered + load.other;
     printf("iqload %s: %lu queries, window %lu: %.1f answers/s (%.3f s), rtt ms p50 %.3f "
-           "p90 %.3f p99 %.3f max %.3f, pass %lu, other %lu, unanswered %lu\n", label,
-           load.total, load.window, load.answered / seconds, seconds,
+           "p90 %.3f p99 %.3f max %.3f, pass %lu, other %lu, unanswered %lu\n",
+           label, load.total, load.window, load.answered / seconds, seconds,
            pct(load.rtt_us, load.answered, 50), pct(load.rtt_us, load.answered, 90),
            pct(load.rtt_us, load.answered, 99), pct(load.rtt_us, load.answered, 100), load.pass,
            load.other, load.total - load.answered);
@@ -283,13 +297,14 @@ int main(int argc, char **argv)
 
         if (out == NULL)
             return 2;
-        fprintf(out, "{\n  \"label\": \"%s\",\n  \"queries\": %lu,\n  \"window\": %lu,\n"
+        fprintf(out,
+                "{\n  \"label\": \"%s\",\n  \"queries\": %lu,\n  \"window\": %lu,\n"
                 "  \"seconds\": %.6f,\n  \"answers_per_s\": %.1f,\n  \"p50_ms\": %.3f,\n"
                 "  \"p99_ms\": %.3f,\n  \"pass\": %lu,\n  \"errors\": %lu,\n"
-                "  \"client_cpu_us_per_iq\": %.1f\n}\n", label,
-                load.total, load.window, seconds, load.answered / seconds,
-                pct(load.rtt_us, load.answered, 50), pct(load.rtt_us, load.answered, 99),
-                load.pass, load.errors, cpu_used * 1e6 / (double)load.total);
+                "  \"client_cpu_us_per_iq\": %.1f\n}\n",
+                label, load.total, load.window, seconds, load.answered / seconds,
+                pct(load.rtt_us, load.answered, 50), pct(load.rtt_us, load.answered, 99), load.pass,
+                load.errors, cpu_used * 1e6 / (double)load.total);
         fclose(out);
     }
     status = load.errors == 0 ? 0 : 1;

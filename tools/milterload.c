@@ -62,75 +62,105 @@ struct options {
     const char *write_message;
 };
 
-static void usage(FILE *out)
+static void
+usage(FILE *out)
 {
     fprintf(out,
-        "usage: milterload -s SOCKET [options]        load a milter\n"
-        "       milterload --write-signed FILE [options]   write pre-signed messages\n"
-        "       milterload --write-message FILE [options]  write message 0 as text\n"
-        "                  (LF line ends: the input of smtp-source -F)\n"
-        "  -s, --socket SPEC       unix:/PATH (local:/PATH), inet:PORT@IPV4, inet6:PORT@IPV6\n"
-        "  -n, --messages N        messages to send (default 1000)\n"
-        "  -c, --concurrency C     connections at once (default 1)\n"
-        "      --per-connection K  messages per milter connection (default 1)\n"
-        "      --client-ip ADDR    SMTP client address (default 127.0.0.1: internal)\n"
-        "      --client-name NAME  SMTP client name and HELO (default client.example)\n"
-        "      --auth USER         send {auth_authen}=USER at MAIL (authenticated client)\n"
-        "      --domain D          sender domain of generated messages (default a.test)\n"
-        "      --users U           distinct senders user0..user<U-1>@D (default 100)\n"
-        "      --tag T             Message-ID prefix, unique per run (default random)\n"
-        "      --signed FILE       messages from FILE (pre-signed, with X-XMPP-* headers)\n"
-        "      --expect MODE       any | none | noop | sign | dkim | verify:VERDICT\n"
-        "      --key ID:SECRET     key (base64 secret) to check h= or to sign with\n"
-        "      --key-file FILE     the same from the first line of FILE (not on the\n"
-        "                          command line, where other users may read it)\n"
-        "      --sign-ip IP        ip= to expect (sign; default the client address) or to\n"
-        "                          write (--write-signed; default 192.0.2.10)\n"
-        "      --dkim-domain D     d= to expect from a DKIM signer (default --domain)\n"
-        "      --pid PID           the milter's pid: peak RSS and CPU from /proc\n"
-        "      --label L           name of the run in the report\n"
-        "      --json FILE         also write the report as JSON (- for stdout)\n"
-        "      --quiet             no table\n"
-        "      --timeout-ms MS     longest wait for one reply (default 10000)\n"
-        "      --errors-shown K    print the first K errors in full (default 10)\n"
-        "      --nodelay           TCP_NODELAY on our side (Postfix leaves it off)\n");
+            "usage: milterload -s SOCKET [options]        load a milter\n"
+            "       milterload --write-signed FILE [options]   write pre-signed messages\n"
+            "       milterload --write-message FILE [options]  write message 0 as text\n"
+            "                  (LF line ends: the input of smtp-source -F)\n"
+            "  -s, --socket SPEC       unix:/PATH (local:/PATH), inet:PORT@IPV4, inet6:PORT@IPV6\n"
+            "  -n, --messages N        messages to send (default 1000)\n"
+            "  -c, --concurrency C     connections at once (default 1)\n"
+            "      --per-connection K  messages per milter connection (default 1)\n"
+            "      --client-ip ADDR    SMTP client address (default 127.0.0.1: internal)\n"
+            "      --client-name NAME  SMTP client name and HELO (default client.example)\n"
+            "      --auth USER         send {auth_authen}=USER at MAIL (authenticated client)\n"
+            "      --domain D          sender domain of generated messages (default a.test)\n"
+            "      --users U           distinct senders user0..user<U-1>@D (default 100)\n"
+            "      --tag T             Message-ID prefix, unique per run (default random)\n"
+            "      --signed FILE       messages from FILE (pre-signed, with X-XMPP-* headers)\n"
+            "      --expect MODE       any | none | noop | sign | dkim | verify:VERDICT\n"
+            "      --key ID:SECRET     key (base64 secret) to check h= or to sign with\n"
+            "      --key-file FILE     the same from the first line of FILE (not on the\n"
+            "                          command line, where other users may read it)\n"
+            "      --sign-ip IP        ip= to expect (sign; default the client address) or to\n"
+            "                          write (--write-signed; default 192.0.2.10)\n"
+            "      --dkim-domain D     d= to expect from a DKIM signer (default --domain)\n"
+            "      --pid PID           the milter's pid: peak RSS and CPU from /proc\n"
+            "      --label L           name of the run in the report\n"
+            "      --json FILE         also write the report as JSON (- for stdout)\n"
+            "      --quiet             no table\n"
+            "      --timeout-ms MS     longest wait for one reply (default 10000)\n"
+            "      --errors-shown K    print the first K errors in full (default 10)\n"
+            "      --nodelay           TCP_NODELAY on our side (Postfix leaves it off)\n");
 }
 
-static bool parse_ulong(const char *text, unsigned long min, unsigned long max,
-                        unsigned long *out)
+static bool
+parse_ulong(const char *text, unsigned long min, unsigned long max, unsigned long *out)
 {
     char *end;
     unsigned long value;
 
     errno = 0;
     value = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value < min ||
-        value > max)
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value < min || value > max)
         return false;
     *out = value;
     return true;
 }
 
-static bool parse_options(int argc, char **argv, struct options *opt)
+static bool
+parse_options(int argc, char **argv, struct options *opt)
 {
-    enum { O_PER = 256, O_CIP, O_CNAME, O_AUTH, O_DOMAIN, O_USERS, O_TAG, O_SIGNED, O_EXPECT,
-           O_KEY, O_SIGNIP, O_DKIM, O_PID, O_LABEL, O_JSON, O_QUIET, O_TIMEOUT, O_SHOWN,
-           O_NODELAY, O_WRITE, O_WRITE_MESSAGE, O_KEY_FILE, O_HELP };
+    enum {
+        O_PER = 256,
+        O_CIP,
+        O_CNAME,
+        O_AUTH,
+        O_DOMAIN,
+        O_USERS,
+        O_TAG,
+        O_SIGNED,
+        O_EXPECT,
+        O_KEY,
+        O_SIGNIP,
+        O_DKIM,
+        O_PID,
+        O_LABEL,
+        O_JSON,
+        O_QUIET,
+        O_TIMEOUT,
+        O_SHOWN,
+        O_NODELAY,
+        O_WRITE,
+        O_WRITE_MESSAGE,
+        O_KEY_FILE,
+        O_HELP
+    };
     static const struct option longopts[] = {
-        {"socket", required_argument, NULL, 's'}, {"messages", required_argument, NULL, 'n'},
+        {"socket", required_argument, NULL, 's'},
+        {"messages", required_argument, NULL, 'n'},
         {"concurrency", required_argument, NULL, 'c'},
         {"per-connection", required_argument, NULL, O_PER},
         {"client-ip", required_argument, NULL, O_CIP},
         {"client-name", required_argument, NULL, O_CNAME},
-        {"auth", required_argument, NULL, O_AUTH}, {"domain", required_argument, NULL, O_DOMAIN},
-        {"users", required_argument, NULL, O_USERS}, {"tag", required_argument, NULL, O_TAG},
+        {"auth", required_argument, NULL, O_AUTH},
+        {"domain", required_argument, NULL, O_DOMAIN},
+        {"users", required_argument, NULL, O_USERS},
+        {"tag", required_argument, NULL, O_TAG},
         {"signed", required_argument, NULL, O_SIGNED},
-        {"expect", required_argument, NULL, O_EXPECT}, {"key", required_argument, NULL, O_KEY},
+        {"expect", required_argument, NULL, O_EXPECT},
+        {"key", required_argument, NULL, O_KEY},
         {"key-file", required_argument, NULL, O_KEY_FILE},
         {"sign-ip", required_argument, NULL, O_SIGNIP},
-        {"dkim-domain", required_argument, NULL, O_DKIM}, {"pid", required_argument, NULL, O_PID},
-        {"label", required_argument, NULL, O_LABEL}, {"json", required_argument, NULL, O_JSON},
-        {"quiet", no_argument, NULL, O_QUIET}, {"timeout-ms", required_argument, NULL, O_TIMEOUT},
+        {"dkim-domain", required_argument, NULL, O_DKIM},
+        {"pid", required_argument, NULL, O_PID},
+        {"label", required_argument, NULL, O_LABEL},
+        {"json", required_argument, NULL, O_JSON},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"timeout-ms", required_argument, NULL, O_TIMEOUT},
         {"errors-shown", required_argument, NULL, O_SHOWN},
         {"nodelay", no_argument, NULL, O_NODELAY},
         {"write-signed", required_argument, NULL, O_WRITE},
@@ -202,14 +232,16 @@ static bool parse_options(int argc, char **argv, struct options *opt)
     if (optind != argc)
         return false;
     /* The label goes into JSON unquoted-safe: keep it to a plain alphabet. */
-    if (strspn(opt->label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:=/") !=
+    if (strspn(opt->label,
+               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:=/") !=
         strlen(opt->label))
         return false;
     return opt->write_signed != NULL || opt->write_message != NULL || opt->socket != NULL;
 }
 
 /* unix:/PATH, local:/PATH, inet:PORT@IPV4, inet6:PORT@IPV6 */
-static bool parse_socket(const char *spec, struct ml_run *run)
+static bool
+parse_socket(const char *spec, struct ml_run *run)
 {
     const char *at;
     unsigned long port;
@@ -255,7 +287,8 @@ static bool parse_socket(const char *spec, struct ml_run *run)
 }
 
 /* --key-file: "ID:SECRET" on the first line of path. */
-static bool read_key_file(const char *path, struct ml_key *key, char *err, size_t errsz)
+static bool
+read_key_file(const char *path, struct ml_key *key, char *err, size_t errsz)
 {
     FILE *in = fopen(path, "r");
     char line[512];
@@ -274,7 +307,8 @@ static bool read_key_file(const char *path, struct ml_key *key, char *err, size_
     return ok;
 }
 
-static double cpu_seconds(void)
+static double
+cpu_seconds(void)
 {
     struct rusage usage;
 
@@ -285,8 +319,8 @@ static double cpu_seconds(void)
 }
 
 /* --write-signed: N pre-signed messages, MACs made with --key. */
-static int write_signed(const struct options *opt, const struct ml_corpus *corpus,
-                        const struct ml_key *key)
+static int
+write_signed(const struct options *opt, const struct ml_corpus *corpus, const struct ml_key *key)
 {
     FILE *out = strcmp(opt->write_signed, "-") == 0 ? stdout : fopen(opt->write_signed, "w");
     struct ml_signed item;
@@ -298,8 +332,8 @@ static int write_signed(const struct options *opt, const struct ml_corpus *corpu
     }
     fprintf(out, "# milterload pre-signed messages: identity msgid from t ip k bh h body-index\n");
     for (unsigned long i = 0; i < opt->messages; i++) {
-        if (!ml_signed_make(corpus, key, i, opt->sign_ip != NULL ? opt->sign_ip : "192.0.2.10",
-                            now, &item) ||
+        if (!ml_signed_make(corpus, key, i, opt->sign_ip != NULL ? opt->sign_ip : "192.0.2.10", now,
+                            &item) ||
             !ml_signed_write_line(out, &item)) {
             fprintf(stderr, "milterload: cannot write pre-signed message %lu\n", i);
             return 2;
@@ -313,7 +347,8 @@ static int write_signed(const struct options *opt, const struct ml_corpus *corpu
 }
 
 /* --write-message: message 0 as RFC 5322 text with LF line ends. */
-static int write_message(const struct options *opt, const struct ml_corpus *corpus)
+static int
+write_message(const struct options *opt, const struct ml_corpus *corpus)
 {
     FILE *out = fopen(opt->write_message, "w");
     struct ml_message *message = malloc(sizeof *message);
@@ -337,7 +372,8 @@ static int write_message(const struct options *opt, const struct ml_corpus *corp
     return status;
 }
 
-static bool run_loop(struct ml_run *run)
+static bool
+run_loop(struct ml_run *run)
 {
     struct epoll_event events[256];
     uint64_t next_tick = ml_now_ns() + TICK_MS * 1000000u;
@@ -367,20 +403,31 @@ static bool run_loop(struct ml_run *run)
     }
 }
 
-static int load(const struct options *opt, const struct ml_corpus *corpus,
-                const struct ml_expect *expect)
+static int
+load(const struct options *opt, const struct ml_corpus *corpus, const struct ml_expect *expect)
 {
     struct ml_stats stats;
     struct ml_run run = {
-        .messages = opt->messages, .concurrency = opt->concurrency, .per_conn = opt->per_conn,
-        .client_ip = opt->client_ip, .client_name = opt->client_name, .auth = opt->auth,
-        .timeout_ms = opt->timeout_ms, .nodelay = opt->nodelay,
-        .errors_shown_max = opt->errors_shown, .corpus = corpus, .expect = expect,
+        .messages = opt->messages,
+        .concurrency = opt->concurrency,
+        .per_conn = opt->per_conn,
+        .client_ip = opt->client_ip,
+        .client_name = opt->client_name,
+        .auth = opt->auth,
+        .timeout_ms = opt->timeout_ms,
+        .nodelay = opt->nodelay,
+        .errors_shown_max = opt->errors_shown,
+        .corpus = corpus,
+        .expect = expect,
         .stats = &stats,
     };
     struct ml_report_info info = {
-        .label = opt->label, .socket = opt->socket, .concurrency = opt->concurrency,
-        .per_conn = opt->per_conn, .expect = opt->expect, .pid = (pid_t)opt->pid,
+        .label = opt->label,
+        .socket = opt->socket,
+        .concurrency = opt->concurrency,
+        .per_conn = opt->per_conn,
+        .expect = opt->expect,
+        .pid = (pid_t)opt->pid,
     };
     unsigned char probe[16];
     uint64_t start;
@@ -392,8 +439,9 @@ static int load(const struct options *opt, const struct ml_corpus *corpus,
         fprintf(stderr, "milterload: bad socket '%s'\n", opt->socket);
         return 2;
     }
-    run.client_family = inet_pton(AF_INET, opt->client_ip, probe) == 1 ? AF_INET
-                        : inet_pton(AF_INET6, opt->client_ip, probe) == 1 ? AF_INET6 : 0;
+    run.client_family = inet_pton(AF_INET, opt->client_ip, probe) == 1    ? AF_INET
+                        : inet_pton(AF_INET6, opt->client_ip, probe) == 1 ? AF_INET6
+                                                                          : 0;
     if (run.client_family == 0) {
         fprintf(stderr, "milterload: --client-ip is not an address\n");
         return 2;
@@ -439,12 +487,21 @@ static int load(const struct options *opt, const struct ml_corpus *corpus,
     return status;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     struct options opt = {
-        .messages = 1000, .concurrency = 1, .per_conn = 1, .client_ip = "127.0.0.1",
-        .client_name = "client.example", .domain = "a.test", .users = 100,
-        .expect = "any", .label = "run", .timeout_ms = 10000, .errors_shown = 10,
+        .messages = 1000,
+        .concurrency = 1,
+        .per_conn = 1,
+        .client_ip = "127.0.0.1",
+        .client_name = "client.example",
+        .domain = "a.test",
+        .users = 100,
+        .expect = "any",
+        .label = "run",
+        .timeout_ms = 10000,
+        .errors_shown = 10,
     };
     struct ml_signed_list signed_list = {NULL, 0};
     struct ml_corpus corpus;
@@ -469,13 +526,13 @@ int main(int argc, char **argv)
     if (!ml_expect_parse(opt.expect, &expect, err, sizeof err) ||
         (opt.key_spec != NULL && !ml_key_parse(opt.key_spec, &key, err, sizeof err)) ||
         (opt.key_file != NULL && !read_key_file(opt.key_file, &key, err, sizeof err)) ||
-        (opt.signed_path != NULL && !ml_signed_load(opt.signed_path, &signed_list, err,
-                                                     sizeof err))) {
+        (opt.signed_path != NULL &&
+         !ml_signed_load(opt.signed_path, &signed_list, err, sizeof err))) {
         fprintf(stderr, "milterload: %s\n", err);
         return 2;
     }
     if (opt.key_file != NULL)
-        opt.key_spec = opt.key_file;    /* "a key was given" below */
+        opt.key_spec = opt.key_file; /* "a key was given" below */
     if (opt.write_signed != NULL && opt.key_spec == NULL) {
         fprintf(stderr, "milterload: --write-signed needs --key\n");
         return 2;

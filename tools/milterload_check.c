@@ -21,7 +21,8 @@
 
 #define NOOP_HEADER "X-Milterload-Noop"
 
-bool ml_expect_parse(const char *spec, struct ml_expect *expect, char *err, size_t errsz)
+bool
+ml_expect_parse(const char *spec, struct ml_expect *expect, char *err, size_t errsz)
 {
     memset(expect, 0, sizeof *expect);
     if (strcmp(spec, "any") == 0) {
@@ -46,7 +47,8 @@ bool ml_expect_parse(const char *spec, struct ml_expect *expect, char *err, size
 }
 
 /* Copies value without CR, LF, SP and HTAB (folding and FWS gone). */
-static void squeeze(const char *value, char *out, size_t outsz)
+static void
+squeeze(const char *value, char *out, size_t outsz)
 {
     size_t n = 0;
 
@@ -58,7 +60,8 @@ static void squeeze(const char *value, char *out, size_t outsz)
 }
 
 /* Value of tag name in a squeezed tag list ("a=1;b=2"); NULL if absent or twice. */
-static const char *tag_value(const char *list, const char *name, char *out, size_t outsz)
+static const char *
+tag_value(const char *list, const char *name, char *out, size_t outsz)
 {
     size_t name_len = strlen(name);
     const char *found = NULL;
@@ -84,7 +87,8 @@ static bool fail(char *err, size_t errsz, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Writes why into err; always false, so a check can end with return fail(...). */
-static bool fail(char *err, size_t errsz, const char *format, ...)
+static bool
+fail(char *err, size_t errsz, const char *format, ...)
 {
     va_list args;
 
@@ -94,13 +98,15 @@ static bool fail(char *err, size_t errsz, const char *format, ...)
     return false;
 }
 
-static bool is_action(const struct ml_action *action, char code, const char *name)
+static bool
+is_action(const struct ml_action *action, char code, const char *name)
 {
     return action->code == code && strcasecmp(action->name, name) == 0;
 }
 
-static bool check_sign_hash(const struct ml_expect *expect, const struct ml_message *message,
-                            const char *hash, char *err, size_t errsz)
+static bool
+check_sign_hash(const struct ml_expect *expect, const struct ml_message *message, const char *hash,
+                char *err, size_t errsz)
 {
     char list[ML_ACTION_TEXT], v[8], k[80], t[24], ip[64], bh[64], h[64], want[64];
     long long t_value, now = (long long)time(NULL);
@@ -120,20 +126,20 @@ static bool check_sign_hash(const struct ml_expect *expect, const struct ml_mess
     if (strcmp(bh, message->body->bh) != 0)
         return fail(err, errsz, "X-XMPP-Hash bh=%s, expected %s", bh, message->body->bh);
     if (expect->key == NULL)
-        return strlen(h) == ML_B64_SHA256 ? true
-                                          : fail(err, errsz, "X-XMPP-Hash h=%s", h);
+        return strlen(h) == ML_B64_SHA256 ? true : fail(err, errsz, "X-XMPP-Hash h=%s", h);
     if (strcmp(k, expect->key->id) != 0)
         return fail(err, errsz, "X-XMPP-Hash k=%s, expected %s", k, expect->key->id);
-    if (!ml_mac(expect->key, message->from_address, message->msgid, message->from_address, t,
-                ip, bh, k, want))
+    if (!ml_mac(expect->key, message->from_address, message->msgid, message->from_address, t, ip,
+                bh, k, want))
         return fail(err, errsz, "cannot compute the MAC");
     if (strcmp(h, want) != 0)
         return fail(err, errsz, "X-XMPP-Hash h=%s, expected %s", h, want);
     return true;
 }
 
-static bool check_sign(const struct ml_expect *expect, const struct ml_message *message,
-                       const struct ml_action *actions, size_t count, char *err, size_t errsz)
+static bool
+check_sign(const struct ml_expect *expect, const struct ml_message *message,
+           const struct ml_action *actions, size_t count, char *err, size_t errsz)
 {
     if (count != 2 || !is_action(&actions[0], 'i', "X-XMPP-Hash") || actions[0].index != 0 ||
         !is_action(&actions[1], 'i', "X-XMPP-Identity") || actions[1].index != 0)
@@ -144,8 +150,9 @@ static bool check_sign(const struct ml_expect *expect, const struct ml_message *
     return check_sign_hash(expect, message, actions[0].value, err, errsz);
 }
 
-static bool check_verify(const struct ml_expect *expect, const struct ml_message *message,
-                         const struct ml_action *actions, size_t count, char *err, size_t errsz)
+static bool
+check_verify(const struct ml_expect *expect, const struct ml_message *message,
+             const struct ml_action *actions, size_t count, char *err, size_t errsz)
 {
     const struct ml_action *verdict = NULL, *results = NULL;
     size_t word_len = strlen(expect->verdict);
@@ -175,13 +182,13 @@ static bool check_verify(const struct ml_expect *expect, const struct ml_message
     }
     snprintf(needle, sizeof needle, "x-xsmtp=%s", expect->verdict);
     if (strstr(results->value, needle) == NULL)
-        return fail(err, errsz, "Authentication-Results: %s (expected %s)", results->value,
-                    needle);
+        return fail(err, errsz, "Authentication-Results: %s (expected %s)", results->value, needle);
     return true;
 }
 
-static bool check_dkim(const struct ml_expect *expect, const struct ml_message *message,
-                       const struct ml_action *actions, size_t count, char *err, size_t errsz)
+static bool
+check_dkim(const struct ml_expect *expect, const struct ml_message *message,
+           const struct ml_action *actions, size_t count, char *err, size_t errsz)
 {
     char list[ML_ACTION_TEXT], value[128];
 
@@ -189,21 +196,20 @@ static bool check_dkim(const struct ml_expect *expect, const struct ml_message *
                        !is_action(&actions[0], 'i', "DKIM-Signature")))
         return fail(err, errsz, "expected one DKIM-Signature header");
     squeeze(actions[0].value, list, sizeof list);
-    if (tag_value(list, "bh", value, sizeof value) == NULL ||
-        strcmp(value, message->body->bh) != 0)
+    if (tag_value(list, "bh", value, sizeof value) == NULL || strcmp(value, message->body->bh) != 0)
         return fail(err, errsz, "DKIM-Signature bh is not %s: %s", message->body->bh,
                     actions[0].value);
-    if (expect->dkim_domain != NULL &&
-        (tag_value(list, "d", value, sizeof value) == NULL ||
-         strcasecmp(value, expect->dkim_domain) != 0))
+    if (expect->dkim_domain != NULL && (tag_value(list, "d", value, sizeof value) == NULL ||
+                                        strcasecmp(value, expect->dkim_domain) != 0))
         return fail(err, errsz, "DKIM-Signature d= is not %s: %s", expect->dkim_domain,
                     actions[0].value);
     return true;
 }
 
-bool ml_expect_check(const struct ml_expect *expect, const struct ml_message *message,
-                     const struct ml_action *actions, size_t action_count, char final,
-                     char *err, size_t errsz)
+bool
+ml_expect_check(const struct ml_expect *expect, const struct ml_message *message,
+                const struct ml_action *actions, size_t action_count, char final, char *err,
+                size_t errsz)
 {
     if (final != 'a' && final != 'c') {
         snprintf(err, errsz, "final reply '%c', expected accept or continue", final);
@@ -217,21 +223,16 @@ bool ml_expect_check(const struct ml_expect *expect, const struct ml_message *me
         }
     }
     switch (expect->kind) {
-    case ML_EXPECT_ANY:
-        return true;
+    case ML_EXPECT_ANY: return true;
     case ML_EXPECT_NONE:
-        return action_count == 0 ? true : fail(err, errsz, "a header change (%s)",
-                                                actions[0].name);
+        return action_count == 0 ? true : fail(err, errsz, "a header change (%s)", actions[0].name);
     case ML_EXPECT_NOOP:
         return action_count == 1 && is_action(&actions[0], 'h', NOOP_HEADER)
                    ? true
                    : fail(err, errsz, "expected only: add %s", NOOP_HEADER);
-    case ML_EXPECT_SIGN:
-        return check_sign(expect, message, actions, action_count, err, errsz);
-    case ML_EXPECT_VERIFY:
-        return check_verify(expect, message, actions, action_count, err, errsz);
-    case ML_EXPECT_DKIM:
-        return check_dkim(expect, message, actions, action_count, err, errsz);
+    case ML_EXPECT_SIGN: return check_sign(expect, message, actions, action_count, err, errsz);
+    case ML_EXPECT_VERIFY: return check_verify(expect, message, actions, action_count, err, errsz);
+    case ML_EXPECT_DKIM: return check_dkim(expect, message, actions, action_count, err, errsz);
     }
     snprintf(err, errsz, "unknown expectation");
     return false;

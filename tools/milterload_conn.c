@@ -29,6 +29,7 @@
 
 #include "tools/milterload.h"
 
+/* clang-format off */
 enum step {
     STEP_OPTNEG, STEP_CONNECT, STEP_HELO, STEP_MAIL, STEP_RCPT, STEP_DATA,
     STEP_HEADER, STEP_EOH, STEP_BODY, STEP_EOB,
@@ -47,8 +48,10 @@ static const uint32_t step_noreply[] = {
     0, SMFIP_NR_CONN, SMFIP_NR_HELO, SMFIP_NR_MAIL, SMFIP_NR_RCPT, SMFIP_NR_DATA,
     SMFIP_NR_HDR, SMFIP_NR_EOH, SMFIP_NR_BODY, 0,
 };
+/* clang-format on */
 
-uint64_t ml_now_ns(void)
+uint64_t
+ml_now_ns(void)
 {
     struct timespec now;
 
@@ -56,10 +59,11 @@ uint64_t ml_now_ns(void)
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-static void conn_close(struct ml_run *run, struct ml_conn *conn)
+static void
+conn_close(struct ml_run *run, struct ml_conn *conn)
 {
     if (conn->fd >= 0)
-        close(conn->fd);    /* leaves the epoll set with it */
+        close(conn->fd); /* leaves the epoll set with it */
     conn->fd = -1;
     conn->retry_at_ns = 0;
     conn->want_write = false;
@@ -73,7 +77,8 @@ static void conn_close(struct ml_run *run, struct ml_conn *conn)
 }
 
 /* A message ends: correct or not, it is counted once. */
-static void message_end(struct ml_run *run, struct ml_conn *conn, bool ok, const char *why)
+static void
+message_end(struct ml_run *run, struct ml_conn *conn, bool ok, const char *why)
 {
     uint64_t now = ml_now_ns();
 
@@ -91,8 +96,8 @@ static void message_end(struct ml_run *run, struct ml_conn *conn, bool ok, const
     run->stats->errors++;
     if (run->errors_shown < run->errors_shown_max) {
         run->errors_shown++;
-        fprintf(stderr, "milterload: error: message %lu (%s) at %s: %s\n",
-                conn->message.index, conn->message.queue_id, step_names[conn->step], why);
+        fprintf(stderr, "milterload: error: message %lu (%s) at %s: %s\n", conn->message.index,
+                conn->message.queue_id, step_names[conn->step], why);
     } else if (run->errors_shown == run->errors_shown_max) {
         run->errors_shown++;
         fprintf(stderr, "milterload: further errors are counted, not shown\n");
@@ -100,14 +105,16 @@ static void message_end(struct ml_run *run, struct ml_conn *conn, bool ok, const
 }
 
 /* The connection is beyond use: its message (if any) failed. */
-static void conn_fail(struct ml_run *run, struct ml_conn *conn, const char *why)
+static void
+conn_fail(struct ml_run *run, struct ml_conn *conn, const char *why)
 {
     if (conn->message_open)
         message_end(run, conn, false, why);
     conn_close(run, conn);
 }
 
-static void set_events(struct ml_run *run, struct ml_conn *conn, bool want_write)
+static void
+set_events(struct ml_run *run, struct ml_conn *conn, bool want_write)
 {
     struct epoll_event event = {
         .events = EPOLLIN | (want_write ? EPOLLOUT : 0u),
@@ -121,7 +128,8 @@ static void set_events(struct ml_run *run, struct ml_conn *conn, bool want_write
 }
 
 /* Writes what is queued; false when the connection broke (already failed). */
-static bool flush(struct ml_run *run, struct ml_conn *conn)
+static bool
+flush(struct ml_run *run, struct ml_conn *conn)
 {
     while (conn->out_sent < conn->out.len) {
         ssize_t sent = send(conn->fd, conn->out.data + conn->out_sent,
@@ -145,7 +153,8 @@ static bool flush(struct ml_run *run, struct ml_conn *conn)
 }
 
 /* Takes the next message for this connection; false when none is left. */
-static bool message_begin(struct ml_run *run, struct ml_conn *conn)
+static bool
+message_begin(struct ml_run *run, struct ml_conn *conn)
 {
     if (run->next_index >= run->messages)
         return false;
@@ -165,12 +174,23 @@ static bool message_begin(struct ml_run *run, struct ml_conn *conn)
     return true;
 }
 
-static bool put_connect(struct ml_run *run, struct ml_conn *conn)
+static bool
+put_connect(struct ml_run *run, struct ml_conn *conn)
 {
     char client[300], port_text[8];
     const char *macros[] = {
-        "j", "mx.milterload.test", "{daemon_name}", "milterload", "v", "Postfix 3.7 (milterload)",
-        "_", client, "{client_addr}", run->client_ip, "{client_port}", port_text,
+        "j",
+        "mx.milterload.test",
+        "{daemon_name}",
+        "milterload",
+        "v",
+        "Postfix 3.7 (milterload)",
+        "_",
+        client,
+        "{client_addr}",
+        run->client_ip,
+        "{client_port}",
+        port_text,
     };
     uint16_t port = (uint16_t)(40000u + conn->message.index % 20000u);
     size_t start;
@@ -185,7 +205,8 @@ static bool put_connect(struct ml_run *run, struct ml_conn *conn)
            (ml_packet_end(&conn->out, start), true);
 }
 
-static bool put_simple(struct ml_buf *out, char cmd, const char *arg)
+static bool
+put_simple(struct ml_buf *out, char cmd, const char *arg)
 {
     size_t start;
 
@@ -197,11 +218,12 @@ static bool put_simple(struct ml_buf *out, char cmd, const char *arg)
     return true;
 }
 
-static bool put_mail(struct ml_run *run, struct ml_conn *conn)
+static bool
+put_mail(struct ml_run *run, struct ml_conn *conn)
 {
     const char *macros[10] = {
-        "i", conn->message.queue_id, "{mail_addr}", conn->message.from_address,
-        "{mail_mailer}", "smtp",
+        "i",    conn->message.queue_id, "{mail_addr}", conn->message.from_address, "{mail_mailer}",
+        "smtp",
     };
     size_t count = 6;
 
@@ -215,7 +237,8 @@ static bool put_mail(struct ml_run *run, struct ml_conn *conn)
            put_simple(&conn->out, SMFIC_MAIL, conn->message.envelope_from);
 }
 
-static bool put_header(struct ml_conn *conn)
+static bool
+put_header(struct ml_conn *conn)
 {
     const struct ml_header *header = &conn->message.headers[conn->header_next++];
     size_t start;
@@ -226,7 +249,8 @@ static bool put_header(struct ml_conn *conn)
            ml_put_string(&conn->out, header->value) && (ml_packet_end(&conn->out, start), true);
 }
 
-static bool put_body(struct ml_conn *conn)
+static bool
+put_body(struct ml_conn *conn)
 {
     size_t start;
 
@@ -235,36 +259,31 @@ static bool put_body(struct ml_conn *conn)
            (ml_packet_end(&conn->out, start), true);
 }
 
-static int step_after(const struct ml_conn *conn, int step)
+static int
+step_after(const struct ml_conn *conn, int step)
 {
     if (step == STEP_HEADER && conn->header_next < conn->message.header_count)
         return STEP_HEADER;
     return step + 1;
 }
 
-static bool put_step(struct ml_run *run, struct ml_conn *conn, int step)
+static bool
+put_step(struct ml_run *run, struct ml_conn *conn, int step)
 {
     const char *eob_macros[] = {"i", conn->message.queue_id};
     const char *rcpt_macros[] = {"{rcpt_addr}", "bob@b.test", "{rcpt_mailer}", "smtp"};
 
     switch (step) {
-    case STEP_CONNECT:
-        return put_connect(run, conn);
-    case STEP_HELO:
-        return put_simple(&conn->out, SMFIC_HELO, run->client_name);
-    case STEP_MAIL:
-        return put_mail(run, conn);
+    case STEP_CONNECT: return put_connect(run, conn);
+    case STEP_HELO: return put_simple(&conn->out, SMFIC_HELO, run->client_name);
+    case STEP_MAIL: return put_mail(run, conn);
     case STEP_RCPT:
         return ml_put_macros(&conn->out, SMFIC_RCPT, rcpt_macros, 4) &&
                put_simple(&conn->out, SMFIC_RCPT, "<bob@b.test>");
-    case STEP_DATA:
-        return put_simple(&conn->out, SMFIC_DATA, NULL);
-    case STEP_HEADER:
-        return put_header(conn);
-    case STEP_EOH:
-        return put_simple(&conn->out, SMFIC_EOH, NULL);
-    case STEP_BODY:
-        return put_body(conn);
+    case STEP_DATA: return put_simple(&conn->out, SMFIC_DATA, NULL);
+    case STEP_HEADER: return put_header(conn);
+    case STEP_EOH: return put_simple(&conn->out, SMFIC_EOH, NULL);
+    case STEP_BODY: return put_body(conn);
     case STEP_EOB:
         conn->eob_sent_ns = ml_now_ns();
         return ml_put_macros(&conn->out, SMFIC_BODYEOB, eob_macros, 2) &&
@@ -277,7 +296,8 @@ static bool put_step(struct ml_run *run, struct ml_conn *conn, int step)
  * Queues steps after conn->step up to the next one that wants a reply,
  * then writes them in one go.
  */
-static void send_next(struct ml_run *run, struct ml_conn *conn)
+static void
+send_next(struct ml_run *run, struct ml_conn *conn)
 {
     int step = conn->step;
 
@@ -303,11 +323,12 @@ static void send_next(struct ml_run *run, struct ml_conn *conn)
 }
 
 /* After a final reply: the next message here, or QUIT. */
-static void after_message(struct ml_run *run, struct ml_conn *conn, char final)
+static void
+after_message(struct ml_run *run, struct ml_conn *conn, char final)
 {
     if (final != SMFIR_CONN_FAIL && final != SMFIR_SHUTDOWN &&
         conn->messages_here < run->per_conn && message_begin(run, conn)) {
-        conn->step = STEP_HELO;     /* the next step is MAIL */
+        conn->step = STEP_HELO; /* the next step is MAIL */
         send_next(run, conn);
         return;
     }
@@ -316,8 +337,8 @@ static void after_message(struct ml_run *run, struct ml_conn *conn, char final)
     conn_close(run, conn);
 }
 
-static bool record_action(struct ml_conn *conn, char code, const unsigned char *payload,
-                          size_t len)
+static bool
+record_action(struct ml_conn *conn, char code, const unsigned char *payload, size_t len)
 {
     if (conn->action_count == ML_ACTIONS_MAX) {
         conn->too_many_actions = true;
@@ -326,8 +347,9 @@ static bool record_action(struct ml_conn *conn, char code, const unsigned char *
     return ml_action_parse(code, payload, len, &conn->actions[conn->action_count++]);
 }
 
-static void on_optneg(struct ml_run *run, struct ml_conn *conn, char code,
-                      const unsigned char *payload, size_t len)
+static void
+on_optneg(struct ml_run *run, struct ml_conn *conn, char code, const unsigned char *payload,
+          size_t len)
 {
     uint32_t version;
 
@@ -345,15 +367,17 @@ static void on_optneg(struct ml_run *run, struct ml_conn *conn, char code,
     send_next(run, conn);
 }
 
-static bool is_final(char code)
+static bool
+is_final(char code)
 {
     return code == SMFIR_ACCEPT || code == SMFIR_CONTINUE || code == SMFIR_REJECT ||
            code == SMFIR_TEMPFAIL || code == SMFIR_DISCARD || code == SMFIR_REPLYCODE ||
            code == SMFIR_CONN_FAIL || code == SMFIR_SHUTDOWN;
 }
 
-static void on_eob_reply(struct ml_run *run, struct ml_conn *conn, char code,
-                         const unsigned char *payload, size_t len)
+static void
+on_eob_reply(struct ml_run *run, struct ml_conn *conn, char code, const unsigned char *payload,
+             size_t len)
 {
     char why[ML_ACTION_TEXT + 128];
     bool ok;
@@ -367,15 +391,16 @@ static void on_eob_reply(struct ml_run *run, struct ml_conn *conn, char code,
         snprintf(why, sizeof why, "more than %d modifications", ML_ACTIONS_MAX);
         ok = false;
     } else {
-        ok = ml_expect_check(run->expect, &conn->message, conn->actions, conn->action_count,
-                             code, why, sizeof why);
+        ok = ml_expect_check(run->expect, &conn->message, conn->actions, conn->action_count, code,
+                             why, sizeof why);
     }
     message_end(run, conn, ok, why);
     after_message(run, conn, code);
 }
 
-static void on_packet(struct ml_run *run, struct ml_conn *conn, char code,
-                      const unsigned char *payload, size_t len)
+static void
+on_packet(struct ml_run *run, struct ml_conn *conn, char code, const unsigned char *payload,
+          size_t len)
 {
     char why[96];
 
@@ -413,7 +438,8 @@ static void on_packet(struct ml_run *run, struct ml_conn *conn, char code,
     conn_fail(run, conn, why);
 }
 
-static void on_readable(struct ml_run *run, struct ml_conn *conn)
+static void
+on_readable(struct ml_run *run, struct ml_conn *conn)
 {
     int fd = conn->fd;
 
@@ -439,8 +465,8 @@ static void on_readable(struct ml_run *run, struct ml_conn *conn)
             const unsigned char *payload;
             size_t payload_len;
             char code;
-            long taken = ml_packet_parse(conn->in.data + used, conn->in.len - used, &code,
-                                         &payload, &payload_len);
+            long taken = ml_packet_parse(conn->in.data + used, conn->in.len - used, &code, &payload,
+                                         &payload_len);
 
             if (taken < 0) {
                 conn_fail(run, conn, "impossible packet length");
@@ -459,7 +485,8 @@ static void on_readable(struct ml_run *run, struct ml_conn *conn)
     }
 }
 
-static void on_connected(struct ml_run *run, struct ml_conn *conn)
+static void
+on_connected(struct ml_run *run, struct ml_conn *conn)
 {
     size_t start;
 
@@ -476,7 +503,8 @@ static void on_connected(struct ml_run *run, struct ml_conn *conn)
 }
 
 /* One connect attempt for the message the slot holds. */
-static void conn_connect(struct ml_run *run, struct ml_conn *conn)
+static void
+conn_connect(struct ml_run *run, struct ml_conn *conn)
 {
     struct epoll_event event = {.events = EPOLLIN | EPOLLOUT, .data.ptr = conn};
     int fd = socket(run->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -511,7 +539,8 @@ static void conn_connect(struct ml_run *run, struct ml_conn *conn)
         conn_fail(run, conn, "epoll_ctl failed");
 }
 
-bool ml_conn_start(struct ml_run *run, struct ml_conn *conn)
+bool
+ml_conn_start(struct ml_run *run, struct ml_conn *conn)
 {
     conn->messages_here = 0;
     conn->protocol = 0;
@@ -522,7 +551,8 @@ bool ml_conn_start(struct ml_run *run, struct ml_conn *conn)
     return true;
 }
 
-void ml_conn_event(struct ml_run *run, struct ml_conn *conn, uint32_t events)
+void
+ml_conn_event(struct ml_run *run, struct ml_conn *conn, uint32_t events)
 {
     if (conn->fd < 0)
         return;
@@ -544,7 +574,8 @@ void ml_conn_event(struct ml_run *run, struct ml_conn *conn, uint32_t events)
         on_readable(run, conn);
 }
 
-void ml_conn_tick(struct ml_run *run, struct ml_conn *conn, uint64_t now)
+void
+ml_conn_tick(struct ml_run *run, struct ml_conn *conn, uint64_t now)
 {
     char why[64];
 
@@ -558,7 +589,8 @@ void ml_conn_tick(struct ml_run *run, struct ml_conn *conn, uint64_t now)
     }
 }
 
-void ml_conn_free(struct ml_conn *conn)
+void
+ml_conn_free(struct ml_conn *conn)
 {
     if (conn->fd >= 0)
         close(conn->fd);

@@ -23,16 +23,17 @@
 #include "tools/milterload.h"
 
 static const char *const words[] = {
-    "the", "mail", "gateway", "signs", "every", "message", "with", "an", "identity",
-    "that", "a", "receiving", "server", "can", "check", "over", "XMPP", "before",
-    "delivery", "quarterly", "report", "attached", "please", "review", "numbers",
-    "meeting", "tomorrow", "at", "ten", "regards", "budget", "draft", "thanks",
-    "for", "your", "patience", "while", "we", "migrate", "servers",
+    "the",      "mail",    "gateway",  "signs",     "every",  "message",  "with",    "an",
+    "identity", "that",    "a",        "receiving", "server", "can",      "check",   "over",
+    "XMPP",     "before",  "delivery", "quarterly", "report", "attached", "please",  "review",
+    "numbers",  "meeting", "tomorrow", "at",        "ten",    "regards",  "budget",  "draft",
+    "thanks",   "for",     "your",     "patience",  "while",  "we",       "migrate", "servers",
 };
 #define WORD_COUNT (sizeof words / sizeof words[0])
 #define LINE_WIDTH 72
 
-static uint32_t next_random(uint32_t *state)
+static uint32_t
+next_random(uint32_t *state)
 {
     /* xorshift32: deterministic and cheap; nothing here needs quality. */
     uint32_t x = *state;
@@ -44,19 +45,20 @@ static uint32_t next_random(uint32_t *state)
     return x;
 }
 
-static bool body_hash(const unsigned char *data, size_t len, char out[ML_B64_SHA256 + 1])
+static bool
+body_hash(const unsigned char *data, size_t len, char out[ML_B64_SHA256 + 1])
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
 
-    if (EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL) != 1 ||
-        digest_len != 32)
+    if (EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL) != 1 || digest_len != 32)
         return false;
     return EVP_EncodeBlock((unsigned char *)out, digest, 32) == ML_B64_SHA256;
 }
 
 /* Body number index: lines of words, exactly ML_BODY_SIZE octets. */
-static bool body_make(struct ml_body *body, unsigned index)
+static bool
+body_make(struct ml_body *body, unsigned index)
 {
     uint32_t state = 0x9e3779b9u ^ (index * 2654435761u + 1u);
     size_t used, line;
@@ -92,12 +94,12 @@ static bool body_make(struct ml_body *body, unsigned index)
     return body_hash(body->data, ML_BODY_SIZE, body->bh);
 }
 
-bool ml_corpus_init(struct ml_corpus *corpus, const char *domain, const char *tag,
-                    unsigned users, const struct ml_signed_list *signed_list)
+bool
+ml_corpus_init(struct ml_corpus *corpus, const char *domain, const char *tag, unsigned users,
+               const struct ml_signed_list *signed_list)
 {
     memset(corpus, 0, sizeof *corpus);
-    if (domain == NULL || tag == NULL || users == 0 || strlen(domain) > 100 ||
-        strlen(tag) > 64)
+    if (domain == NULL || tag == NULL || users == 0 || strlen(domain) > 100 || strlen(tag) > 64)
         return false;
     corpus->bodies = calloc(ML_BODY_POOL, sizeof *corpus->bodies);
     if (corpus->bodies == NULL)
@@ -115,7 +117,8 @@ bool ml_corpus_init(struct ml_corpus *corpus, const char *domain, const char *ta
     return true;
 }
 
-void ml_corpus_free(struct ml_corpus *corpus)
+void
+ml_corpus_free(struct ml_corpus *corpus)
 {
     free(corpus->bodies);
     corpus->bodies = NULL;
@@ -125,7 +128,8 @@ void ml_corpus_free(struct ml_corpus *corpus)
 static const char *store(struct ml_message *message, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
-static const char *store(struct ml_message *message, const char *format, ...)
+static const char *
+store(struct ml_message *message, const char *format, ...)
 {
     size_t room = sizeof message->storage - message->used;
     char *at = message->storage + message->used;
@@ -141,7 +145,8 @@ static const char *store(struct ml_message *message, const char *format, ...)
     return at;
 }
 
-static bool add_header(struct ml_message *message, const char *name, const char *value)
+static bool
+add_header(struct ml_message *message, const char *name, const char *value)
 {
     if (value == NULL || message->header_count >= ML_HEADERS_MAX)
         return false;
@@ -149,7 +154,8 @@ static bool add_header(struct ml_message *message, const char *name, const char 
     return true;
 }
 
-static void lowercase_copy(char *out, size_t outsz, const char *in)
+static void
+lowercase_copy(char *out, size_t outsz, const char *in)
 {
     size_t i;
 
@@ -159,14 +165,15 @@ static void lowercase_copy(char *out, size_t outsz, const char *in)
 }
 
 /* The X-XMPP-Hash value as a signer writes it: folded before bh= and h=. */
-static const char *hash_value(struct ml_message *message, const struct ml_signed *item)
+static const char *
+hash_value(struct ml_message *message, const struct ml_signed *item)
 {
-    return store(message, "v=1; k=%s; t=%s; ip=%s;\n bh=%s;\n h=%s", item->k, item->t,
-                 item->ip, item->bh, item->h);
+    return store(message, "v=1; k=%s; t=%s; ip=%s;\n bh=%s;\n h=%s", item->k, item->t, item->ip,
+                 item->bh, item->h);
 }
 
-bool ml_message_build(const struct ml_corpus *corpus, unsigned long index,
-                      struct ml_message *message)
+bool
+ml_message_build(const struct ml_corpus *corpus, unsigned long index, struct ml_message *message)
 {
     const struct ml_signed *item = NULL;
     const char *display;
@@ -195,11 +202,11 @@ bool ml_message_build(const struct ml_corpus *corpus, unsigned long index,
                  corpus->domain);
         display = store(message, "\"User %lu\" <user%lu@%s>", user, user, corpus->domain);
     }
-    snprintf(message->envelope_from, sizeof message->envelope_from, "<%s>",
-             message->from_address);
+    snprintf(message->envelope_from, sizeof message->envelope_from, "<%s>", message->from_address);
     ok = ok &&
          add_header(message, "Received",
-                    store(message, "from client.example (client.example [192.0.2.10])\n"
+                    store(message,
+                          "from client.example (client.example [192.0.2.10])\n"
                           "\tby mx.milterload.test (Postfix) with ESMTP id %s\n"
                           "\tfor <bob@b.test>; Mon, 23 Nov 2026 10:00:00 +0000",
                           message->queue_id)) &&
@@ -218,9 +225,9 @@ bool ml_message_build(const struct ml_corpus *corpus, unsigned long index,
     return ok;
 }
 
-bool ml_signed_make(const struct ml_corpus *corpus, const struct ml_key *key,
-                    unsigned long index, const char *ip, long long now,
-                    struct ml_signed *item)
+bool
+ml_signed_make(const struct ml_corpus *corpus, const struct ml_key *key, unsigned long index,
+               const char *ip, long long now, struct ml_signed *item)
 {
     unsigned long user = index % corpus->users;
     int written;

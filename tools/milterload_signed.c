@@ -27,7 +27,8 @@
 
 #define FIELDS 9
 
-bool ml_key_parse(const char *spec, struct ml_key *key, char *err, size_t errsz)
+bool
+ml_key_parse(const char *spec, struct ml_key *key, char *err, size_t errsz)
 {
     const char *colon = spec != NULL ? strchr(spec, ':') : NULL;
     unsigned char decoded[sizeof key->secret + 4];
@@ -68,7 +69,8 @@ bool ml_key_parse(const char *spec, struct ml_key *key, char *err, size_t errsz)
 }
 
 /* ASCII-lowercase into buf; false when it does not fit. */
-static bool lower(const char *in, char *buf, size_t bufsz)
+static bool
+lower(const char *in, char *buf, size_t bufsz)
 {
     size_t i;
 
@@ -81,9 +83,9 @@ static bool lower(const char *in, char *buf, size_t bufsz)
     return true;
 }
 
-bool ml_mac(const struct ml_key *key, const char *identity, const char *msgid,
-            const char *from, const char *t, const char *ip, const char *bh, const char *k,
-            char out[ML_B64_SHA256 + 1])
+bool
+ml_mac(const struct ml_key *key, const char *identity, const char *msgid, const char *from,
+       const char *t, const char *ip, const char *bh, const char *k, char out[ML_B64_SHA256 + 1])
 {
     char identity_lower[ML_TEXT_MAX], from_lower[ML_TEXT_MAX];
     char canonical[4 * ML_TEXT_MAX + 256];
@@ -101,13 +103,15 @@ bool ml_mac(const struct ml_key *key, const char *identity, const char *msgid,
     if (written < 0 || (size_t)written >= sizeof canonical)
         return false;
     if (HMAC(EVP_sha256(), key->secret, (int)key->secret_len, (unsigned char *)canonical,
-             (size_t)written, mac, &mac_len) == NULL || mac_len != 32)
+             (size_t)written, mac, &mac_len) == NULL ||
+        mac_len != 32)
         return false;
     return EVP_EncodeBlock((unsigned char *)out, mac, 32) == ML_B64_SHA256;
 }
 
 /* Copies one field; false when it is empty, too long or holds a line end. */
-static bool field(char *out, size_t outsz, const char *value)
+static bool
+field(char *out, size_t outsz, const char *value)
 {
     size_t len = strlen(value);
 
@@ -117,7 +121,8 @@ static bool field(char *out, size_t outsz, const char *value)
     return true;
 }
 
-static bool parse_line(char *line, struct ml_signed *item)
+static bool
+parse_line(char *line, struct ml_signed *item)
 {
     char *fields[FIELDS];
     char *cursor = line, *end;
@@ -145,11 +150,11 @@ static bool parse_line(char *line, struct ml_signed *item)
            field(item->t, sizeof item->t, fields[3]) &&
            field(item->ip, sizeof item->ip, fields[4]) &&
            field(item->k, sizeof item->k, fields[5]) &&
-           field(item->bh, sizeof item->bh, fields[6]) &&
-           field(item->h, sizeof item->h, fields[7]);
+           field(item->bh, sizeof item->bh, fields[6]) && field(item->h, sizeof item->h, fields[7]);
 }
 
-bool ml_signed_load(const char *path, struct ml_signed_list *list, char *err, size_t errsz)
+bool
+ml_signed_load(const char *path, struct ml_signed_list *list, char *err, size_t errsz)
 {
     FILE *in = fopen(path, "r");
     char *line = NULL;
@@ -201,16 +206,17 @@ bool ml_signed_load(const char *path, struct ml_signed_list *list, char *err, si
     return ok;
 }
 
-void ml_signed_free(struct ml_signed_list *list)
+void
+ml_signed_free(struct ml_signed_list *list)
 {
     free(list->items);
     list->items = NULL;
     list->count = 0;
 }
 
-bool ml_signed_write_line(FILE *out, const struct ml_signed *item)
+bool
+ml_signed_write_line(FILE *out, const struct ml_signed *item)
 {
     return fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%u\n", item->identity, item->msgid,
-                   item->from, item->t, item->ip, item->k, item->bh, item->h,
-                   item->body_index) > 0;
+                   item->from, item->t, item->ip, item->k, item->bh, item->h, item->body_index) > 0;
 }

@@ -15,15 +15,16 @@
 #include "tools/milterload.h"
 
 static const char *const reply_names[] = {
-    "continue", "accept", "skip", "addheader", "insheader", "chgheader", "setsymlist",
-    "quarantine", "progress", "reject", "tempfail", "discard", "replycode", "addrcpt",
-    "delrcpt", "addrcpt_par", "chgfrom", "replbody", "conn_fail", "optneg", "other",
+    "continue",   "accept",      "skip",    "addheader", "insheader", "chgheader", "setsymlist",
+    "quarantine", "progress",    "reject",  "tempfail",  "discard",   "replycode", "addrcpt",
+    "delrcpt",    "addrcpt_par", "chgfrom", "replbody",  "conn_fail", "optneg",    "other",
 };
 
 _Static_assert(sizeof reply_names / sizeof reply_names[0] == sizeof ML_REPLY_CODES,
                "one name per reply code, plus other");
 
-bool ml_stats_init(struct ml_stats *stats, unsigned long planned)
+bool
+ml_stats_init(struct ml_stats *stats, unsigned long planned)
 {
     memset(stats, 0, sizeof *stats);
     stats->planned = planned;
@@ -36,21 +37,24 @@ bool ml_stats_init(struct ml_stats *stats, unsigned long planned)
     return true;
 }
 
-void ml_stats_free(struct ml_stats *stats)
+void
+ml_stats_free(struct ml_stats *stats)
 {
     free(stats->latency_us);
     free(stats->eom_us);
     stats->latency_us = stats->eom_us = NULL;
 }
 
-void ml_stats_reply(struct ml_stats *stats, char code)
+void
+ml_stats_reply(struct ml_stats *stats, char code)
 {
     const char *at = code != '\0' ? strchr(ML_REPLY_CODES, code) : NULL;
 
     stats->replies[at != NULL ? (size_t)(at - ML_REPLY_CODES) : sizeof ML_REPLY_CODES - 1]++;
 }
 
-void ml_stats_sample(struct ml_stats *stats, uint32_t latency_us, uint32_t eom_us)
+void
+ml_stats_sample(struct ml_stats *stats, uint32_t latency_us, uint32_t eom_us)
 {
     if (stats->samples >= stats->planned)
         return;
@@ -59,14 +63,16 @@ void ml_stats_sample(struct ml_stats *stats, uint32_t latency_us, uint32_t eom_u
     stats->samples++;
 }
 
-static long status_field(const char *text, const char *name)
+static long
+status_field(const char *text, const char *name)
 {
     const char *at = strstr(text, name);
 
     return at != NULL ? strtol(at + strlen(name), NULL, 10) : -1;
 }
 
-bool ml_proc_read(pid_t pid, struct ml_proc_sample *sample)
+bool
+ml_proc_read(pid_t pid, struct ml_proc_sample *sample)
 {
     char path[64], text[4096], *close_paren;
     unsigned long long utime = 0, stime = 0;
@@ -95,8 +101,8 @@ bool ml_proc_read(pid_t pid, struct ml_proc_sample *sample)
     /* Fields after the command name (which may hold spaces): state is 3, utime 14. */
     close_paren = strrchr(text, ')');
     if (close_paren == NULL ||
-        sscanf(close_paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-               &utime, &stime) != 2)
+        sscanf(close_paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+               &stime) != 2)
         return false;
     sample->cpu_seconds = (double)(utime + stime) / (double)ticks;
     sample->user_seconds = (double)utime / (double)ticks;
@@ -104,7 +110,8 @@ bool ml_proc_read(pid_t pid, struct ml_proc_sample *sample)
     return sample->ok;
 }
 
-static int compare_u32(const void *a, const void *b)
+static int
+compare_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
@@ -112,7 +119,8 @@ static int compare_u32(const void *a, const void *b)
 }
 
 /* Nearest-rank percentile in milliseconds of a sorted array; 0 when empty. */
-static double percentile_ms(const uint32_t *sorted, unsigned long count, unsigned pct)
+static double
+percentile_ms(const uint32_t *sorted, unsigned long count, unsigned pct)
 {
     unsigned long rank;
 
@@ -128,12 +136,13 @@ struct summary {
     double rate;
     double p50, p90, p99, max;
     double eom_p50, eom_p99;
-    double milter_cpu_us;       /* per message; < 0 unknown */
-    double milter_user_us;      /* the user-space part of it */
+    double milter_cpu_us;  /* per message; < 0 unknown */
+    double milter_user_us; /* the user-space part of it */
     double driver_cpu_us;
 };
 
-static void summarize(struct ml_stats *stats, struct summary *s)
+static void
+summarize(struct ml_stats *stats, struct summary *s)
 {
     qsort(stats->latency_us, stats->samples, sizeof *stats->latency_us, compare_u32);
     qsort(stats->eom_us, stats->samples, sizeof *stats->eom_us, compare_u32);
@@ -148,21 +157,22 @@ static void summarize(struct ml_stats *stats, struct summary *s)
     if (stats->milter_before.ok && stats->milter_after.ok && stats->done > 0) {
         s->milter_cpu_us = (stats->milter_after.cpu_seconds - stats->milter_before.cpu_seconds) *
                            1e6 / (double)stats->done;
-        s->milter_user_us = (stats->milter_after.user_seconds -
-                             stats->milter_before.user_seconds) * 1e6 / (double)stats->done;
+        s->milter_user_us = (stats->milter_after.user_seconds - stats->milter_before.user_seconds) *
+                            1e6 / (double)stats->done;
     }
-    s->driver_cpu_us = stats->done > 0 ? stats->driver_cpu_seconds * 1e6 / (double)stats->done
-                                       : 0.0;
+    s->driver_cpu_us =
+        stats->done > 0 ? stats->driver_cpu_seconds * 1e6 / (double)stats->done : 0.0;
 }
 
-void ml_stats_print_table(struct ml_stats *stats, const struct ml_report_info *info, FILE *out)
+void
+ml_stats_print_table(struct ml_stats *stats, const struct ml_report_info *info, FILE *out)
 {
     struct summary s;
     const char *separator = "";
 
     summarize(stats, &s);
-    fprintf(out, "milterload %s: %s, C=%u, %u message(s) per connection, expect %s\n",
-            info->label, info->socket, info->concurrency, info->per_conn, info->expect);
+    fprintf(out, "milterload %s: %s, C=%u, %u message(s) per connection, expect %s\n", info->label,
+            info->socket, info->concurrency, info->per_conn, info->expect);
     fprintf(out, "  messages   %lu planned, %lu correct, %lu errors, %lu connections\n",
             stats->planned, stats->ok, stats->errors, stats->connections);
     fprintf(out, "  rate       %.1f msgs/s (%.3f s)\n", s.rate, stats->seconds);
@@ -179,14 +189,17 @@ void ml_stats_print_table(struct ml_stats *stats, const struct ml_report_info *i
     }
     fprintf(out, "\n");
     if (stats->milter_after.ok)
-        fprintf(out, "  milter     pid %ld: VmHWM %.1f MiB, VmRSS %.1f MiB, %ld threads, "
-                "cpu %.1f us/msg (user %.1f)\n", (long)info->pid,
-                stats->milter_after.vm_hwm_kib / 1024.0, stats->milter_after.vm_rss_kib / 1024.0,
-                stats->milter_after.threads, s.milter_cpu_us, s.milter_user_us);
+        fprintf(out,
+                "  milter     pid %ld: VmHWM %.1f MiB, VmRSS %.1f MiB, %ld threads, "
+                "cpu %.1f us/msg (user %.1f)\n",
+                (long)info->pid, stats->milter_after.vm_hwm_kib / 1024.0,
+                stats->milter_after.vm_rss_kib / 1024.0, stats->milter_after.threads,
+                s.milter_cpu_us, s.milter_user_us);
     fprintf(out, "  driver     cpu %.1f us/msg\n", s.driver_cpu_us);
 }
 
-bool ml_stats_write_json(struct ml_stats *stats, const struct ml_report_info *info, FILE *out)
+bool
+ml_stats_write_json(struct ml_stats *stats, const struct ml_report_info *info, FILE *out)
 {
     struct summary s;
 

@@ -17,7 +17,8 @@
 
 #include "tools/milterload.h"
 
-bool ml_buf_reserve(struct ml_buf *buf, size_t more)
+bool
+ml_buf_reserve(struct ml_buf *buf, size_t more)
 {
     size_t want, cap;
     unsigned char *grown;
@@ -38,14 +39,16 @@ bool ml_buf_reserve(struct ml_buf *buf, size_t more)
     return true;
 }
 
-void ml_buf_free(struct ml_buf *buf)
+void
+ml_buf_free(struct ml_buf *buf)
 {
     free(buf->data);
     buf->data = NULL;
     buf->len = buf->cap = 0;
 }
 
-bool ml_put_bytes(struct ml_buf *buf, const void *data, size_t len)
+bool
+ml_put_bytes(struct ml_buf *buf, const void *data, size_t len)
 {
     if (!ml_buf_reserve(buf, len))
         return false;
@@ -55,33 +58,40 @@ bool ml_put_bytes(struct ml_buf *buf, const void *data, size_t len)
     return true;
 }
 
-bool ml_put_string(struct ml_buf *buf, const char *text)
+bool
+ml_put_string(struct ml_buf *buf, const char *text)
 {
     return ml_put_bytes(buf, text, strlen(text) + 1);
 }
 
-bool ml_put_u32(struct ml_buf *buf, uint32_t value)
+bool
+ml_put_u32(struct ml_buf *buf, uint32_t value)
 {
     unsigned char bytes[4] = {
-        (unsigned char)(value >> 24), (unsigned char)(value >> 16),
-        (unsigned char)(value >> 8), (unsigned char)value,
+        (unsigned char)(value >> 24),
+        (unsigned char)(value >> 16),
+        (unsigned char)(value >> 8),
+        (unsigned char)value,
     };
     return ml_put_bytes(buf, bytes, sizeof bytes);
 }
 
-bool ml_put_u16(struct ml_buf *buf, uint16_t value)
+bool
+ml_put_u16(struct ml_buf *buf, uint16_t value)
 {
     unsigned char bytes[2] = {(unsigned char)(value >> 8), (unsigned char)value};
     return ml_put_bytes(buf, bytes, sizeof bytes);
 }
 
-bool ml_packet_begin(struct ml_buf *buf, char cmd, size_t *start)
+bool
+ml_packet_begin(struct ml_buf *buf, char cmd, size_t *start)
 {
     *start = buf->len;
     return ml_put_u32(buf, 0) && ml_put_bytes(buf, &cmd, 1);
 }
 
-void ml_packet_end(struct ml_buf *buf, size_t start)
+void
+ml_packet_end(struct ml_buf *buf, size_t start)
 {
     uint32_t length = (uint32_t)(buf->len - start - 4);
     unsigned char *p = buf->data + start;
@@ -92,7 +102,8 @@ void ml_packet_end(struct ml_buf *buf, size_t start)
     p[3] = (unsigned char)length;
 }
 
-bool ml_put_macros(struct ml_buf *buf, char stage, const char *const *pairs, size_t count)
+bool
+ml_put_macros(struct ml_buf *buf, char stage, const char *const *pairs, size_t count)
 {
     size_t start;
 
@@ -108,13 +119,15 @@ bool ml_put_macros(struct ml_buf *buf, char stage, const char *const *pairs, siz
     return true;
 }
 
-uint32_t ml_get_u32(const unsigned char *p)
+uint32_t
+ml_get_u32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-long ml_packet_parse(const unsigned char *data, size_t avail, char *cmd,
-                     const unsigned char **payload, size_t *payload_len)
+long
+ml_packet_parse(const unsigned char *data, size_t avail, char *cmd, const unsigned char **payload,
+                size_t *payload_len)
 {
     uint32_t length;
 
@@ -133,8 +146,9 @@ long ml_packet_parse(const unsigned char *data, size_t avail, char *cmd,
 }
 
 /* Copies a NUL-terminated field of payload at *offset into out (bounded). */
-static bool take_string(const unsigned char *payload, size_t len, size_t *offset, char *out,
-                        size_t outsz, bool *truncated)
+static bool
+take_string(const unsigned char *payload, size_t len, size_t *offset, char *out, size_t outsz,
+            bool *truncated)
 {
     const unsigned char *end;
     size_t field_len;
@@ -150,8 +164,8 @@ static bool take_string(const unsigned char *payload, size_t len, size_t *offset
     return true;
 }
 
-bool ml_action_parse(char code, const unsigned char *payload, size_t len,
-                     struct ml_action *action)
+bool
+ml_action_parse(char code, const unsigned char *payload, size_t len, struct ml_action *action)
 {
     size_t offset = 0;
 

@@ -37,25 +37,25 @@ struct noop_session {
     unsigned long long body_bytes;
 };
 
-static sfsistat noop_negotiate(SMFICTX *ctx, unsigned long offered_actions,
-                               unsigned long offered_steps, unsigned long unused2,
-                               unsigned long unused3, unsigned long *actions,
-                               unsigned long *steps, unsigned long *unused2_out,
-                               unsigned long *unused3_out)
+static sfsistat
+noop_negotiate(SMFICTX *ctx, unsigned long offered_actions, unsigned long offered_steps,
+               unsigned long unused2, unsigned long unused3, unsigned long *actions,
+               unsigned long *steps, unsigned long *unused2_out, unsigned long *unused3_out)
 {
     (void)ctx;
     (void)unused2;
     (void)unused3;
     /* The same actions and skipped steps as xsmtp-milter (callbacks.c). */
     *actions = offered_actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
-    *steps = offered_steps & (take_rcpt_and_data ? SMFIP_NOUNKNOWN
-                                                 : SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN);
+    *steps = offered_steps &
+             (take_rcpt_and_data ? SMFIP_NOUNKNOWN : SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN);
     *unused2_out = 0;
     *unused3_out = 0;
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+static sfsistat
+noop_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
     struct noop_session *session = calloc(1, sizeof *session);
 
@@ -70,14 +70,16 @@ static sfsistat noop_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_helo(SMFICTX *ctx, char *helo)
+static sfsistat
+noop_helo(SMFICTX *ctx, char *helo)
 {
     (void)ctx;
     (void)helo;
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_envfrom(SMFICTX *ctx, char **argv)
+static sfsistat
+noop_envfrom(SMFICTX *ctx, char **argv)
 {
     struct noop_session *session = smfi_getpriv(ctx);
 
@@ -89,20 +91,23 @@ static sfsistat noop_envfrom(SMFICTX *ctx, char **argv)
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_envrcpt(SMFICTX *ctx, char **argv)
+static sfsistat
+noop_envrcpt(SMFICTX *ctx, char **argv)
 {
     (void)ctx;
     (void)argv;
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_data(SMFICTX *ctx)
+static sfsistat
+noop_data(SMFICTX *ctx)
 {
     (void)ctx;
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_header(SMFICTX *ctx, char *name, char *value)
+static sfsistat
+noop_header(SMFICTX *ctx, char *name, char *value)
 {
     struct noop_session *session = smfi_getpriv(ctx);
 
@@ -113,13 +118,15 @@ static sfsistat noop_header(SMFICTX *ctx, char *name, char *value)
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_eoh(SMFICTX *ctx)
+static sfsistat
+noop_eoh(SMFICTX *ctx)
 {
     (void)ctx;
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_body(SMFICTX *ctx, unsigned char *chunk, size_t length)
+static sfsistat
+noop_body(SMFICTX *ctx, unsigned char *chunk, size_t length)
 {
     struct noop_session *session = smfi_getpriv(ctx);
 
@@ -129,7 +136,8 @@ static sfsistat noop_body(SMFICTX *ctx, unsigned char *chunk, size_t length)
     return SMFIS_CONTINUE;
 }
 
-static sfsistat noop_eom(SMFICTX *ctx)
+static sfsistat
+noop_eom(SMFICTX *ctx)
 {
     static char name[] = "X-Milterload-Noop";
     static char value[] = "passed";
@@ -139,7 +147,8 @@ static sfsistat noop_eom(SMFICTX *ctx)
     return SMFIS_ACCEPT;
 }
 
-static sfsistat noop_close(SMFICTX *ctx)
+static sfsistat
+noop_close(SMFICTX *ctx)
 {
     free(smfi_getpriv(ctx));
     smfi_setpriv(ctx, NULL);
@@ -150,7 +159,8 @@ static sfsistat noop_close(SMFICTX *ctx)
  * libmilter does not hand out its listening descriptor: find the TCP
  * socket in listening state among our own (only one exists this early).
  */
-static void set_nodelay_on_listener(void)
+static void
+set_nodelay_on_listener(void)
 {
     DIR *dir = opendir("/proc/self/fd");
     struct dirent *entry;
@@ -179,7 +189,8 @@ static void set_nodelay_on_listener(void)
     closedir(dir);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     static char filter_name[] = "milterload-noop";
     static struct smfiDesc filter = {
@@ -206,7 +217,10 @@ int main(int argc, char **argv)
         case 's': socket_spec = optarg; break;
         case 'T': nodelay = 0; break;
         case 'r': take_rcpt_and_data = 1; break;
-        default: socket_spec = NULL; optind = argc + 1; break;
+        default:
+            socket_spec = NULL;
+            optind = argc + 1;
+            break;
         }
     }
     if (socket_spec == NULL || optind != argc) {

@@ -17,7 +17,7 @@
 
 #include "hash/util/cidr.h"
 
-static const unsigned char v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const unsigned char v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* Turns an IPv4-mapped IPv6 entry into its IPv4 form. */
 static void
@@ -209,8 +209,7 @@ sockaddr_bytes(const struct sockaddr *addr, int *family, unsigned char bytes[16]
 }
 
 bool
-xsmtp_cidr_list_match_sockaddr(const struct xsmtp_cidr_list *list,
-                               const struct sockaddr *addr)
+xsmtp_cidr_list_match_sockaddr(const struct xsmtp_cidr_list *list, const struct sockaddr *addr)
 {
     unsigned char bytes[16];
     int family;

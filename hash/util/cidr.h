@@ -14,9 +14,9 @@
 #include "hash/util/status.h"
 
 struct xsmtp_cidr {
-    int family;                 /* AF_INET or AF_INET6 */
+    int family; /* AF_INET or AF_INET6 */
     unsigned char addr[16];
-    unsigned prefix;            /* bits */
+    unsigned prefix; /* bits */
 };
 
 struct xsmtp_cidr_list {

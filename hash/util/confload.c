@@ -41,18 +41,19 @@ static const struct {
     {"duplicate option '%s' not allowed", "given twice"},
 };
 
-void confload_report(struct confload *load, int line, const char *subject, const char *text)
+void
+confload_report(struct confload *load, int line, const char *subject, const char *text)
 {
     load->problems++;
     if (load->problem != NULL)
         load->problem(load->arg, line > 0 ? line : 0, subject, text);
 }
 
-static void confload_reportf(struct confload *load, int line, const char *subject,
-                             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void confload_reportf(struct confload *load, int line, const char *subject, const char *fmt,
+                             ...) __attribute__((format(printf, 4, 5)));
 
-static void confload_reportf(struct confload *load, int line, const char *subject,
-                             const char *fmt, ...)
+static void
+confload_reportf(struct confload *load, int line, const char *subject, const char *fmt, ...)
 {
     char text[768];
     va_list ap;
@@ -63,7 +64,8 @@ static void confload_reportf(struct confload *load, int line, const char *subjec
     confload_report(load, line, subject, text);
 }
 
-int confload_line(const struct confload *load, const char *name)
+int
+confload_line(const struct confload *load, const char *name)
 {
     for (size_t i = 0; i < load->line_count; i++)
         if (strcmp(load->lines[i].name, name) == 0)
@@ -72,7 +74,8 @@ int confload_line(const struct confload *load, const char *name)
 }
 
 /* "option" at the top level, "section.option" inside a section. */
-static void confload_qualified_name(cfg_t *cfg, const char *option, char *out, size_t outsz)
+static void
+confload_qualified_name(cfg_t *cfg, const char *option, char *out, size_t outsz)
 {
     const char *section = cfg_name(cfg);
 
@@ -87,7 +90,8 @@ static void confload_qualified_name(cfg_t *cfg, const char *option, char *out, s
 static void confload_error(cfg_t *cfg, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-static void confload_error(cfg_t *cfg, const char *fmt, va_list ap)
+static void
+confload_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
     struct confload *load = confload_current;
     char subject[CONFLOAD_NAME_MAX];
@@ -109,7 +113,8 @@ static void confload_error(cfg_t *cfg, const char *fmt, va_list ap)
 }
 
 /* Validate callback on every option: remembers where it was set. */
-static int confload_record(cfg_t *cfg, cfg_opt_t *opt)
+static int
+confload_record(cfg_t *cfg, cfg_opt_t *opt)
 {
     struct confload *load = confload_current;
     char name[CONFLOAD_NAME_MAX];
@@ -146,7 +151,8 @@ static int confload_record(cfg_t *cfg, cfg_opt_t *opt)
 }
 
 /* Reads the whole file into a NUL-terminated buffer. */
-static char *confload_read(struct confload *load, const char *path)
+static char *
+confload_read(struct confload *load, const char *path)
 {
     struct stat info;
     char *text = NULL;
@@ -208,7 +214,8 @@ fail:
  * comment (an unquoted word cannot contain '#').  "//" and C comments are
  * left to libconfuse.
  */
-static void confload_blank_comments(char *text)
+static void
+confload_blank_comments(char *text)
 {
     enum { PLAIN, DOUBLE_QUOTED, SINGLE_QUOTED, ENV_VAR } state = PLAIN;
 
@@ -251,7 +258,8 @@ static void confload_blank_comments(char *text)
 
 /* Puts confload_record on every option of cfg, and on every option of
  * its sections ("section|option"). */
-static void confload_watch(cfg_t *cfg)
+static void
+confload_watch(cfg_t *cfg)
 {
     char path[2 * CONFLOAD_NAME_MAX];
 
@@ -268,7 +276,8 @@ static void confload_watch(cfg_t *cfg)
     }
 }
 
-xsmtp_status confload_parse(struct confload *load, const char *path, cfg_t *cfg)
+xsmtp_status
+confload_parse(struct confload *load, const char *path, cfg_t *cfg)
 {
     unsigned problems_before = load->problems;
     char *text;

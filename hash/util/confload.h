@@ -25,9 +25,9 @@
 
 #include "hash/util/status.h"
 
-#define CONFLOAD_FILE_MAX (1024 * 1024)   /* a configuration is a few kilobytes */
-#define CONFLOAD_NAME_MAX 64              /* "section.option" */
-#define CONFLOAD_OPTIONS_MAX 128          /* options across all sections */
+#define CONFLOAD_FILE_MAX (1024 * 1024) /* a configuration is a few kilobytes */
+#define CONFLOAD_NAME_MAX 64            /* "section.option" */
+#define CONFLOAD_OPTIONS_MAX 128        /* options across all sections */
 
 /*
  * One problem.  subject: the option's full name ("socket",
@@ -48,12 +48,12 @@ struct confload {
     /* Set by the caller. */
     confload_problem_fn *problem;
     void *arg;
-    bool refuse_repeats;    /* a scalar or section set twice is a problem (else
+    bool refuse_repeats; /* a scalar or section set twice is a problem (else
                              * the last one counts, as libconfuse has it) */
     /* Filled by confload_parse. */
     struct confload_line lines[CONFLOAD_OPTIONS_MAX];
     size_t line_count;
-    unsigned problems;      /* reported so far */
+    unsigned problems; /* reported so far */
 };
 
 /*

@@ -23,8 +23,8 @@
 
 #include "hash/util/daemon.h"
 
-static xsmtp_status daemon_fail(xsmtp_status status, char *err, size_t errsz, const char *what,
-                                int error)
+static xsmtp_status
+daemon_fail(xsmtp_status status, char *err, size_t errsz, const char *what, int error)
 {
     if (err != NULL && errsz > 0) {
         if (error != 0)
@@ -35,11 +35,11 @@ static xsmtp_status daemon_fail(xsmtp_status status, char *err, size_t errsz, co
     return status;
 }
 
-static xsmtp_status daemon_failf(xsmtp_status status, char *err, size_t errsz, const char *fmt,
-                                 ...) __attribute__((format(printf, 4, 5)));
+static xsmtp_status daemon_failf(xsmtp_status status, char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static xsmtp_status daemon_failf(xsmtp_status status, char *err, size_t errsz, const char *fmt,
-                                 ...)
+static xsmtp_status
+daemon_failf(xsmtp_status status, char *err, size_t errsz, const char *fmt, ...)
 {
     va_list ap;
 
@@ -51,7 +51,8 @@ static xsmtp_status daemon_failf(xsmtp_status status, char *err, size_t errsz, c
     return status;
 }
 
-static xsmtp_status daemon_stdio_to_null(char *err, size_t errsz)
+static xsmtp_status
+daemon_stdio_to_null(char *err, size_t errsz)
 {
     int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -69,7 +70,8 @@ static xsmtp_status daemon_stdio_to_null(char *err, size_t errsz)
     return XSMTP_OK;
 }
 
-xsmtp_status daemon_detach(char *err, size_t errsz)
+xsmtp_status
+daemon_detach(char *err, size_t errsz)
 {
     pid_t pid;
 
@@ -95,7 +97,8 @@ xsmtp_status daemon_detach(char *err, size_t errsz)
 }
 
 /* Reads the pid in path; 0 when missing or unparsable. */
-static pid_t daemon_read_pid(const char *path)
+static pid_t
+daemon_read_pid(const char *path)
 {
     char text[32];
     ssize_t len;
@@ -118,7 +121,8 @@ static pid_t daemon_read_pid(const char *path)
     return (pid_t)value;
 }
 
-xsmtp_status daemon_check_pidfile(const char *path, char *err, size_t errsz)
+xsmtp_status
+daemon_check_pidfile(const char *path, char *err, size_t errsz)
 {
     pid_t pid;
 
@@ -134,7 +138,8 @@ xsmtp_status daemon_check_pidfile(const char *path, char *err, size_t errsz)
     return XSMTP_OK;
 }
 
-xsmtp_status daemon_write_pidfile(const char *path, char *err, size_t errsz)
+xsmtp_status
+daemon_write_pidfile(const char *path, char *err, size_t errsz)
 {
     char temp[PATH_MAX];
     char text[32];
@@ -164,15 +169,16 @@ xsmtp_status daemon_write_pidfile(const char *path, char *err, size_t errsz)
     return XSMTP_OK;
 }
 
-void daemon_remove_pidfile(const char *path)
+void
+daemon_remove_pidfile(const char *path)
 {
     /* Only remove our own: a successor may already have written its pid. */
     if (path != NULL && *path != '\0' && daemon_read_pid(path) == getpid())
         (void)unlink(path);
 }
 
-xsmtp_status daemon_lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err,
-                                size_t errsz)
+xsmtp_status
+daemon_lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errsz)
 {
     struct passwd *entry;
 
@@ -188,7 +194,8 @@ xsmtp_status daemon_lookup_user(const char *user, uid_t *uid, gid_t *gid, char *
     return XSMTP_OK;
 }
 
-xsmtp_status daemon_drop_privileges(const char *user, char *err, size_t errsz)
+xsmtp_status
+daemon_drop_privileges(const char *user, char *err, size_t errsz)
 {
     uid_t uid;
     gid_t gid;

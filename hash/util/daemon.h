@@ -31,7 +31,6 @@ void daemon_remove_pidfile(const char *path);
 xsmtp_status daemon_drop_privileges(const char *user, char *err, size_t errsz);
 
 /* Resolves user to uid/gid without switching (to chown sockets, pid files). */
-xsmtp_status daemon_lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err,
-                                size_t errsz);
+xsmtp_status daemon_lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errsz);
 
 #endif

@@ -26,10 +26,9 @@ struct log_name {
 };
 
 static const struct log_name log_facilities[] = {
-    {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},
-    {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
-    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+    {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 static const struct log_name log_levels[] = {
@@ -52,7 +51,8 @@ static struct log_state {
     .ident = "xsmtp",
 };
 
-static int log_lookup(const struct log_name *table, size_t count, const char *name)
+static int
+log_lookup(const struct log_name *table, size_t count, const char *name)
 {
     if (name == NULL)
         return -1;
@@ -62,7 +62,8 @@ static int log_lookup(const struct log_name *table, size_t count, const char *na
     return -1;
 }
 
-static const char *log_reverse(const struct log_name *table, size_t count, int value)
+static const char *
+log_reverse(const struct log_name *table, size_t count, int value)
 {
     for (size_t i = 0; i < count; i++)
         if (table[i].value == value)
@@ -70,12 +71,14 @@ static const char *log_reverse(const struct log_name *table, size_t count, int v
     return "?";
 }
 
-int log_facility_from_name(const char *name)
+int
+log_facility_from_name(const char *name)
 {
     return log_lookup(log_facilities, sizeof log_facilities / sizeof log_facilities[0], name);
 }
 
-int log_level_from_name(const char *name)
+int
+log_level_from_name(const char *name)
 {
     /* "crit" is for our own fatal lines only, not a configurable level. */
     if (name != NULL && strcasecmp(name, "crit") == 0)
@@ -83,18 +86,20 @@ int log_level_from_name(const char *name)
     return log_lookup(log_levels, sizeof log_levels / sizeof log_levels[0], name);
 }
 
-const char *log_facility_name(int facility)
+const char *
+log_facility_name(int facility)
 {
-    return log_reverse(log_facilities, sizeof log_facilities / sizeof log_facilities[0],
-                       facility);
+    return log_reverse(log_facilities, sizeof log_facilities / sizeof log_facilities[0], facility);
 }
 
-const char *log_level_name(int level)
+const char *
+log_level_name(int level)
 {
     return log_reverse(log_levels, sizeof log_levels / sizeof log_levels[0], level);
 }
 
-void log_open(const char *ident, int facility, int max_level, bool also_stderr)
+void
+log_open(const char *ident, int facility, int max_level, bool also_stderr)
 {
     if (ident != NULL) {
         /* openlog keeps the pointer: it must stay valid, hence the copy. */
@@ -108,30 +113,35 @@ void log_open(const char *ident, int facility, int max_level, bool also_stderr)
     atomic_store(&log_state.opened, true);
 }
 
-void log_reconfigure(int facility, int max_level)
+void
+log_reconfigure(int facility, int max_level)
 {
     /* Each syslog() call names its facility, so no reopen is needed. */
     atomic_store(&log_state.facility, facility);
     atomic_store(&log_state.max_level, max_level);
 }
 
-void log_set_stderr(bool also_stderr)
+void
+log_set_stderr(bool also_stderr)
 {
     atomic_store(&log_state.also_stderr, also_stderr);
 }
 
-void log_close(void)
+void
+log_close(void)
 {
     if (atomic_exchange(&log_state.opened, false))
         closelog();
 }
 
-bool log_enabled(int level)
+bool
+log_enabled(int level)
 {
     return level <= atomic_load(&log_state.max_level);
 }
 
-void log_msg(int level, const char *fmt, ...)
+void
+log_msg(int level, const char *fmt, ...)
 {
     va_list ap;
 
@@ -143,18 +153,21 @@ void log_msg(int level, const char *fmt, ...)
 static void log_sink(void *arg, int level, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
-static void log_sink(void *arg, int level, const char *fmt, va_list ap)
+static void
+log_sink(void *arg, int level, const char *fmt, va_list ap)
 {
     (void)arg;
     log_vmsg(level, fmt, ap);
 }
 
-struct xsmtp_logger log_logger(void)
+struct xsmtp_logger
+log_logger(void)
 {
     return (struct xsmtp_logger){log_sink, NULL};
 }
 
-void log_vmsg(int level, const char *fmt, va_list ap)
+void
+log_vmsg(int level, const char *fmt, va_list ap)
 {
     char line[LOG_LINE_MAX];
     char out[LOG_LINE_MAX + 128];

@@ -7,7 +7,8 @@
 
 #include "hash/util/logger.h"
 
-void xsmtp_log(const struct xsmtp_logger *logger, int level, const char *fmt, ...)
+void
+xsmtp_log(const struct xsmtp_logger *logger, int level, const char *fmt, ...)
 {
     va_list ap;
 

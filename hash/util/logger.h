@@ -16,7 +16,7 @@ typedef void xsmtp_log_fn(void *arg, int level, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
 struct xsmtp_logger {
-    xsmtp_log_fn *fn;           /* NULL: silent */
+    xsmtp_log_fn *fn; /* NULL: silent */
     void *arg;
 };
 

@@ -67,8 +67,8 @@ xsmtp_private_file_open(const char *path, FILE **out, char *err, size_t errsz)
     if ((info.st_mode & 077) != 0) {
         if (err != NULL && errsz > 0)
             snprintf(err, errsz,
-                     "%s: group or other may access it (mode %04o); run chmod 600 on it",
-                     path, (unsigned)(info.st_mode & 07777));
+                     "%s: group or other may access it (mode %04o); run chmod 600 on it", path,
+                     (unsigned)(info.st_mode & 07777));
         close(fd);
         return XSMTP_EPERM;
     }
@@ -89,8 +89,7 @@ xsmtp_private_file_open(const char *path, FILE **out, char *err, size_t errsz)
 }
 
 xsmtp_status
-xsmtp_private_file_read_line(const char *path, char *out, size_t outsz, char *err,
-                             size_t errsz)
+xsmtp_private_file_read_line(const char *path, char *out, size_t outsz, char *err, size_t errsz)
 {
     FILE *file = NULL;
     xsmtp_status status;

@@ -10,15 +10,15 @@
 
 typedef enum xsmtp_status {
     XSMTP_OK = 0,
-    XSMTP_EMALFORMED,   /* input violates XSMTP-1 syntax */
-    XSMTP_EMULTIPLE,    /* several mailboxes / several headers */
-    XSMTP_ENOTFOUND,    /* no such key, no matching pattern */
-    XSMTP_ETOOBIG,      /* output buffer or input limit exceeded */
-    XSMTP_ENOMEM,       /* allocation failed */
-    XSMTP_EIO,          /* file could not be opened or read */
-    XSMTP_EPERM,        /* file readable or writable by group/other */
-    XSMTP_ECRYPTO,      /* OpenSSL reported an error */
-    XSMTP_EMISMATCH     /* MAC or body hash did not match */
+    XSMTP_EMALFORMED, /* input violates XSMTP-1 syntax */
+    XSMTP_EMULTIPLE,  /* several mailboxes / several headers */
+    XSMTP_ENOTFOUND,  /* no such key, no matching pattern */
+    XSMTP_ETOOBIG,    /* output buffer or input limit exceeded */
+    XSMTP_ENOMEM,     /* allocation failed */
+    XSMTP_EIO,        /* file could not be opened or read */
+    XSMTP_EPERM,      /* file readable or writable by group/other */
+    XSMTP_ECRYPTO,    /* OpenSSL reported an error */
+    XSMTP_EMISMATCH   /* MAC or body hash did not match */
 } xsmtp_status;
 
 /* Short constant name of a status, for log lines ("malformed", ...). */

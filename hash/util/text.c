@@ -7,7 +7,8 @@
 
 #include "hash/util/text.h"
 
-bool xsmtp_str_is(const char *value, const char *expected)
+bool
+xsmtp_str_is(const char *value, const char *expected)
 {
     return value != NULL && strcmp(value, expected) == 0;
 }

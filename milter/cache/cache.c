@@ -56,8 +56,7 @@ open_target(struct cache *cache, const struct cache_options *options, char *err,
         if (options->sentinels == NULL || options->sentinel_count > CACHE_SENTINELS_MAX)
             return open_error(err, errsz, XSMTP_EMALFORMED, "redis: 1 to 16 sentinels");
         if (!name_ok(options->master_name, CACHE_HOST_MAX))
-            return open_error(err, errsz, XSMTP_EMALFORMED,
-                              "redis: sentinels need a master_name");
+            return open_error(err, errsz, XSMTP_EMALFORMED, "redis: sentinels need a master_name");
         cache->master_name = strdup(options->master_name);
         cache->sentinels = calloc(options->sentinel_count, sizeof *cache->sentinels);
         if (cache->master_name == NULL || cache->sentinels == NULL)
@@ -99,11 +98,10 @@ static xsmtp_status
 open_settings(struct cache *cache, const struct cache_options *options, char *err, size_t errsz)
 {
     const char *prefix = options->prefix != NULL ? options->prefix : CACHE_DEFAULT_PREFIX;
-    unsigned timeout_ms = options->timeout_ms != 0 ? options->timeout_ms
-                                                   : CACHE_DEFAULT_TIMEOUT_MS;
+    unsigned timeout_ms = options->timeout_ms != 0 ? options->timeout_ms : CACHE_DEFAULT_TIMEOUT_MS;
     unsigned backoff = options->backoff_ms != 0 ? options->backoff_ms : CACHE_DEFAULT_BACKOFF_MS;
-    unsigned backoff_max = options->backoff_max_ms != 0 ? options->backoff_max_ms
-                                                        : CACHE_DEFAULT_BACKOFF_MAX_MS;
+    unsigned backoff_max =
+        options->backoff_max_ms != 0 ? options->backoff_max_ms : CACHE_DEFAULT_BACKOFF_MAX_MS;
     size_t prefix_len = strnlen(prefix, CACHE_PREFIX_MAX + 1);
 
     if (prefix_len > CACHE_PREFIX_MAX || (prefix_len > 0 && !name_ok(prefix, CACHE_PREFIX_MAX)))
@@ -159,8 +157,7 @@ cache_open(const struct cache_options *options, struct cache **out, char *err, s
         status = open_settings(cache, options, err, errsz);
     if (status == XSMTP_OK && options->password_file != NULL) {
         status = xsmtp_private_file_read_line(options->password_file, cache->password,
-                                              sizeof cache->password, file_err,
-                                              sizeof file_err);
+                                              sizeof cache->password, file_err, sizeof file_err);
         if (status != XSMTP_OK && err != NULL && errsz > 0)
             snprintf(err, errsz, "redis: password_file: %s", file_err);
         cache->has_password = status == XSMTP_OK;
@@ -224,11 +221,13 @@ count(struct cache *cache, enum count_kind kind)
 {
     pthread_mutex_lock(&cache->pool.lock);
     switch (kind) {
-    case COUNT_HIT:         cache->pool.stats.hits++; break;
-    case COUNT_BAD_VALUE:   cache->pool.stats.bad_values++;
-                            cache->pool.stats.misses++; break;
-    case COUNT_MISS:        cache->pool.stats.misses++; break;
-    case COUNT_STORE:       cache->pool.stats.stores++; break;
+    case COUNT_HIT: cache->pool.stats.hits++; break;
+    case COUNT_BAD_VALUE:
+        cache->pool.stats.bad_values++;
+        cache->pool.stats.misses++;
+        break;
+    case COUNT_MISS: cache->pool.stats.misses++; break;
+    case COUNT_STORE: cache->pool.stats.stores++; break;
     }
     pthread_mutex_unlock(&cache->pool.lock);
 }
@@ -242,7 +241,7 @@ static enum cache_result
 get_value(struct cache *cache, const char *key, const struct timespec *deadline,
           char value[CACHE_VALUE_SIZE], size_t *len)
 {
-    const char *argv[] = { "GET", key };
+    const char *argv[] = {"GET", key};
     redisReply *reply;
     enum cache_result result;
 
@@ -328,7 +327,7 @@ set_value(struct cache *cache, const char *key, const char *value, int64_t ttl_s
           const struct timespec *deadline)
 {
     char ttl_text[24];
-    const char *argv[] = { "SET", key, value, "EX", ttl_text };
+    const char *argv[] = {"SET", key, value, "EX", ttl_text};
     redisReply *reply;
     enum cache_result result;
 
@@ -362,8 +361,8 @@ cache_put_verdict(struct cache *cache, const char *key, const struct cache_verdi
 }
 
 enum cache_result
-cache_put_component(struct cache *cache, const char *key,
-                    const struct cache_component_entry *entry, const struct timespec *deadline)
+cache_put_component(struct cache *cache, const char *key, const struct cache_component_entry *entry,
+                    const struct timespec *deadline)
 {
     char value[CACHE_VALUE_SIZE];
 
@@ -380,7 +379,7 @@ cache_lock_acquire(struct cache *cache, const char *key, unsigned ttl_ms,
     static const char hex[] = "0123456789abcdef";
     unsigned char random_bytes[16];
     char ttl_text[16];
-    const char *argv[] = { "SET", NULL, NULL, "NX", "PX", ttl_text };
+    const char *argv[] = {"SET", NULL, NULL, "NX", "PX", ttl_text};
     redisReply *reply;
     enum cache_result result;
     int written;
@@ -426,10 +425,9 @@ cache_lock_release(struct cache *cache, const struct cache_lock *lock,
 {
     /* Compare and delete in one step: never delete a lock that expired and
        was taken by another process meanwhile. */
-    static const char script[] =
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-        "return redis.call('DEL', KEYS[1]) else return 0 end";
-    const char *argv[] = { "EVAL", script, "1", NULL, NULL };
+    static const char script[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+                                 "return redis.call('DEL', KEYS[1]) else return 0 end";
+    const char *argv[] = {"EVAL", script, "1", NULL, NULL};
     redisReply *reply;
     enum cache_result result;
 

@@ -79,8 +79,8 @@
 #define CACHE_DEFAULT_PORT 6379
 #define CACHE_DEFAULT_TIMEOUT_MS 100
 #define CACHE_DEFAULT_POOL_SIZE 4
-#define CACHE_DEFAULT_BACKOFF_MS 1000       /* first backoff after a failure */
-#define CACHE_DEFAULT_BACKOFF_MAX_MS 30000  /* cap of the doubling */
+#define CACHE_DEFAULT_BACKOFF_MS 1000      /* first backoff after a failure */
+#define CACHE_DEFAULT_BACKOFF_MAX_MS 30000 /* cap of the doubling */
 
 #define CACHE_PREFIX_MAX 64
 #define CACHE_RELAY_MAX 64
@@ -92,74 +92,74 @@
 /* Room for any value of the formats above, NUL included. */
 #define CACHE_VALUE_SIZE 320
 
-#define CACHE_TTL_PASS_MAX 86400            /* seconds */
-#define CACHE_TTL_NEGATIVE 3600             /* fail, permerror */
+#define CACHE_TTL_PASS_MAX 86400 /* seconds */
+#define CACHE_TTL_NEGATIVE 3600  /* fail, permerror */
 #define CACHE_TTL_COMPONENT_FOUND 86400
 #define CACHE_TTL_COMPONENT_NONE 3600
 
 /* What the configuration layer fills in (redis { ... }). */
 struct cache_options {
-    const char *host;           /* TCP server; an IP address is best: name
+    const char *host;             /* TCP server; an IP address is best: name
                                    lookup is not bounded by timeout_ms */
-    unsigned port;              /* 0: 6379 */
-    const char *socket;         /* unix socket path; exclusive with host */
-    const char *password_file;  /* NULL: no AUTH; refused if group/other
+    unsigned port;                /* 0: 6379 */
+    const char *socket;           /* unix socket path; exclusive with host */
+    const char *password_file;    /* NULL: no AUTH; refused if group/other
                                    may read or write it */
-    unsigned db;                /* SELECT db when not 0 */
-    const char *prefix;         /* NULL: CACHE_DEFAULT_PREFIX; at most 64
+    unsigned db;                  /* SELECT db when not 0 */
+    const char *prefix;           /* NULL: CACHE_DEFAULT_PREFIX; at most 64
                                    printable non-space ASCII octets */
-    unsigned timeout_ms;        /* per call; 0: default; 1..60000 */
-    const char *const *sentinels;   /* "host:port" or "[v6]:port" */
-    size_t sentinel_count;      /* 0: no Sentinel; else host/socket unset */
-    const char *master_name;    /* required with sentinels */
-    unsigned pool_size;         /* contexts; 0: default; 1..64 */
-    unsigned backoff_ms;        /* 0: default (tests shorten it) */
-    unsigned backoff_max_ms;    /* 0: default */
-    struct xsmtp_logger logger; /* where the cache's lines go; {NULL}: nowhere */
+    unsigned timeout_ms;          /* per call; 0: default; 1..60000 */
+    const char *const *sentinels; /* "host:port" or "[v6]:port" */
+    size_t sentinel_count;        /* 0: no Sentinel; else host/socket unset */
+    const char *master_name;      /* required with sentinels */
+    unsigned pool_size;           /* contexts; 0: default; 1..64 */
+    unsigned backoff_ms;          /* 0: default (tests shorten it) */
+    unsigned backoff_max_ms;      /* 0: default */
+    struct xsmtp_logger logger;   /* where the cache's lines go; {NULL}: nowhere */
 };
 
 enum cache_result {
-    CACHE_OK = 0,       /* stored, released */
-    CACHE_HIT,          /* get: a well-formed value was found */
-    CACHE_MISS,         /* get: none, or an unparsable one; release: the
+    CACHE_OK = 0,      /* stored, released */
+    CACHE_HIT,         /* get: a well-formed value was found */
+    CACHE_MISS,        /* get: none, or an unparsable one; release: the
                            lock was no longer ours (expired) */
-    CACHE_LOCKED,       /* lock_acquire: we hold it now */
-    CACHE_BUSY,         /* lock_acquire: someone else holds it */
-    CACHE_UNAVAILABLE,  /* Redis down, slow, in backoff, pool exhausted,
+    CACHE_LOCKED,      /* lock_acquire: we hold it now */
+    CACHE_BUSY,        /* lock_acquire: someone else holds it */
+    CACHE_UNAVAILABLE, /* Redis down, slow, in backoff, pool exhausted,
                            deadline passed: go on uncached */
-    CACHE_EINVAL        /* bad argument (a bug in the caller) */
+    CACHE_EINVAL       /* bad argument (a bug in the caller) */
 };
 
 /* A stored verdict: pass, fail or permerror (proto.h). */
 struct cache_verdict_entry {
     enum xsmtp_verdict verdict;
-    char reason[CACHE_REASON_MAX + 1];      /* "" for pass */
-    char component[CACHE_JID_MAX + 1];      /* "" only for permerror */
+    char reason[CACHE_REASON_MAX + 1]; /* "" for pass */
+    char component[CACHE_JID_MAX + 1]; /* "" only for permerror */
 };
 
 struct cache_component_entry {
-    bool found;                             /* false: "none found" */
-    char jid[CACHE_JID_MAX + 1];            /* "" when !found */
+    bool found;                  /* false: "none found" */
+    char jid[CACHE_JID_MAX + 1]; /* "" when !found */
 };
 
 /* A held lock: what cache_lock_release needs to delete only our own. */
 struct cache_lock {
-    char key[CACHE_KEY_SIZE];               /* KEY ":lock" */
-    char token[33];                         /* 32 hex digits + NUL */
+    char key[CACHE_KEY_SIZE]; /* KEY ":lock" */
+    char token[33];           /* 32 hex digits + NUL */
 };
 
 /* Counters since cache_open, copied under the pool lock. */
 struct cache_stats {
     uint64_t hits, misses, stores;
-    uint64_t errors;            /* calls answered CACHE_UNAVAILABLE */
-    uint64_t bad_values;        /* unparsable values read (counted as misses) */
-    uint64_t connect_attempts;  /* connections tried (sentinels excluded) */
-    uint64_t connects;          /* connections made (AUTH/SELECT done) */
-    uint64_t backoff_skips;     /* calls answered at once: Redis marked down */
-    uint64_t pool_timeouts;     /* no context free before the bound */
-    uint64_t sentinel_queries;  /* get-master-addr-by-name asked */
-    uint64_t master_changes;    /* master address differed from the last */
-    bool down;                  /* marked down now */
+    uint64_t errors;           /* calls answered CACHE_UNAVAILABLE */
+    uint64_t bad_values;       /* unparsable values read (counted as misses) */
+    uint64_t connect_attempts; /* connections tried (sentinels excluded) */
+    uint64_t connects;         /* connections made (AUTH/SELECT done) */
+    uint64_t backoff_skips;    /* calls answered at once: Redis marked down */
+    uint64_t pool_timeouts;    /* no context free before the bound */
+    uint64_t sentinel_queries; /* get-master-addr-by-name asked */
+    uint64_t master_changes;   /* master address differed from the last */
+    bool down;                 /* marked down now */
 };
 
 struct cache;
@@ -186,8 +186,7 @@ xsmtp_status cache_key_verdict_canonical(const char *prefix, const char *canonic
                                          size_t canonical_len, const char *relay, char *out,
                                          size_t outsz);
 /* PREFIX "c:" lowercased domain; domain: 1..253 of letters, digits, - and . */
-xsmtp_status cache_key_component(const char *prefix, const char *domain, char *out,
-                                 size_t outsz);
+xsmtp_status cache_key_component(const char *prefix, const char *domain, char *out, size_t outsz);
 
 /*
  * Fills entry with a verdict, its reason (ignored for pass) and the
@@ -198,10 +197,8 @@ bool cache_verdict_entry_set(struct cache_verdict_entry *entry, enum xsmtp_verdi
                              const char *reason, const char *component);
 
 /* Value formats above.  format refuses entries that parse would refuse. */
-xsmtp_status cache_verdict_format(const struct cache_verdict_entry *entry, char *out,
-                                  size_t outsz);
-xsmtp_status cache_verdict_parse(const char *value, size_t len,
-                                 struct cache_verdict_entry *entry);
+xsmtp_status cache_verdict_format(const struct cache_verdict_entry *entry, char *out, size_t outsz);
+xsmtp_status cache_verdict_parse(const char *value, size_t len, struct cache_verdict_entry *entry);
 xsmtp_status cache_component_format(const struct cache_component_entry *entry, char *out,
                                     size_t outsz);
 xsmtp_status cache_component_parse(const char *value, size_t len,

@@ -27,14 +27,14 @@ struct cache_endpoint {
 };
 
 struct cache_slot {
-    redisContext *context;      /* NULL: not connected */
-    unsigned generation;        /* master generation it was connected to */
+    redisContext *context; /* NULL: not connected */
+    unsigned generation;   /* master generation it was connected to */
     bool in_use;
 };
 
 struct cache_pool {
     pthread_mutex_t lock;
-    pthread_cond_t slot_free;   /* CLOCK_MONOTONIC */
+    pthread_cond_t slot_free; /* CLOCK_MONOTONIC */
     struct cache_slot *slots;
     size_t slot_count;
 
@@ -42,24 +42,24 @@ struct cache_pool {
     bool down;
     bool probing;
     int64_t retry_at_ns;
-    int64_t backoff_ns;         /* the next backoff to use */
-    int64_t last_warning_ns;    /* 0: never warned */
+    int64_t backoff_ns;      /* the next backoff to use */
+    int64_t last_warning_ns; /* 0: never warned */
     bool warned_this_outage;
 
     /* Sentinel: the master believed in (valid when master_known). */
     bool master_known;
     bool resolving;
     struct cache_endpoint master;
-    unsigned generation;        /* bumped whenever master changes */
-    size_t preferred_sentinel;  /* the one that answered last */
+    unsigned generation;       /* bumped whenever master changes */
+    size_t preferred_sentinel; /* the one that answered last */
 
     struct cache_stats stats;
 };
 
 struct cache {
     /* Copied options. */
-    struct cache_endpoint server;   /* host/port when not a socket */
-    char *socket_path;              /* NULL: TCP or Sentinel */
+    struct cache_endpoint server; /* host/port when not a socket */
+    char *socket_path;            /* NULL: TCP or Sentinel */
     struct cache_endpoint *sentinels;
     size_t sentinel_count;
     char *master_name;
@@ -89,9 +89,8 @@ void cache_pool_destroy(struct cache *cache);
  * (the key holds another type: a foreign value).  Otherwise
  * CACHE_UNAVAILABLE, *reply is NULL and stats.errors was counted.
  */
-enum cache_result cache_pool_command(struct cache *cache, const struct timespec *deadline,
-                                     int argc, const char **argv, const size_t *argvlen,
-                                     redisReply **reply);
+enum cache_result cache_pool_command(struct cache *cache, const struct timespec *deadline, int argc,
+                                     const char **argv, const size_t *argvlen, redisReply **reply);
 /*
  * One command on a connected context, waiting for the answer with ppoll
  * until end_ns (not with socket timeouts: those round up to kernel ticks).

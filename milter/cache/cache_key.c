@@ -23,13 +23,13 @@ const char *
 cache_result_str(enum cache_result result)
 {
     switch (result) {
-    case CACHE_OK:          return "ok";
-    case CACHE_HIT:         return "hit";
-    case CACHE_MISS:        return "miss";
-    case CACHE_LOCKED:      return "locked";
-    case CACHE_BUSY:        return "busy";
+    case CACHE_OK: return "ok";
+    case CACHE_HIT: return "hit";
+    case CACHE_MISS: return "miss";
+    case CACHE_LOCKED: return "locked";
+    case CACHE_BUSY: return "busy";
     case CACHE_UNAVAILABLE: return "unavailable";
-    case CACHE_EINVAL:      return "invalid";
+    case CACHE_EINVAL: return "invalid";
     }
     return "unknown";
 }
@@ -81,8 +81,7 @@ cache_key_verdict_canonical(const char *prefix, const char *canonical, size_t ca
     ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
          EVP_DigestUpdate(md, canonical, canonical_len) == 1 &&
          EVP_DigestUpdate(md, relay_tag, sizeof relay_tag - 1) == 1 &&
-         EVP_DigestUpdate(md, relay, strlen(relay)) == 1 &&
-         EVP_DigestUpdate(md, "\n", 1) == 1 &&
+         EVP_DigestUpdate(md, relay, strlen(relay)) == 1 && EVP_DigestUpdate(md, "\n", 1) == 1 &&
          EVP_DigestFinal_ex(md, digest, &digest_len) == 1 && digest_len == 32;
     EVP_MD_CTX_free(md);
     if (!ok)
@@ -116,8 +115,7 @@ cache_key_verdict(const char *prefix, const struct xsmtp_token_input *input, con
         return XSMTP_ENOMEM;
     status = xsmtp_canonical_build(input, canonical, XSMTP_CANONICAL_SIZE, &canonical_len);
     if (status == XSMTP_OK)
-        status = cache_key_verdict_canonical(prefix, canonical, canonical_len, relay, out,
-                                             outsz);
+        status = cache_key_verdict_canonical(prefix, canonical, canonical_len, relay, out, outsz);
     free(canonical);
     return status;
 }
@@ -125,8 +123,8 @@ cache_key_verdict(const char *prefix, const struct xsmtp_token_input *input, con
 static bool
 domain_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
 }
 
 xsmtp_status
@@ -194,16 +192,14 @@ verdict_fields_ok(enum xsmtp_verdict verdict, const char *reason, size_t reason_
                   const char *component, size_t component_len)
 {
     switch (verdict) {
-    case XSMTP_VERDICT_PASS:
-        return reason_len == 0 && jid_ok(component, component_len);
+    case XSMTP_VERDICT_PASS: return reason_len == 0 && jid_ok(component, component_len);
     case XSMTP_VERDICT_FAIL:
         return reason_ok(reason, reason_len) && jid_ok(component, component_len);
     case XSMTP_VERDICT_PERMERROR:
         return reason_ok(reason, reason_len) &&
                (component_len == 0 || jid_ok(component, component_len));
     case XSMTP_VERDICT_NONE:
-    case XSMTP_VERDICT_TEMPERROR:
-        break;
+    case XSMTP_VERDICT_TEMPERROR: break;
     }
     return false;
 }
@@ -246,8 +242,8 @@ cache_verdict_format(const struct cache_verdict_entry *entry, char *out, size_t 
         !verdict_fields_ok(entry->verdict, entry->reason, reason_len, entry->component,
                            component_len))
         return XSMTP_EMALFORMED;
-    written = snprintf(out, outsz, "%s\t%s\t%s", xsmtp_verdict_name(entry->verdict),
-                       entry->reason, entry->component);
+    written = snprintf(out, outsz, "%s\t%s\t%s", xsmtp_verdict_name(entry->verdict), entry->reason,
+                       entry->component);
     if (written < 0 || (size_t)written >= outsz) {
         if (outsz > 0)
             out[0] = '\0';
@@ -368,11 +364,9 @@ cache_ttl_for(enum xsmtp_verdict verdict, int64_t t, int64_t max_age, int64_t no
         left = expires - now;
         return left > CACHE_TTL_PASS_MAX ? CACHE_TTL_PASS_MAX : left;
     case XSMTP_VERDICT_FAIL:
-    case XSMTP_VERDICT_PERMERROR:
-        return CACHE_TTL_NEGATIVE;
+    case XSMTP_VERDICT_PERMERROR: return CACHE_TTL_NEGATIVE;
     case XSMTP_VERDICT_NONE:
-    case XSMTP_VERDICT_TEMPERROR:
-        break;
+    case XSMTP_VERDICT_TEMPERROR: break;
     }
     return 0;
 }

@@ -36,17 +36,17 @@
 /* What one call holds while it runs. */
 struct borrow {
     struct cache_slot *slot;
-    bool probe;                     /* this call is the one trying after backoff */
-    unsigned generation;            /* of master, when master_known */
+    bool probe;          /* this call is the one trying after backoff */
+    unsigned generation; /* of master, when master_known */
     bool master_known;
     struct cache_endpoint master;
 };
 
 enum connect_outcome {
     CONNECT_OK,
-    CONNECT_FAILED,     /* Redis's fault: mark down */
-    CONNECT_TIMEOUT,    /* out of time: Redis's fault only if the bound was ours */
-    CONNECT_SKIPPED     /* someone else is looking the master up: just unavailable */
+    CONNECT_FAILED,  /* Redis's fault: mark down */
+    CONNECT_TIMEOUT, /* out of time: Redis's fault only if the bound was ours */
+    CONNECT_SKIPPED  /* someone else is looking the master up: just unavailable */
 };
 
 int64_t
@@ -98,7 +98,7 @@ cache_context_command(redisContext *context, int64_t end_ns, int argc, const cha
             return NULL;
     } while (!done);
     for (;;) {
-        struct pollfd ready = { .fd = context->fd, .events = POLLIN, .revents = 0 };
+        struct pollfd ready = {.fd = context->fd, .events = POLLIN, .revents = 0};
         struct timespec wait;
         int64_t left;
         int rc;
@@ -368,8 +368,8 @@ pool_find_master(struct cache *cache, struct borrow *borrow, int64_t end_ns, cha
 
 /* One setup command that must answer +OK. */
 static enum connect_outcome
-setup_command(redisContext *context, int64_t end_ns, int argc, const char **argv,
-              const char *what, char *why, size_t whysz)
+setup_command(redisContext *context, int64_t end_ns, int argc, const char **argv, const char *what,
+              char *why, size_t whysz)
 {
     enum connect_outcome outcome = CONNECT_OK;
     bool timed_out;
@@ -448,12 +448,12 @@ pool_connect(struct cache *cache, struct borrow *borrow, int64_t end_ns, char *w
         outcome = CONNECT_FAILED;
     }
     if (outcome == CONNECT_OK && cache->has_password) {
-        const char *argv[] = { "AUTH", cache->password };
+        const char *argv[] = {"AUTH", cache->password};
         outcome = setup_command(context, end_ns, 2, argv, "AUTH", why, whysz);
     }
     if (outcome == CONNECT_OK && cache->db != 0) {
         char db_text[16];
-        const char *argv[] = { "SELECT", db_text };
+        const char *argv[] = {"SELECT", db_text};
         snprintf(db_text, sizeof db_text, "%u", cache->db);
         outcome = setup_command(context, end_ns, 2, argv, "SELECT", why, whysz);
     }
@@ -506,7 +506,7 @@ cache_pool_command(struct cache *cache, const struct timespec *deadline, int arg
 {
     int64_t start = cache_clock_ns();
     int64_t end = start + cache->timeout_ns;
-    bool caller_bound = false;      /* the caller's deadline, not timeout_ms, ends us */
+    bool caller_bound = false; /* the caller's deadline, not timeout_ms, ends us */
     bool retried = false, worked = false;
     struct borrow borrow;
     char why[512];
@@ -544,7 +544,7 @@ cache_pool_command(struct cache *cache, const struct timespec *deadline, int arg
             slot->context = NULL;
             pool_forget_master(cache, &borrow);
             if (!timed_out && !fresh && !retried) {
-                retried = true;     /* a stale connection: one fresh try */
+                retried = true; /* a stale connection: one fresh try */
                 continue;
             }
             if (!(timed_out && caller_bound))

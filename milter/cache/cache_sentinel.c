@@ -75,7 +75,7 @@ cache_endpoint_parse(const char *text, struct cache_endpoint *endpoint)
     } else {
         colon = memchr(text, ':', len);
         if (colon == NULL || memchr(colon + 1, ':', len - (size_t)(colon + 1 - text)) != NULL)
-            return false;   /* a bare IPv6 address needs brackets */
+            return false; /* a bare IPv6 address needs brackets */
         host = text;
         host_len = (size_t)(colon - text);
     }
@@ -111,7 +111,7 @@ static bool
 ask_sentinel(struct cache *cache, const struct cache_endpoint *sentinel, int64_t end_ns,
              struct cache_endpoint *master)
 {
-    const char *argv[] = { "SENTINEL", "get-master-addr-by-name", cache->master_name };
+    const char *argv[] = {"SENTINEL", "get-master-addr-by-name", cache->master_name};
     int64_t left_us = (end_ns - cache_clock_ns()) / 1000;
     bool timed_out = false;
     redisContext *context;
@@ -136,8 +136,8 @@ ask_sentinel(struct cache *cache, const struct cache_endpoint *sentinel, int64_t
     if (!ok)
         xsmtp_log(&cache->logger, LOG_DEBUG, "redis cache: sentinel %s:%u: %s", sentinel->host,
                   sentinel->port,
-                  context->err != 0 ? context->errstr
-                  : reply == NULL  ? (timed_out ? "timeout" : "no answer")
+                  context->err != 0                ? context->errstr
+                  : reply == NULL                  ? (timed_out ? "timeout" : "no answer")
                   : reply->type == REDIS_REPLY_NIL ? "master name unknown"
                                                    : "unexpected answer");
     if (reply != NULL)
@@ -172,7 +172,7 @@ cache_sentinel_resolve(struct cache *cache, int64_t end_ns, struct cache_endpoin
 bool
 cache_sentinel_is_master(redisContext *context, int64_t end_ns)
 {
-    const char *argv[] = { "ROLE" };
+    const char *argv[] = {"ROLE"};
     redisReply *reply;
     bool master, timed_out;
 

@@ -14,25 +14,29 @@
 
 #define CONFIG_DIAG_LINE_MAX 1024
 
-void config_diag_init(struct config_diag *diag)
+void
+config_diag_init(struct config_diag *diag)
 {
     memset(diag, 0, sizeof *diag);
 }
 
-void config_diag_clear(struct config_diag *diag)
+void
+config_diag_clear(struct config_diag *diag)
 {
     for (size_t i = 0; i < diag->count; i++)
         free(diag->lines[i]);
     config_diag_init(diag);
 }
 
-size_t config_diag_total(const struct config_diag *diag)
+size_t
+config_diag_total(const struct config_diag *diag)
 {
     return diag->count + diag->dropped;
 }
 
-void config_diag_add(struct config_diag *diag, const char *file, int line, const char *subject,
-                     const char *fmt, ...)
+void
+config_diag_add(struct config_diag *diag, const char *file, int line, const char *subject,
+                const char *fmt, ...)
 {
     char text[CONFIG_DIAG_LINE_MAX];
     char *out;
@@ -65,12 +69,14 @@ void config_diag_add(struct config_diag *diag, const char *file, int line, const
     diag->lines[diag->count++] = out;
 }
 
-static int config_diag_key(int line)
+static int
+config_diag_key(int line)
 {
     return line > 0 ? line : INT_MAX;
 }
 
-void config_diag_sort(struct config_diag *diag, size_t first)
+void
+config_diag_sort(struct config_diag *diag, size_t first)
 {
     /* Insertion sort: a handful of lines, and it is stable. */
     for (size_t i = first + 1; i < diag->count; i++) {
@@ -88,16 +94,16 @@ void config_diag_sort(struct config_diag *diag, size_t first)
     }
 }
 
-void config_diag_each(const struct config_diag *diag, const char *file,
-                      void (*emit)(void *arg, const char *line), void *arg)
+void
+config_diag_each(const struct config_diag *diag, const char *file,
+                 void (*emit)(void *arg, const char *line), void *arg)
 {
     char more[CONFIG_DIAG_LINE_MAX];
 
     for (size_t i = 0; i < diag->count; i++)
         emit(arg, diag->lines[i]);
     if (diag->dropped > 0) {
-        snprintf(more, sizeof more, "%s: file: %zu more problems not shown", file,
-                 diag->dropped);
+        snprintf(more, sizeof more, "%s: file: %zu more problems not shown", file, diag->dropped);
         emit(arg, more);
     }
 }

@@ -32,9 +32,9 @@
 
 struct config_diag {
     char *lines[CONFIG_DIAG_MAX];
-    int line_numbers[CONFIG_DIAG_MAX];  /* LINE of each, 0 when left out */
-    size_t count;       /* lines kept */
-    size_t dropped;     /* problems beyond CONFIG_DIAG_MAX */
+    int line_numbers[CONFIG_DIAG_MAX]; /* LINE of each, 0 when left out */
+    size_t count;                      /* lines kept */
+    size_t dropped;                    /* problems beyond CONFIG_DIAG_MAX */
 };
 
 void config_diag_init(struct config_diag *diag);

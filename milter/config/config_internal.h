@@ -20,9 +20,9 @@
 
 /* One load in progress. */
 struct config_check {
-    const char *file;                   /* name used in problem lines */
+    const char *file; /* name used in problem lines */
     struct config_diag *diag;
-    struct confload load;               /* lines where options were set */
+    struct confload load; /* lines where options were set */
 };
 
 /* A section of the file: NULL name for the top level. */

@@ -24,21 +24,19 @@ extern const struct config_section config_section_redis;
 
 /* Sections in file order; the top level first (later ones may use its values). */
 static const struct config_section *const config_sections[] = {
-    &config_section_top,
-    &config_section_sign,
-    &config_section_verify,
-    &config_section_notify,
-    &config_section_xmpp,
-    &config_section_redis,
+    &config_section_top,    &config_section_sign, &config_section_verify,
+    &config_section_notify, &config_section_xmpp, &config_section_redis,
 };
 #define CONFIG_SECTION_COUNT (sizeof config_sections / sizeof config_sections[0])
 
-int config_option_line(const struct config_check *check, const char *name)
+int
+config_option_line(const struct config_check *check, const char *name)
 {
     return confload_line(&check->load, name);
 }
 
-void config_problem(struct config_check *check, const char *name, const char *fmt, ...)
+void
+config_problem(struct config_check *check, const char *name, const char *fmt, ...)
 {
     char text[768];
     va_list ap;
@@ -46,11 +44,11 @@ void config_problem(struct config_check *check, const char *name, const char *fm
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    config_diag_add(check->diag, check->file, config_option_line(check, name), name, "%s",
-                    text);
+    config_diag_add(check->diag, check->file, config_option_line(check, name), name, "%s", text);
 }
 
-char *config_strdup(struct config_check *check, const char *name, const char *value)
+char *
+config_strdup(struct config_check *check, const char *name, const char *value)
 {
     char *copy;
 
@@ -62,7 +60,8 @@ char *config_strdup(struct config_check *check, const char *name, const char *va
     return copy;
 }
 
-bool config_check_absolute(struct config_check *check, const char *name, const char *value)
+bool
+config_check_absolute(struct config_check *check, const char *name, const char *value)
 {
     if (value != NULL && value[0] == '/')
         return true;
@@ -71,7 +70,8 @@ bool config_check_absolute(struct config_check *check, const char *name, const c
 }
 
 /* confload's problems become lines of the diag. */
-static void config_confload_problem(void *arg, int line, const char *subject, const char *text)
+static void
+config_confload_problem(void *arg, int line, const char *subject, const char *text)
 {
     struct config_check *check = arg;
 
@@ -79,7 +79,8 @@ static void config_confload_problem(void *arg, int line, const char *subject, co
 }
 
 /* Builds the option tree from the section table; cfg_init copies it. */
-static cfg_t *config_schema_init(void)
+static cfg_t *
+config_schema_init(void)
 {
     cfg_opt_t root[CONFLOAD_OPTIONS_MAX];
     size_t count = 0;
@@ -97,14 +98,14 @@ static cfg_t *config_schema_init(void)
         if (section->name == NULL)
             continue;
         /* libconfuse wants a mutable pointer but only reads and copies. */
-        root[count++] = (cfg_opt_t)CFG_SEC(section->name, (cfg_opt_t *)section->options,
-                                           CFGF_NONE);
+        root[count++] = (cfg_opt_t)CFG_SEC(section->name, (cfg_opt_t *)section->options, CFGF_NONE);
     }
     root[count++] = (cfg_opt_t)CFG_END();
     return cfg_init(root, CFGF_NONE);
 }
 
-void config_free(struct milter_config *config)
+void
+config_free(struct milter_config *config)
 {
     if (config == NULL)
         return;
@@ -114,8 +115,9 @@ void config_free(struct milter_config *config)
     free(config);
 }
 
-xsmtp_status config_load(const char *path, const char *display_path,
-                         struct milter_config **out, struct config_diag *diag)
+xsmtp_status
+config_load(const char *path, const char *display_path, struct milter_config **out,
+            struct config_diag *diag)
 {
     struct config_check *check;
     struct milter_config *config = NULL;
@@ -156,8 +158,7 @@ xsmtp_status config_load(const char *path, const char *display_path,
             config->path = config_strdup(check, "file", path);
             for (size_t s = 0; s < CONFIG_SECTION_COUNT; s++) {
                 const struct config_section *section = config_sections[s];
-                cfg_t *section_cfg =
-                    section->name != NULL ? cfg_getsec(cfg, section->name) : cfg;
+                cfg_t *section_cfg = section->name != NULL ? cfg_getsec(cfg, section->name) : cfg;
                 if (section_cfg != NULL)
                     section->validate(check, section_cfg, config);
             }
@@ -174,16 +175,13 @@ xsmtp_status config_load(const char *path, const char *display_path,
     return XSMTP_OK;
 }
 
-const char *config_mode_text(unsigned mode)
+const char *
+config_mode_text(unsigned mode)
 {
     switch (mode & (MILTER_MODE_SIGN | MILTER_MODE_VERIFY)) {
-    case MILTER_MODE_SIGN:
-        return "sign";
-    case MILTER_MODE_VERIFY:
-        return "verify";
-    case MILTER_MODE_SIGN | MILTER_MODE_VERIFY:
-        return "sign+verify";
-    default:
-        return "none";
+    case MILTER_MODE_SIGN: return "sign";
+    case MILTER_MODE_VERIFY: return "verify";
+    case MILTER_MODE_SIGN | MILTER_MODE_VERIFY: return "sign+verify";
+    default: return "none";
     }
 }

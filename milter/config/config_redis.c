@@ -36,7 +36,7 @@
 #define REDIS_POOL_MAX 64
 #define REDIS_DB_MAX 1000000
 #define REDIS_HOST_MAX 255
-#define REDIS_SOCKET_MAX 107    /* sun_path holds 108 bytes with the NUL */
+#define REDIS_SOCKET_MAX 107 /* sun_path holds 108 bytes with the NUL */
 #define REDIS_PASSWORD_MAX 512
 
 static const cfg_opt_t redis_options[] = {
@@ -50,17 +50,18 @@ static const cfg_opt_t redis_options[] = {
     CFG_INT("pool_size", 8, CFGF_NONE),
     CFG_STR_LIST("sentinels", 0, CFGF_NONE),
     CFG_STR("master_name", "", CFGF_NONE),
-    CFG_END()
-};
+    CFG_END()};
 
-static const char *redis_optional(cfg_t *cfg, const char *name)
+static const char *
+redis_optional(cfg_t *cfg, const char *name)
 {
     const char *value = cfg_getstr(cfg, name);
     return value != NULL && *value != '\0' ? value : NULL;
 }
 
 /* Printable ASCII without space, 1..max octets. */
-static bool redis_printable(const char *value, size_t max)
+static bool
+redis_printable(const char *value, size_t max)
 {
     size_t length = value != NULL ? strlen(value) : 0;
 
@@ -73,7 +74,8 @@ static bool redis_printable(const char *value, size_t max)
 }
 
 /* "host:port" or "[v6]:port"; the host part is not looked up here. */
-static bool redis_endpoint_ok(const char *value)
+static bool
+redis_endpoint_ok(const char *value)
 {
     const char *colon, *host_end, *p;
     unsigned long port = 0;
@@ -85,8 +87,7 @@ static bool redis_endpoint_ok(const char *value)
         unsigned char address[sizeof(struct in6_addr)];
 
         host_end = strchr(value, ']');
-        if (host_end == NULL || host_end[1] != ':' ||
-            (size_t)(host_end - value - 1) >= sizeof host)
+        if (host_end == NULL || host_end[1] != ':' || (size_t)(host_end - value - 1) >= sizeof host)
             return false;
         memcpy(host, value + 1, (size_t)(host_end - value - 1));
         host[host_end - value - 1] = '\0';
@@ -110,8 +111,8 @@ static bool redis_endpoint_ok(const char *value)
     return port >= 1;
 }
 
-static void redis_check_sentinels(struct config_check *check, cfg_t *cfg,
-                                  struct redis_config *redis)
+static void
+redis_check_sentinels(struct config_check *check, cfg_t *cfg, struct redis_config *redis)
 {
     unsigned count = cfg_size(cfg, "sentinels");
     const char *master = redis_optional(cfg, "master_name");
@@ -153,8 +154,8 @@ static void redis_check_sentinels(struct config_check *check, cfg_t *cfg,
 }
 
 /* Exactly one of host, socket and sentinels (or none: no cache). */
-static void redis_check_target(struct config_check *check, cfg_t *cfg,
-                               struct redis_config *redis)
+static void
+redis_check_target(struct config_check *check, cfg_t *cfg, struct redis_config *redis)
 {
     const char *host = redis_optional(cfg, "host");
     const char *socket = redis_optional(cfg, "socket");
@@ -186,8 +187,8 @@ static void redis_check_target(struct config_check *check, cfg_t *cfg,
     redis->enabled = host != NULL || socket != NULL || cfg_size(cfg, "sentinels") > 0;
 }
 
-static void redis_check_numbers(struct config_check *check, cfg_t *cfg,
-                                struct redis_config *redis)
+static void
+redis_check_numbers(struct config_check *check, cfg_t *cfg, struct redis_config *redis)
 {
     long db = cfg_getint(cfg, "db");
     long timeout = cfg_getint(cfg, "timeout_ms");
@@ -198,8 +199,8 @@ static void redis_check_numbers(struct config_check *check, cfg_t *cfg,
     else
         redis->db = (unsigned)db;
     if (timeout < 1 || timeout > REDIS_TIMEOUT_MAX_MS)
-        config_problem(check, "redis.timeout_ms", "bad value '%ld' (1..%d milliseconds)",
-                       timeout, REDIS_TIMEOUT_MAX_MS);
+        config_problem(check, "redis.timeout_ms", "bad value '%ld' (1..%d milliseconds)", timeout,
+                       REDIS_TIMEOUT_MAX_MS);
     else
         redis->timeout_ms = (unsigned)timeout;
     if (pool < 1 || pool > REDIS_POOL_MAX)
@@ -208,8 +209,8 @@ static void redis_check_numbers(struct config_check *check, cfg_t *cfg,
         redis->pool_size = (unsigned)pool;
 }
 
-static void redis_check_password(struct config_check *check, cfg_t *cfg,
-                                 struct milter_config *config)
+static void
+redis_check_password(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *value = redis_optional(cfg, "password_file");
     char password[REDIS_PASSWORD_MAX];
@@ -221,14 +222,14 @@ static void redis_check_password(struct config_check *check, cfg_t *cfg,
     if ((config->mode & MILTER_MODE_VERIFY) == 0 || !config->redis.enabled)
         return;
     err[0] = '\0';
-    if (xsmtp_private_file_read_line(value, password, sizeof password, err, sizeof err) !=
-        XSMTP_OK)
+    if (xsmtp_private_file_read_line(value, password, sizeof password, err, sizeof err) != XSMTP_OK)
         config_problem(check, "redis.password_file", "%s",
                        err[0] != '\0' ? err : "cannot read the password");
     explicit_bzero(password, sizeof password);
 }
 
-static void redis_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
+static void
+redis_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     struct redis_config *redis = &config->redis;
     const char *prefix = cfg_getstr(cfg, "prefix");
@@ -244,7 +245,8 @@ static void redis_validate(struct config_check *check, cfg_t *cfg, struct milter
         redis->prefix = config_strdup(check, "redis.prefix", prefix);
 }
 
-static void redis_free(struct milter_config *config)
+static void
+redis_free(struct milter_config *config)
 {
     struct redis_config *redis = &config->redis;
 

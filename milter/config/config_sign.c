@@ -26,16 +26,16 @@ static const cfg_opt_t sign_options[] = {
     CFG_STR("keys", "", CFGF_NONE),
     CFG_STR("identity_map", "", CFGF_NONE),
     CFG_STR("ip", "client", CFGF_NONE),
-    CFG_END()
-};
+    CFG_END()};
 
-static int sign_compare_domains(const void *left, const void *right)
+static int
+sign_compare_domains(const void *left, const void *right)
 {
     return strcmp(*(char *const *)left, *(char *const *)right);
 }
 
-static void sign_check_domains(struct config_check *check, cfg_t *cfg,
-                               struct milter_config *config)
+static void
+sign_check_domains(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     struct sign_config *sign = &config->sign;
     unsigned count = cfg_size(cfg, "domains");
@@ -75,8 +75,8 @@ static void sign_check_domains(struct config_check *check, cfg_t *cfg,
             config_problem(check, "sign.domains", "domain '%s' given twice", sign->domains[i]);
 }
 
-static void sign_check_internal_hosts(struct config_check *check, cfg_t *cfg,
-                                      struct sign_config *sign)
+static void
+sign_check_internal_hosts(struct config_check *check, cfg_t *cfg, struct sign_config *sign)
 {
     unsigned count = cfg_size(cfg, "internal_hosts");
 
@@ -94,8 +94,8 @@ static void sign_check_internal_hosts(struct config_check *check, cfg_t *cfg,
     }
 }
 
-static void sign_check_keys(struct config_check *check, cfg_t *cfg,
-                            struct milter_config *config)
+static void
+sign_check_keys(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     struct sign_config *sign = &config->sign;
     const char *value = cfg_getstr(cfg, "keys");
@@ -103,8 +103,9 @@ static void sign_check_keys(struct config_check *check, cfg_t *cfg,
 
     if (value == NULL || *value == '\0') {
         if ((config->mode & MILTER_MODE_SIGN) != 0)
-            config_problem(check, "sign.keys", "no key table given (required when mode "
-                                               "includes sign)");
+            config_problem(check, "sign.keys",
+                           "no key table given (required when mode "
+                           "includes sign)");
         return;
     }
     if (!config_check_absolute(check, "sign.keys", value))
@@ -119,13 +120,14 @@ static void sign_check_keys(struct config_check *check, cfg_t *cfg,
     }
 }
 
-static void sign_identity_map_problem(void *arg, const char *problem)
+static void
+sign_identity_map_problem(void *arg, const char *problem)
 {
     config_problem(arg, "sign.identity_map", "%s", problem);
 }
 
-static void sign_check_identity_map(struct config_check *check, cfg_t *cfg,
-                                    struct sign_config *sign)
+static void
+sign_check_identity_map(struct config_check *check, cfg_t *cfg, struct sign_config *sign)
 {
     const char *value = cfg_getstr(cfg, "identity_map");
 
@@ -136,12 +138,12 @@ static void sign_check_identity_map(struct config_check *check, cfg_t *cfg,
     sign->identity_map_path = config_strdup(check, "sign.identity_map", value);
     if (sign->identity_map_path == NULL)
         return;
-    if (identity_map_load(value, &sign->identity_map, sign_identity_map_problem, check) !=
-        XSMTP_OK)
+    if (identity_map_load(value, &sign->identity_map, sign_identity_map_problem, check) != XSMTP_OK)
         sign->identity_map = NULL;
 }
 
-static void sign_check_ip(struct config_check *check, cfg_t *cfg, struct sign_config *sign)
+static void
+sign_check_ip(struct config_check *check, cfg_t *cfg, struct sign_config *sign)
 {
     const char *value = cfg_getstr(cfg, "ip");
     unsigned char addr[sizeof(struct in6_addr)];
@@ -168,7 +170,8 @@ static void sign_check_ip(struct config_check *check, cfg_t *cfg, struct sign_co
     sign->ip_source = SIGN_IP_FIXED;
 }
 
-static void sign_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
+static void
+sign_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     sign_check_domains(check, cfg, config);
     sign_check_internal_hosts(check, cfg, &config->sign);
@@ -177,7 +180,8 @@ static void sign_validate(struct config_check *check, cfg_t *cfg, struct milter_
     sign_check_ip(check, cfg, &config->sign);
 }
 
-static void sign_free(struct milter_config *config)
+static void
+sign_free(struct milter_config *config)
 {
     struct sign_config *sign = &config->sign;
 
@@ -192,12 +196,14 @@ static void sign_free(struct milter_config *config)
     memset(sign, 0, sizeof *sign);
 }
 
-static int sign_compare_key(const void *key, const void *element)
+static int
+sign_compare_key(const void *key, const void *element)
 {
     return strcasecmp(key, *(char *const *)element);
 }
 
-bool config_sign_domain_listed(const struct milter_config *config, const char *domain)
+bool
+config_sign_domain_listed(const struct milter_config *config, const char *domain)
 {
     if (config == NULL || domain == NULL || config->sign.domain_count == 0)
         return false;

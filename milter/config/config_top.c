@@ -22,34 +22,32 @@
 #include "hash/util/log.h"
 #include "milter/config/config_internal.h"
 
-static const cfg_opt_t top_options[] = {
-    CFG_STR("socket", "inet:8893@127.0.0.1", CFGF_NONE),
-    CFG_STR_LIST("mode", "{sign}", CFGF_NONE),
-    CFG_STR("user", "", CFGF_NONE),
-    CFG_STR("pidfile", "", CFGF_NONE),
-    CFG_STR("syslog_facility", "mail", CFGF_NONE),
-    CFG_STR("log_level", "info", CFGF_NONE),
-    CFG_STR("authserv_id", "", CFGF_NONE),
-    CFG_STR("on_internal_error", "tempfail", CFGF_NONE),
-    CFG_STR("stats_interval", "300", CFGF_NONE),
-    CFG_END()
-};
+static const cfg_opt_t top_options[] = {CFG_STR("socket", "inet:8893@127.0.0.1", CFGF_NONE),
+                                        CFG_STR_LIST("mode", "{sign}", CFGF_NONE),
+                                        CFG_STR("user", "", CFGF_NONE),
+                                        CFG_STR("pidfile", "", CFGF_NONE),
+                                        CFG_STR("syslog_facility", "mail", CFGF_NONE),
+                                        CFG_STR("log_level", "info", CFGF_NONE),
+                                        CFG_STR("authserv_id", "", CFGF_NONE),
+                                        CFG_STR("on_internal_error", "tempfail", CFGF_NONE),
+                                        CFG_STR("stats_interval", "300", CFGF_NONE),
+                                        CFG_END()};
 
-static void top_check_socket(struct config_check *check, cfg_t *cfg,
-                             struct milter_config *config)
+static void
+top_check_socket(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *value = cfg_getstr(cfg, "socket");
     const char *reason = NULL;
 
     if (socket_spec_parse(value, &config->socket_spec, &reason) != XSMTP_OK) {
-        config_problem(check, "socket", "bad socket '%s' (%s)", value != NULL ? value : "",
-                       reason);
+        config_problem(check, "socket", "bad socket '%s' (%s)", value != NULL ? value : "", reason);
         return;
     }
     config->socket = config_strdup(check, "socket", value);
 }
 
-static void top_check_mode(struct config_check *check, cfg_t *cfg, struct milter_config *config)
+static void
+top_check_mode(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     unsigned count = cfg_size(cfg, "mode");
 
@@ -77,13 +75,15 @@ static void top_check_mode(struct config_check *check, cfg_t *cfg, struct milter
 }
 
 /* "" means "not set" for the optional string options. */
-static const char *top_optional(cfg_t *cfg, const char *name)
+static const char *
+top_optional(cfg_t *cfg, const char *name)
 {
     const char *value = cfg_getstr(cfg, name);
     return value != NULL && *value != '\0' ? value : NULL;
 }
 
-static void top_check_user(struct config_check *check, cfg_t *cfg, struct milter_config *config)
+static void
+top_check_user(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *value = top_optional(cfg, "user");
     uid_t uid;
@@ -103,8 +103,8 @@ static void top_check_user(struct config_check *check, cfg_t *cfg, struct milter
     config->user = config_strdup(check, "user", value);
 }
 
-static void top_check_logging(struct config_check *check, cfg_t *cfg,
-                              struct milter_config *config)
+static void
+top_check_logging(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *facility = cfg_getstr(cfg, "syslog_facility");
     const char *level = cfg_getstr(cfg, "log_level");
@@ -121,8 +121,8 @@ static void top_check_logging(struct config_check *check, cfg_t *cfg,
                        level != NULL ? level : "");
 }
 
-static void top_check_authserv_id(struct config_check *check, cfg_t *cfg,
-                                  struct milter_config *config)
+static void
+top_check_authserv_id(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *value = top_optional(cfg, "authserv_id");
     const char *reason = NULL;
@@ -156,8 +156,8 @@ static void top_check_authserv_id(struct config_check *check, cfg_t *cfg,
  * stats_interval: "0" (off), or N seconds, optionally with a unit s, m, h
  * or d (as verify.max_age); at most TOP_STATS_INTERVAL_MAX seconds.
  */
-static void top_check_stats_interval(struct config_check *check, cfg_t *cfg,
-                                     struct milter_config *config)
+static void
+top_check_stats_interval(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *value = cfg_getstr(cfg, "stats_interval");
     unsigned long number = 0, unit = 1;
@@ -182,10 +182,12 @@ static void top_check_stats_interval(struct config_check *check, cfg_t *cfg,
 bad:
     config_problem(check, "stats_interval",
                    "bad interval '%s' (expected 0 for off, or seconds up to a day, with an "
-                   "optional unit s, m, h or d)", value != NULL ? value : "");
+                   "optional unit s, m, h or d)",
+                   value != NULL ? value : "");
 }
 
-static void top_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
+static void
+top_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *pidfile = top_optional(cfg, "pidfile");
     const char *action = cfg_getstr(cfg, "on_internal_error");
@@ -207,7 +209,8 @@ static void top_validate(struct config_check *check, cfg_t *cfg, struct milter_c
                        action != NULL ? action : "");
 }
 
-static void top_free(struct milter_config *config)
+static void
+top_free(struct milter_config *config)
 {
     free(config->socket);
     free(config->user);

@@ -37,23 +37,19 @@
 /* A century: enough for any policy, small enough for t + max_age to fit. */
 #define VERIFY_MAX_AGE_MAX (100LL * 365 * 86400)
 
-static const cfg_opt_t verify_options[] = {
-    CFG_INT("timeout_ms", 2000, CFGF_NONE),
-    CFG_STR("max_age", "7d", CFGF_NONE),
-    CFG_STR("on_fail", "accept", CFGF_NONE),
-    CFG_STR("on_permerror", "accept", CFGF_NONE),
-    CFG_STR("on_temperror", "accept", CFGF_NONE),
-    CFG_STR_LIST("components", 0, CFGF_NONE),
-    CFG_STR_LIST("fast_track", 0, CFGF_NONE),
-    CFG_BOOL("add_jabber_id", cfg_false, CFGF_NONE),
-    CFG_END()
-};
+static const cfg_opt_t verify_options[] = {CFG_INT("timeout_ms", 2000, CFGF_NONE),
+                                           CFG_STR("max_age", "7d", CFGF_NONE),
+                                           CFG_STR("on_fail", "accept", CFGF_NONE),
+                                           CFG_STR("on_permerror", "accept", CFGF_NONE),
+                                           CFG_STR("on_temperror", "accept", CFGF_NONE),
+                                           CFG_STR_LIST("components", 0, CFGF_NONE),
+                                           CFG_STR_LIST("fast_track", 0, CFGF_NONE),
+                                           CFG_BOOL("add_jabber_id", cfg_false, CFGF_NONE),
+                                           CFG_END()};
 
-static const cfg_opt_t notify_options[] = {
-    CFG_BOOL("enabled", cfg_false, CFGF_NONE),
-    CFG_STR_LIST("exclude_domains", 0, CFGF_NONE),
-    CFG_END()
-};
+static const cfg_opt_t notify_options[] = {CFG_BOOL("enabled", cfg_false, CFGF_NONE),
+                                           CFG_STR_LIST("exclude_domains", 0, CFGF_NONE),
+                                           CFG_END()};
 
 static const char *const verify_action_names[] = {
     [VERIFY_ACTION_ACCEPT] = "accept",
@@ -63,15 +59,17 @@ static const char *const verify_action_names[] = {
 };
 #define VERIFY_ACTION_COUNT (sizeof verify_action_names / sizeof verify_action_names[0])
 
-const char *config_verify_action_text(enum verify_action action)
+const char *
+config_verify_action_text(enum verify_action action)
 {
     if ((size_t)action < VERIFY_ACTION_COUNT)
         return verify_action_names[action];
     return "?";
 }
 
-static void verify_check_action(struct config_check *check, cfg_t *cfg, const char *option,
-                                const char *qualified, enum verify_action *out)
+static void
+verify_check_action(struct config_check *check, cfg_t *cfg, const char *option,
+                    const char *qualified, enum verify_action *out)
 {
     const char *value = cfg_getstr(cfg, option);
 
@@ -87,7 +85,8 @@ static void verify_check_action(struct config_check *check, cfg_t *cfg, const ch
 }
 
 /* "604800", "7d", "12h", "30m", "90s": seconds, > 0, at most a century. */
-static bool verify_parse_duration(const char *text, long long *out)
+static bool
+verify_parse_duration(const char *text, long long *out)
 {
     long long number = 0, unit = 1;
     const char *p = text;
@@ -101,10 +100,22 @@ static bool verify_parse_duration(const char *text, long long *out)
     }
     switch (*p) {
     case '\0': break;
-    case 's': unit = 1; p++; break;
-    case 'm': unit = 60; p++; break;
-    case 'h': unit = 3600; p++; break;
-    case 'd': unit = 86400; p++; break;
+    case 's':
+        unit = 1;
+        p++;
+        break;
+    case 'm':
+        unit = 60;
+        p++;
+        break;
+    case 'h':
+        unit = 3600;
+        p++;
+        break;
+    case 'd':
+        unit = 86400;
+        p++;
+        break;
     default: return false;
     }
     if (*p != '\0' || number == 0 || number > VERIFY_MAX_AGE_MAX / unit)
@@ -113,22 +124,24 @@ static bool verify_parse_duration(const char *text, long long *out)
     return true;
 }
 
-static void verify_lowercase(char *text)
+static void
+verify_lowercase(char *text)
 {
     for (; *text != '\0'; text++)
         if (*text >= 'A' && *text <= 'Z')
             *text = (char)(*text - 'A' + 'a');
 }
 
-static int verify_compare_routes(const void *left, const void *right)
+static int
+verify_compare_routes(const void *left, const void *right)
 {
     return strcmp(((const struct verify_route *)left)->domain,
                   ((const struct verify_route *)right)->domain);
 }
 
 /* One "domain=jid" entry; false (problem reported) when it is unusable. */
-static bool verify_parse_route(struct config_check *check, const char *value,
-                               struct verify_route *route)
+static bool
+verify_parse_route(struct config_check *check, const char *value, struct verify_route *route)
 {
     const char *equals = value != NULL ? strchr(value, '=') : NULL;
     const char *reason = NULL;
@@ -148,7 +161,8 @@ static bool verify_parse_route(struct config_check *check, const char *value,
     if (xsmtp_domain_check(equals + 1, strlen(equals + 1), &reason) != XSMTP_OK) {
         config_problem(check, "verify.components",
                        "bad component JID in '%s' (%s; expected a domain JID such as "
-                       "xsmtp.example.com)", value, reason != NULL ? reason : "empty");
+                       "xsmtp.example.com)",
+                       value, reason != NULL ? reason : "empty");
         return false;
     }
     route->domain = strndup(value, domain_length);
@@ -165,8 +179,8 @@ static bool verify_parse_route(struct config_check *check, const char *value,
     return true;
 }
 
-static void verify_check_routes(struct config_check *check, cfg_t *cfg,
-                                struct verify_config *verify)
+static void
+verify_check_routes(struct config_check *check, cfg_t *cfg, struct verify_config *verify)
 {
     unsigned count = cfg_size(cfg, "components");
 
@@ -188,7 +202,8 @@ static void verify_check_routes(struct config_check *check, cfg_t *cfg,
                            verify->routes[i].domain);
 }
 
-static int verify_compare_strings(const void *left, const void *right)
+static int
+verify_compare_strings(const void *left, const void *right)
 {
     return strcmp(*(char *const *)left, *(char *const *)right);
 }
@@ -199,9 +214,9 @@ static int verify_compare_strings(const void *left, const void *right)
  * lowercased and sorted for bsearch; a domain given twice is a problem
  * (as in sign.domains), so a typo'd duplicate does not hide a missing one.
  */
-static void verify_check_domain_list(struct config_check *check, cfg_t *cfg,
-                                     const char *option, const char *qualified, bool allow_all,
-                                     struct domain_list *list)
+static void
+verify_check_domain_list(struct config_check *check, cfg_t *cfg, const char *option,
+                         const char *qualified, bool allow_all, struct domain_list *list)
 {
     unsigned count = cfg_size(cfg, option);
 
@@ -241,7 +256,8 @@ static void verify_check_domain_list(struct config_check *check, cfg_t *cfg,
             config_problem(check, qualified, "domain '%s' given twice", list->domains[i]);
 }
 
-static void verify_free_domain_list(struct domain_list *list)
+static void
+verify_free_domain_list(struct domain_list *list)
 {
     for (size_t i = 0; i < list->count; i++)
         free(list->domains[i]);
@@ -249,16 +265,16 @@ static void verify_free_domain_list(struct domain_list *list)
     memset(list, 0, sizeof *list);
 }
 
-static void verify_validate(struct config_check *check, cfg_t *cfg,
-                            struct milter_config *config)
+static void
+verify_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     struct verify_config *verify = &config->verify;
     long timeout = cfg_getint(cfg, "timeout_ms");
     const char *max_age = cfg_getstr(cfg, "max_age");
 
     if (timeout < VERIFY_TIMEOUT_MIN_MS || timeout > VERIFY_TIMEOUT_MAX_MS)
-        config_problem(check, "verify.timeout_ms", "bad value '%ld' (%d..%d milliseconds)",
-                       timeout, VERIFY_TIMEOUT_MIN_MS, VERIFY_TIMEOUT_MAX_MS);
+        config_problem(check, "verify.timeout_ms", "bad value '%ld' (%d..%d milliseconds)", timeout,
+                       VERIFY_TIMEOUT_MIN_MS, VERIFY_TIMEOUT_MAX_MS);
     else
         verify->timeout_ms = (unsigned)timeout;
     if (!verify_parse_duration(max_age, &verify->max_age))
@@ -266,17 +282,16 @@ static void verify_validate(struct config_check *check, cfg_t *cfg,
                        "bad value '%s' (seconds, or a number with s, m, h or d; > 0)",
                        max_age != NULL ? max_age : "");
     verify_check_action(check, cfg, "on_fail", "verify.on_fail", &verify->on_fail);
-    verify_check_action(check, cfg, "on_permerror", "verify.on_permerror",
-                        &verify->on_permerror);
-    verify_check_action(check, cfg, "on_temperror", "verify.on_temperror",
-                        &verify->on_temperror);
+    verify_check_action(check, cfg, "on_permerror", "verify.on_permerror", &verify->on_permerror);
+    verify_check_action(check, cfg, "on_temperror", "verify.on_temperror", &verify->on_temperror);
     verify_check_routes(check, cfg, verify);
     verify_check_domain_list(check, cfg, "fast_track", "verify.fast_track", true,
                              &verify->fast_track);
     verify->add_jabber_id = cfg_getbool(cfg, "add_jabber_id") == cfg_true;
 }
 
-static void verify_free(struct milter_config *config)
+static void
+verify_free(struct milter_config *config)
 {
     struct verify_config *verify = &config->verify;
 
@@ -291,26 +306,29 @@ static void verify_free(struct milter_config *config)
 
 /* "*" is refused in exclude_domains: excluding every domain is what
  * notify.enabled = false says. */
-static void notify_validate(struct config_check *check, cfg_t *cfg,
-                            struct milter_config *config)
+static void
+notify_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     config->notify.enabled = cfg_getbool(cfg, "enabled") == cfg_true;
     verify_check_domain_list(check, cfg, "exclude_domains", "notify.exclude_domains", false,
                              &config->notify.exclude_domains);
 }
 
-static void notify_free(struct milter_config *config)
+static void
+notify_free(struct milter_config *config)
 {
     verify_free_domain_list(&config->notify.exclude_domains);
     memset(&config->notify, 0, sizeof config->notify);
 }
 
-static int verify_compare_key(const void *key, const void *element)
+static int
+verify_compare_key(const void *key, const void *element)
 {
     return strcasecmp(key, ((const struct verify_route *)element)->domain);
 }
 
-const char *config_verify_route(const struct milter_config *config, const char *domain)
+const char *
+config_verify_route(const struct milter_config *config, const char *domain)
 {
     const struct verify_route *route;
 

@@ -33,30 +33,31 @@
 #define XMPP_RESOURCE_MAX 1023
 #define XMPP_PASSWORD_MAX 1024
 
-static const cfg_opt_t xmpp_options[] = {
-    CFG_STR("jid", "", CFGF_NONE),
-    CFG_STR("password_file", "", CFGF_NONE),
-    CFG_STR("server", "", CFGF_NONE),
-    CFG_INT("port", 5222, CFGF_NONE),
-    CFG_STR("tls", "required", CFGF_NONE),
-    CFG_STR("ca_file", "", CFGF_NONE),
-    CFG_BOOL("tls_trust", cfg_false, CFGF_NONE),
-    CFG_END()
-};
+static const cfg_opt_t xmpp_options[] = {CFG_STR("jid", "", CFGF_NONE),
+                                         CFG_STR("password_file", "", CFGF_NONE),
+                                         CFG_STR("server", "", CFGF_NONE),
+                                         CFG_INT("port", 5222, CFGF_NONE),
+                                         CFG_STR("tls", "required", CFGF_NONE),
+                                         CFG_STR("ca_file", "", CFGF_NONE),
+                                         CFG_BOOL("tls_trust", cfg_false, CFGF_NONE),
+                                         CFG_END()};
 
-static const char *xmpp_optional(cfg_t *cfg, const char *name)
+static const char *
+xmpp_optional(cfg_t *cfg, const char *name)
 {
     const char *value = cfg_getstr(cfg, name);
     return value != NULL && *value != '\0' ? value : NULL;
 }
 
-static bool xmpp_verifying(const struct milter_config *config)
+static bool
+xmpp_verifying(const struct milter_config *config)
 {
     return (config->mode & MILTER_MODE_VERIFY) != 0;
 }
 
 /* local@domain/resource: a valid bare JID plus a non-empty resource. */
-static void xmpp_check_jid(struct config_check *check, cfg_t *cfg, struct milter_config *config)
+static void
+xmpp_check_jid(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *value = xmpp_optional(cfg, "jid");
     char bare[XSMTP_IDENTITY_SIZE];
@@ -64,8 +65,9 @@ static void xmpp_check_jid(struct config_check *check, cfg_t *cfg, struct milter
 
     if (value == NULL) {
         if (xmpp_verifying(config))
-            config_problem(check, "xmpp.jid", "no JID given (required when mode includes "
-                                              "verify)");
+            config_problem(check, "xmpp.jid",
+                           "no JID given (required when mode includes "
+                           "verify)");
         return;
     }
     slash = strchr(value, '/');
@@ -82,22 +84,24 @@ static void xmpp_check_jid(struct config_check *check, cfg_t *cfg, struct milter
         return;
     }
     if (strlen(slash + 1) > XMPP_RESOURCE_MAX) {
-        config_problem(check, "xmpp.jid", "bad JID '%s' (resource longer than %d octets)",
-                       value, XMPP_RESOURCE_MAX);
+        config_problem(check, "xmpp.jid", "bad JID '%s' (resource longer than %d octets)", value,
+                       XMPP_RESOURCE_MAX);
         return;
     }
     for (const char *p = slash + 1; *p != '\0'; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            config_problem(check, "xmpp.jid", "bad JID '%s' (control character in the "
-                                              "resource)", value);
+            config_problem(check, "xmpp.jid",
+                           "bad JID '%s' (control character in the "
+                           "resource)",
+                           value);
             return;
         }
     }
     config->xmpp.jid = config_strdup(check, "xmpp.jid", value);
 }
 
-static void xmpp_check_password(struct config_check *check, cfg_t *cfg,
-                                struct milter_config *config)
+static void
+xmpp_check_password(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     const char *value = xmpp_optional(cfg, "password_file");
     char password[XMPP_PASSWORD_MAX];
@@ -116,14 +120,14 @@ static void xmpp_check_password(struct config_check *check, cfg_t *cfg,
         return;
     /* Checked now so that -t and a reload report it; the secret is wiped. */
     err[0] = '\0';
-    if (xsmtp_private_file_read_line(value, password, sizeof password, err, sizeof err) !=
-        XSMTP_OK)
+    if (xsmtp_private_file_read_line(value, password, sizeof password, err, sizeof err) != XSMTP_OK)
         config_problem(check, "xmpp.password_file", "%s",
                        err[0] != '\0' ? err : "cannot read the password");
     explicit_bzero(password, sizeof password);
 }
 
-static void xmpp_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
+static void
+xmpp_validate(struct config_check *check, cfg_t *cfg, struct milter_config *config)
 {
     struct xmpp_config *xmpp = &config->xmpp;
     const char *server = xmpp_optional(cfg, "server");
@@ -160,7 +164,8 @@ static void xmpp_validate(struct config_check *check, cfg_t *cfg, struct milter_
     xmpp->tls_trust = cfg_getbool(cfg, "tls_trust") == cfg_true;
 }
 
-static void xmpp_free(struct milter_config *config)
+static void
+xmpp_free(struct milter_config *config)
 {
     struct xmpp_config *xmpp = &config->xmpp;
 

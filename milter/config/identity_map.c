@@ -26,11 +26,11 @@ struct identity_map_loader {
     unsigned problems;
 };
 
-static void identity_map_report(struct identity_map_loader *loader, unsigned line,
-                                const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void identity_map_report(struct identity_map_loader *loader, unsigned line, const char *fmt,
+                                ...) __attribute__((format(printf, 3, 4)));
 
-static void identity_map_report(struct identity_map_loader *loader, unsigned line,
-                                const char *fmt, ...)
+static void
+identity_map_report(struct identity_map_loader *loader, unsigned line, const char *fmt, ...)
 {
     char text[512];
     char full[768];
@@ -49,7 +49,8 @@ static void identity_map_report(struct identity_map_loader *loader, unsigned lin
     loader->problem(loader->arg, full);
 }
 
-static void identity_map_lowercase(char *text)
+static void
+identity_map_lowercase(char *text)
 {
     for (; *text != '\0'; text++)
         if (*text >= 'A' && *text <= 'Z')
@@ -57,7 +58,8 @@ static void identity_map_lowercase(char *text)
 }
 
 /* A mailbox local@domain without quoting; *reason on failure. */
-static bool identity_map_address_ok(const char *address, const char **reason)
+static bool
+identity_map_address_ok(const char *address, const char **reason)
 {
     const char *at = strrchr(address, '@');
     size_t local_len;
@@ -81,7 +83,8 @@ static bool identity_map_address_ok(const char *address, const char **reason)
     return xsmtp_domain_check(at + 1, strlen(at + 1), reason) == XSMTP_OK;
 }
 
-static int identity_map_compare(const void *left, const void *right)
+static int
+identity_map_compare(const void *left, const void *right)
 {
     const struct identity_map_entry *a = left;
     const struct identity_map_entry *b = right;
@@ -93,13 +96,15 @@ static int identity_map_compare(const void *left, const void *right)
     return a->line < b->line ? -1 : (a->line > b->line ? 1 : 0);
 }
 
-static int identity_map_compare_key(const void *key, const void *element)
+static int
+identity_map_compare_key(const void *key, const void *element)
 {
     const struct identity_map_entry *entry = element;
     return strcmp(key, entry->address);
 }
 
-void identity_map_free(struct identity_map *map)
+void
+identity_map_free(struct identity_map *map)
 {
     if (map == NULL)
         return;
@@ -110,8 +115,9 @@ void identity_map_free(struct identity_map *map)
 }
 
 /* Parses one line into map (fields split in place); reports problems. */
-static void identity_map_line(struct identity_map_loader *loader, struct identity_map *map,
-                              size_t *capacity, char *text, unsigned line)
+static void
+identity_map_line(struct identity_map_loader *loader, struct identity_map *map, size_t *capacity,
+                  char *text, unsigned line)
 {
     char *fields[3] = {NULL, NULL, NULL};
     size_t count = 0;
@@ -135,8 +141,8 @@ static void identity_map_line(struct identity_map_loader *loader, struct identit
     if (count == 0)
         return;
     if (count != 2) {
-        identity_map_report(loader, line, "expected 'email-address JID', found %zu field%s",
-                            count, count == 1 ? "" : "s");
+        identity_map_report(loader, line, "expected 'email-address JID', found %zu field%s", count,
+                            count == 1 ? "" : "s");
         return;
     }
     identity_map_lowercase(fields[0]);
@@ -146,8 +152,7 @@ static void identity_map_line(struct identity_map_loader *loader, struct identit
                             reason != NULL ? reason : "too long");
         return;
     }
-    if (xsmtp_identity_parse(fields[1], strlen(fields[1]), jid, sizeof jid, &reason) !=
-        XSMTP_OK) {
+    if (xsmtp_identity_parse(fields[1], strlen(fields[1]), jid, sizeof jid, &reason) != XSMTP_OK) {
         identity_map_report(loader, line, "bad JID '%s' (%s)", fields[1],
                             reason != NULL ? reason : "malformed");
         return;
@@ -179,8 +184,9 @@ static void identity_map_line(struct identity_map_loader *loader, struct identit
     }
 }
 
-xsmtp_status identity_map_load(const char *path, struct identity_map **out,
-                               identity_map_problem_fn problem, void *arg)
+xsmtp_status
+identity_map_load(const char *path, struct identity_map **out, identity_map_problem_fn problem,
+                  void *arg)
 {
     struct identity_map_loader loader = {path, problem, arg, 0};
     struct identity_map *map;
@@ -241,7 +247,8 @@ xsmtp_status identity_map_load(const char *path, struct identity_map **out,
     return XSMTP_OK;
 }
 
-const char *identity_map_lookup(const struct identity_map *map, const char *address)
+const char *
+identity_map_lookup(const struct identity_map *map, const char *address)
 {
     char key[IDENTITY_MAP_ADDRESS_MAX + 1];
     size_t len;
@@ -254,7 +261,7 @@ const char *identity_map_lookup(const struct identity_map *map, const char *addr
         return NULL;
     memcpy(key, address, len + 1);
     identity_map_lowercase(key);
-    found = bsearch(key, map->entries, map->count, sizeof map->entries[0],
-                    identity_map_compare_key);
+    found =
+        bsearch(key, map->entries, map->count, sizeof map->entries[0], identity_map_compare_key);
     return found != NULL ? found->jid : NULL;
 }

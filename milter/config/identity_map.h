@@ -18,13 +18,13 @@
 #include "hash/util/status.h"
 
 struct identity_map_entry {
-    const char *address;    /* lowercased */
-    const char *jid;        /* lowercased */
-    unsigned line;          /* in the file, for error messages */
+    const char *address; /* lowercased */
+    const char *jid;     /* lowercased */
+    unsigned line;       /* in the file, for error messages */
 };
 
 struct identity_map {
-    struct identity_map_entry *entries;   /* sorted by address */
+    struct identity_map_entry *entries; /* sorted by address */
     size_t count;
 };
 

@@ -31,49 +31,46 @@ struct identity_map;
 #define MILTER_MODE_VERIFY 0x2u
 
 /* What a callback answers when our own code fails (out of memory, ...). */
-enum milter_on_internal_error {
-    MILTER_ON_ERROR_TEMPFAIL,
-    MILTER_ON_ERROR_ACCEPT
-};
+enum milter_on_internal_error { MILTER_ON_ERROR_TEMPFAIL, MILTER_ON_ERROR_ACCEPT };
 
 /* Where the signer takes the ip= tag value from. */
 enum sign_ip_source {
-    SIGN_IP_CLIENT,     /* the connecting SMTP client's address */
-    SIGN_IP_FIXED       /* sign_config.fixed_ip */
+    SIGN_IP_CLIENT, /* the connecting SMTP client's address */
+    SIGN_IP_FIXED   /* sign_config.fixed_ip */
 };
 
 /* Section sign { ... }. */
 struct sign_config {
-    char **domains;                     /* lowercased, sorted, unique */
+    char **domains; /* lowercased, sorted, unique */
     size_t domain_count;
     struct xsmtp_cidr_list internal_hosts;
-    char *keys_path;                    /* NULL: not configured */
-    struct xsmtp_keytable *keys;        /* loaded; NULL iff keys_path is NULL */
-    char *identity_map_path;            /* NULL: not configured */
-    struct identity_map *identity_map;  /* loaded; NULL iff the path is NULL */
+    char *keys_path;                   /* NULL: not configured */
+    struct xsmtp_keytable *keys;       /* loaded; NULL iff keys_path is NULL */
+    char *identity_map_path;           /* NULL: not configured */
+    struct identity_map *identity_map; /* loaded; NULL iff the path is NULL */
     enum sign_ip_source ip_source;
-    char fixed_ip[XSMTP_IP_MAX + 1];    /* inet_ntop form when SIGN_IP_FIXED */
+    char fixed_ip[XSMTP_IP_MAX + 1]; /* inet_ntop form when SIGN_IP_FIXED */
 };
 
 /* One entry of verify.components: mail of identities @domain goes to jid. */
 struct verify_route {
-    char *domain;                       /* lowercased */
-    char *jid;                          /* lowercased domain JID */
+    char *domain; /* lowercased */
+    char *jid;    /* lowercased domain JID */
 };
 
 /* Section verify { ... } (config_verify.c). */
 struct verify_config {
-    unsigned timeout_ms;                /* the whole verification of one message */
-    long long max_age;                  /* seconds; older t fails "expired" */
+    unsigned timeout_ms; /* the whole verification of one message */
+    long long max_age;   /* seconds; older t fails "expired" */
     enum verify_action on_fail;
     enum verify_action on_permerror;
     enum verify_action on_temperror;
-    struct verify_route *routes;        /* sorted by domain, unique */
+    struct verify_route *routes; /* sorted by domain, unique */
     size_t route_count;
     /* verify.fast_track: identity domains whose pass is fast-tracked;
      * "*" in the file sets fast_track.all. */
     struct domain_list fast_track;
-    bool add_jabber_id;                 /* RFC 7259 Jabber-ID on pass */
+    bool add_jabber_id; /* RFC 7259 Jabber-ID on pass */
 };
 
 /* Section notify { ... } (config_verify.c): s8 delivery-progress notices. */
@@ -83,50 +80,47 @@ struct notify_config {
 };
 
 /* xmpp.tls */
-enum xmpp_tls_mode {
-    XMPP_TLS_REQUIRED,
-    XMPP_TLS_OPTIONAL
-};
+enum xmpp_tls_mode { XMPP_TLS_REQUIRED, XMPP_TLS_OPTIONAL };
 
 /* Section xmpp { ... } (config_xmpp.c): the verifier's c2s account. */
 struct xmpp_config {
-    char *jid;                          /* full JID with resource; NULL: not set */
-    char *password_file;                /* absolute; NULL: not set */
-    char *server;                       /* NULL: the JID's domain */
-    unsigned port;                      /* 0: 5222 */
+    char *jid;           /* full JID with resource; NULL: not set */
+    char *password_file; /* absolute; NULL: not set */
+    char *server;        /* NULL: the JID's domain */
+    unsigned port;       /* 0: 5222 */
     enum xmpp_tls_mode tls;
-    char *ca_file;                      /* NULL: the system's store */
-    bool tls_trust;                     /* skip certificate checks (test labs) */
+    char *ca_file;  /* NULL: the system's store */
+    bool tls_trust; /* skip certificate checks (test labs) */
 };
 
 /* Section redis { ... } (config_redis.c): the shared verdict cache. */
 struct redis_config {
-    bool enabled;                       /* host, socket or sentinels given */
-    char *host;                         /* NULL: not set */
-    unsigned port;                      /* 0: 6379 */
-    char *socket;                       /* NULL: not set */
-    char *password_file;                /* NULL: no AUTH */
+    bool enabled;        /* host, socket or sentinels given */
+    char *host;          /* NULL: not set */
+    unsigned port;       /* 0: 6379 */
+    char *socket;        /* NULL: not set */
+    char *password_file; /* NULL: no AUTH */
     unsigned db;
-    char *prefix;                       /* never NULL once loaded */
-    unsigned timeout_ms;                /* per Redis call */
-    unsigned pool_size;                 /* connections per process */
-    char **sentinels;                   /* "host:port" */
+    char *prefix;        /* never NULL once loaded */
+    unsigned timeout_ms; /* per Redis call */
+    unsigned pool_size;  /* connections per process */
+    char **sentinels;    /* "host:port" */
     size_t sentinel_count;
-    char *master_name;                  /* NULL unless sentinels */
+    char *master_name; /* NULL unless sentinels */
 };
 
 struct milter_config {
-    char *path;                         /* the file this was loaded from */
-    char *socket;                       /* as written */
+    char *path;   /* the file this was loaded from */
+    char *socket; /* as written */
     struct socket_spec socket_spec;
-    unsigned mode;                      /* MILTER_MODE_* flags, at least one */
-    char *user;                         /* NULL: keep the starting user */
-    char *pidfile;                      /* NULL: no pid file */
-    int syslog_facility;                /* LOG_* */
-    int log_level;                      /* LOG_* */
+    unsigned mode;       /* MILTER_MODE_* flags, at least one */
+    char *user;          /* NULL: keep the starting user */
+    char *pidfile;       /* NULL: no pid file */
+    int syslog_facility; /* LOG_* */
+    int log_level;       /* LOG_* */
     char *authserv_id;
     enum milter_on_internal_error on_internal_error;
-    unsigned stats_interval;            /* seconds between counter lines; 0: none */
+    unsigned stats_interval; /* seconds between counter lines; 0: none */
     struct sign_config sign;
     struct verify_config verify;
     struct notify_config notify;
@@ -140,8 +134,8 @@ struct milter_config {
  * and diag holds at least one problem line.  display_path is the name used
  * in problem lines (the -c argument as typed); NULL means path.
  */
-xsmtp_status config_load(const char *path, const char *display_path,
-                         struct milter_config **out, struct config_diag *diag);
+xsmtp_status config_load(const char *path, const char *display_path, struct milter_config **out,
+                         struct config_diag *diag);
 void config_free(struct milter_config *config);
 
 /* "sign", "verify" or "sign+verify". */

@@ -23,20 +23,19 @@
 
 #include "milter/config/socket_spec.h"
 
-const char *socket_kind_name(enum socket_kind kind)
+const char *
+socket_kind_name(enum socket_kind kind)
 {
     switch (kind) {
-    case SOCKET_INET:
-        return "inet";
-    case SOCKET_INET6:
-        return "inet6";
-    case SOCKET_UNIX:
-        return "unix";
+    case SOCKET_INET: return "inet";
+    case SOCKET_INET6: return "inet6";
+    case SOCKET_UNIX: return "unix";
     }
     return "?";
 }
 
-static bool socket_host_name_ok(const char *host)
+static bool
+socket_host_name_ok(const char *host)
 {
     size_t len = strlen(host);
 
@@ -51,8 +50,8 @@ static bool socket_host_name_ok(const char *host)
     return true;
 }
 
-static xsmtp_status socket_parse_inet(const char *rest, struct socket_spec *out,
-                                      const char **reason)
+static xsmtp_status
+socket_parse_inet(const char *rest, struct socket_spec *out, const char **reason)
 {
     const char *at = strchr(rest, '@');
     unsigned long port = 0;
@@ -96,7 +95,8 @@ static xsmtp_status socket_parse_inet(const char *rest, struct socket_spec *out,
     return XSMTP_EMALFORMED;
 }
 
-xsmtp_status socket_spec_parse(const char *text, struct socket_spec *out, const char **reason)
+xsmtp_status
+socket_spec_parse(const char *text, struct socket_spec *out, const char **reason)
 {
     static const char expected[] =
         "expected inet:PORT@HOST, inet6:PORT@HOST, unix:/PATH or local:/PATH";
@@ -134,7 +134,8 @@ xsmtp_status socket_spec_parse(const char *text, struct socket_spec *out, const 
 }
 
 /* Whether fd is a listening socket matching spec. */
-static bool socket_fd_matches(int fd, const struct socket_spec *spec)
+static bool
+socket_fd_matches(int fd, const struct socket_spec *spec)
 {
     struct sockaddr_storage addr;
     socklen_t addrlen = sizeof addr;
@@ -155,14 +156,13 @@ static bool socket_fd_matches(int fd, const struct socket_spec *spec)
                ntohs(((struct sockaddr_in6 *)&addr)->sin6_port) == spec->port;
     case SOCKET_UNIX:
         return addr.ss_family == AF_UNIX &&
-               strncmp(((struct sockaddr_un *)&addr)->sun_path, spec->path,
-                       sizeof spec->path) == 0;
+               strncmp(((struct sockaddr_un *)&addr)->sun_path, spec->path, sizeof spec->path) == 0;
     }
     return false;
 }
 
-xsmtp_status socket_find_listener(const struct socket_spec *spec, int *fd, char *err,
-                                  size_t errsz)
+xsmtp_status
+socket_find_listener(const struct socket_spec *spec, int *fd, char *err, size_t errsz)
 {
     DIR *dir = opendir("/proc/self/fd");
     struct dirent *entry;
@@ -191,7 +191,8 @@ xsmtp_status socket_find_listener(const struct socket_spec *spec, int *fd, char 
     return XSMTP_OK;
 }
 
-xsmtp_status socket_set_nodelay(int fd, char *err, size_t errsz)
+xsmtp_status
+socket_set_nodelay(int fd, char *err, size_t errsz)
 {
     int on = 1;
 
@@ -202,8 +203,8 @@ xsmtp_status socket_set_nodelay(int fd, char *err, size_t errsz)
     return XSMTP_OK;
 }
 
-xsmtp_status socket_give_to(const struct socket_spec *spec, uid_t uid, gid_t gid, char *err,
-                            size_t errsz)
+xsmtp_status
+socket_give_to(const struct socket_spec *spec, uid_t uid, gid_t gid, char *err, size_t errsz)
 {
     struct stat info;
 

@@ -17,18 +17,14 @@
 #include <sys/un.h>
 #include "hash/util/status.h"
 
-enum socket_kind {
-    SOCKET_INET,
-    SOCKET_INET6,
-    SOCKET_UNIX
-};
+enum socket_kind { SOCKET_INET, SOCKET_INET6, SOCKET_UNIX };
 
 #define SOCKET_HOST_MAX 253
 
 struct socket_spec {
     enum socket_kind kind;
-    unsigned port;                              /* inet, inet6 */
-    char host[SOCKET_HOST_MAX + 1];             /* inet, inet6 */
+    unsigned port;                                          /* inet, inet6 */
+    char host[SOCKET_HOST_MAX + 1];                         /* inet, inet6 */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unix */
 };
 
@@ -43,8 +39,7 @@ const char *socket_kind_name(enum socket_kind kind);
  * descriptors (libmilter does not hand it out): /proc/self/fd, then
  * SO_ACCEPTCONN and getsockname() must match.  *fd is set on XSMTP_OK.
  */
-xsmtp_status socket_find_listener(const struct socket_spec *spec, int *fd, char *err,
-                                  size_t errsz);
+xsmtp_status socket_find_listener(const struct socket_spec *spec, int *fd, char *err, size_t errsz);
 
 /*
  * Sets TCP_NODELAY on an inet/inet6 listening socket.  Linux copies the

@@ -25,37 +25,44 @@
 #include "milter/stats.h"
 
 struct sign_session {
-    struct xsmtp_bodyhash *bodyhash;    /* per connection, reset per message */
-    bool client_eligible;               /* internal or authenticated, sign mode */
-    bool from_eligible;                 /* From domain is a signing domain */
-    enum sign_outcome from_outcome;     /* why not, when !from_eligible */
-    bool failed;                        /* an internal error happened mid-message */
+    struct xsmtp_bodyhash *bodyhash; /* per connection, reset per message */
+    bool client_eligible;            /* internal or authenticated, sign mode */
+    bool from_eligible;              /* From domain is a signing domain */
+    enum sign_outcome from_outcome;  /* why not, when !from_eligible */
+    bool failed;                     /* an internal error happened mid-message */
 };
 
-bool sign_filter_client_eligible(const struct milter_session *session)
+bool
+sign_filter_client_eligible(const struct milter_session *session)
 {
     return session->client_internal || session->message.authenticated;
 }
 
 /* The reply for an internal error, as on_internal_error says. */
-static sfsistat internal_error(SMFICTX *ctx, const struct milter_session *session,
-                               const char *what)
+static sfsistat
+internal_error(SMFICTX *ctx, const struct milter_session *session, const char *what)
 {
     const struct milter_config *config = session->context->config;
 
     stats_count(STATS_INTERNAL_ERRORS);
     if (config->on_internal_error == MILTER_ON_ERROR_ACCEPT) {
-        log_msg(LOG_ERR, "%s: internal error while signing (%s); accepting unsigned "
-                "(on_internal_error = accept)", session_queue_id(session), what);
+        log_msg(LOG_ERR,
+                "%s: internal error while signing (%s); accepting unsigned "
+                "(on_internal_error = accept)",
+                session_queue_id(session), what);
         return SMFIS_ACCEPT;
     }
-    log_msg(LOG_ERR, "%s: internal error while signing (%s); answering tempfail "
-            "(on_internal_error = tempfail)", session_queue_id(session), what);
-    (void)smfi_setreply(ctx, "451", "4.3.0", "xsmtp: internal error while signing, try again later");
+    log_msg(LOG_ERR,
+            "%s: internal error while signing (%s); answering tempfail "
+            "(on_internal_error = tempfail)",
+            session_queue_id(session), what);
+    (void)smfi_setreply(ctx, "451", "4.3.0",
+                        "xsmtp: internal error while signing, try again later");
     return SMFIS_TEMPFAIL;
 }
 
-sfsistat sign_filter_begin(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+sign_filter_begin(SMFICTX *ctx, struct milter_session *session)
 {
     struct sign_session *sign = session->sign;
 
@@ -73,19 +80,21 @@ sfsistat sign_filter_begin(SMFICTX *ctx, struct milter_session *session)
         return SMFIS_CONTINUE;
     if (sign->bodyhash == NULL && xsmtp_bodyhash_new(&sign->bodyhash) != XSMTP_OK) {
         sign->failed = true;
-        return SMFIS_CONTINUE;  /* answered at end of message */
+        return SMFIS_CONTINUE; /* answered at end of message */
     }
     if (xsmtp_bodyhash_reset(sign->bodyhash) != XSMTP_OK)
         sign->failed = true;
     return SMFIS_CONTINUE;
 }
 
-static const char *map_lookup(const void *map, const char *address)
+static const char *
+map_lookup(const void *map, const char *address)
 {
     return identity_map_lookup(map, address);
 }
 
-static struct sign_policy policy_of(const struct milter_config *config)
+static struct sign_policy
+policy_of(const struct milter_config *config)
 {
     return (struct sign_policy){
         .domains = (const char *const *)config->sign.domains,
@@ -96,7 +105,8 @@ static struct sign_policy policy_of(const struct milter_config *config)
     };
 }
 
-sfsistat sign_filter_headers_done(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+sign_filter_headers_done(SMFICTX *ctx, struct milter_session *session)
 {
     struct sign_session *sign = session->sign;
     const struct milter_message *message = &session->message;
@@ -115,8 +125,9 @@ sfsistat sign_filter_headers_done(SMFICTX *ctx, struct milter_session *session)
     return SMFIS_CONTINUE;
 }
 
-sfsistat sign_filter_body(SMFICTX *ctx, struct milter_session *session,
-                          const unsigned char *chunk, size_t length)
+sfsistat
+sign_filter_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk,
+                 size_t length)
 {
     struct sign_session *sign = session->sign;
 
@@ -132,13 +143,15 @@ sfsistat sign_filter_body(SMFICTX *ctx, struct milter_session *session,
  * XSMTP-1 s9: the signer never passes on an X-XMPP-* header a client put
  * in.  message.c remembers every one of them, however many (message.h).
  */
-static bool delete_client_xmpp_headers(SMFICTX *ctx, const struct milter_session *session)
+static bool
+delete_client_xmpp_headers(SMFICTX *ctx, const struct milter_session *session)
 {
     return message_delete(&session->message, MESSAGE_DELETE_CLIENT_XMPP, hooks_delete_header, ctx);
 }
 
-static void log_not_signed(const struct milter_session *session, enum sign_outcome outcome,
-                           const struct sign_result *result)
+static void
+log_not_signed(const struct milter_session *session, enum sign_outcome outcome,
+               const struct sign_result *result)
 {
     stats_count(STATS_NOT_SIGNED);
     if (outcome == SIGN_SKIP_NO_KEY && result != NULL)
@@ -152,7 +165,8 @@ static void log_not_signed(const struct milter_session *session, enum sign_outco
                 signer_outcome_str(outcome));
 }
 
-static sfsistat sign_and_edit(SMFICTX *ctx, struct milter_session *session)
+static sfsistat
+sign_and_edit(SMFICTX *ctx, struct milter_session *session)
 {
     const struct milter_config *config = session->context->config;
     const struct milter_message *message = &session->message;
@@ -166,11 +180,14 @@ static sfsistat sign_and_edit(SMFICTX *ctx, struct milter_session *session)
     if (xsmtp_bodyhash_final(sign->bodyhash, body_hash) != XSMTP_OK)
         return internal_error(ctx, session, "body hash");
     facts = (struct sign_facts){
-        .from_value = message->from.value, .from_count = message->from.count,
-        .msgid_value = message->message_id.value, .msgid_count = message->message_id.count,
-        .client_ip = config->sign.ip_source == SIGN_IP_FIXED ? config->sign.fixed_ip
-                                                             : session->client_ip,
-        .body_hash = body_hash, .now = time(NULL),
+        .from_value = message->from.value,
+        .from_count = message->from.count,
+        .msgid_value = message->message_id.value,
+        .msgid_count = message->message_id.count,
+        .client_ip =
+            config->sign.ip_source == SIGN_IP_FIXED ? config->sign.fixed_ip : session->client_ip,
+        .body_hash = body_hash,
+        .now = time(NULL),
     };
     if (message->message_id.too_long) {
         log_msg(LOG_INFO, "%s: not signed: Message-ID longer than %d octets",
@@ -203,7 +220,8 @@ static sfsistat sign_and_edit(SMFICTX *ctx, struct milter_session *session)
     return SMFIS_ACCEPT;
 }
 
-sfsistat sign_filter_end(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+sign_filter_end(SMFICTX *ctx, struct milter_session *session)
 {
     struct sign_session *sign = session->sign;
 
@@ -231,7 +249,8 @@ sfsistat sign_filter_end(SMFICTX *ctx, struct milter_session *session)
     return sign_and_edit(ctx, session);
 }
 
-void sign_filter_session_end(struct milter_session *session)
+void
+sign_filter_session_end(struct milter_session *session)
 {
     struct sign_session *sign = session->sign;
 

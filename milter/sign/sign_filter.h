@@ -23,8 +23,8 @@ bool sign_filter_client_eligible(const struct milter_session *session);
 sfsistat sign_filter_begin(SMFICTX *ctx, struct milter_session *session);
 /* At EOH: decides from the From header whether the body must be hashed. */
 sfsistat sign_filter_headers_done(SMFICTX *ctx, struct milter_session *session);
-sfsistat sign_filter_body(SMFICTX *ctx, struct milter_session *session,
-                          const unsigned char *chunk, size_t length);
+sfsistat sign_filter_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk,
+                          size_t length);
 /* At EOM: deletes client X-XMPP-* headers, signs, answers the MTA. */
 sfsistat sign_filter_end(SMFICTX *ctx, struct milter_session *session);
 /* Frees session->sign (xxfi_close). */

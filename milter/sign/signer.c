@@ -20,7 +20,8 @@
 #include "milter/sign/signer.h"
 
 /* Domain part of an extracted From address; NULL when there is none. */
-static const char *address_domain(const char *address)
+static const char *
+address_domain(const char *address)
 {
     const char *at = strrchr(address, '@');
 
@@ -29,7 +30,8 @@ static const char *address_domain(const char *address)
     return at + 1;
 }
 
-static int domain_is_signing(const struct sign_policy *policy, const char *domain)
+static int
+domain_is_signing(const struct sign_policy *policy, const char *domain)
 {
     for (size_t i = 0; i < policy->domain_count; i++) {
         if (strcasecmp(policy->domains[i], domain) == 0)
@@ -38,9 +40,9 @@ static int domain_is_signing(const struct sign_policy *policy, const char *domai
     return 0;
 }
 
-enum sign_outcome signer_check_from(const struct sign_policy *policy,
-                                    const char *from_value, unsigned from_count,
-                                    char *address, size_t addresssz)
+enum sign_outcome
+signer_check_from(const struct sign_policy *policy, const char *from_value, unsigned from_count,
+                  char *address, size_t addresssz)
 {
     const char *domain;
     xsmtp_status status;
@@ -67,8 +69,9 @@ enum sign_outcome signer_check_from(const struct sign_policy *policy,
  * RANDOM being 128 bits from the OS CSPRNG in hex.  getrandom() on a
  * booted system never blocks, so this stays off the "blocking I/O" list.
  */
-static enum sign_outcome make_msgid(const char *domain, const char *t,
-                                    struct sign_result *result, char *msgid, size_t msgidsz)
+static enum sign_outcome
+make_msgid(const char *domain, const char *t, struct sign_result *result, char *msgid,
+           size_t msgidsz)
 {
     unsigned char random_bytes[16];
     char random_hex[sizeof random_bytes * 2 + 1];
@@ -87,8 +90,8 @@ static enum sign_outcome make_msgid(const char *domain, const char *t,
     return SIGN_OK;
 }
 
-static enum sign_outcome pick_identity(const struct sign_policy *policy,
-                                       struct sign_result *result)
+static enum sign_outcome
+pick_identity(const struct sign_policy *policy, struct sign_result *result)
 {
     const char *mapped = NULL;
     const char *reason = NULL;
@@ -97,14 +100,15 @@ static enum sign_outcome pick_identity(const struct sign_policy *policy,
         mapped = policy->identity_lookup(policy->identity_map, result->from_address);
     if (mapped == NULL)
         mapped = result->from_address;
-    if (xsmtp_identity_parse(mapped, strlen(mapped), result->identity,
-                             sizeof result->identity, &reason) != XSMTP_OK)
+    if (xsmtp_identity_parse(mapped, strlen(mapped), result->identity, sizeof result->identity,
+                             &reason) != XSMTP_OK)
         return SIGN_SKIP_BAD_IDENTITY;
     return SIGN_OK;
 }
 
-enum sign_outcome signer_sign(const struct sign_policy *policy, const struct sign_facts *facts,
-                              struct sign_result *result)
+enum sign_outcome
+signer_sign(const struct sign_policy *policy, const struct sign_facts *facts,
+            struct sign_result *result)
 {
     char msgid[XSMTP_EXTRACT_SIZE];
     char time_text[24];
@@ -116,8 +120,8 @@ enum sign_outcome signer_sign(const struct sign_policy *policy, const struct sig
     int written;
 
     memset(result, 0, sizeof *result);
-    outcome = signer_check_from(policy, facts->from_value, facts->from_count,
-                                result->from_address, sizeof result->from_address);
+    outcome = signer_check_from(policy, facts->from_value, facts->from_count, result->from_address,
+                                sizeof result->from_address);
     if (outcome != SIGN_OK)
         return outcome;
     if (facts->msgid_count > 1)
@@ -144,8 +148,8 @@ enum sign_outcome signer_sign(const struct sign_policy *policy, const struct sig
     memcpy(tags.bh, facts->body_hash, XSMTP_B64_SHA256 + 1);
 
     if (facts->msgid_count == 0 || facts->msgid_value == NULL) {
-        outcome = make_msgid(address_domain(result->from_address), tags.t, result, msgid,
-                             sizeof msgid);
+        outcome =
+            make_msgid(address_domain(result->from_address), tags.t, result, msgid, sizeof msgid);
         if (outcome != SIGN_OK)
             return outcome;
     } else {
@@ -163,8 +167,13 @@ enum sign_outcome signer_sign(const struct sign_policy *policy, const struct sig
     }
 
     input = (struct xsmtp_token_input){
-        .identity = result->identity, .msgid = msgid, .from = result->from_address,
-        .t = tags.t, .ip = tags.ip, .bh = tags.bh, .k = tags.k,
+        .identity = result->identity,
+        .msgid = msgid,
+        .from = result->from_address,
+        .t = tags.t,
+        .ip = tags.ip,
+        .bh = tags.bh,
+        .k = tags.k,
     };
     if (xsmtp_token_mac(key, &input, tags.h) != XSMTP_OK)
         return SIGN_ERROR;
@@ -176,7 +185,8 @@ enum sign_outcome signer_sign(const struct sign_policy *policy, const struct sig
     return SIGN_OK;
 }
 
-const char *signer_outcome_str(enum sign_outcome outcome)
+const char *
+signer_outcome_str(enum sign_outcome outcome)
 {
     switch (outcome) {
     case SIGN_OK: return "signed";

@@ -38,12 +38,12 @@ enum sign_outcome {
 
 /* The facts of one message, as the glue collected them. */
 struct sign_facts {
-    const char *from_value;     /* raw value of the only From, or NULL */
+    const char *from_value; /* raw value of the only From, or NULL */
     unsigned from_count;
-    const char *msgid_value;    /* raw value of the only Message-ID, or NULL */
+    const char *msgid_value; /* raw value of the only Message-ID, or NULL */
     unsigned msgid_count;
-    const char *client_ip;      /* inet_ntop form of the address to sign */
-    const char *body_hash;      /* bh, 44 chars */
+    const char *client_ip; /* inet_ntop form of the address to sign */
+    const char *body_hash; /* bh, 44 chars */
     time_t now;
 };
 
@@ -70,9 +70,8 @@ struct sign_result {
 };
 
 /* The From address's domain decides eligibility before the body is read. */
-enum sign_outcome signer_check_from(const struct sign_policy *policy,
-                                    const char *from_value, unsigned from_count,
-                                    char *address, size_t addresssz);
+enum sign_outcome signer_check_from(const struct sign_policy *policy, const char *from_value,
+                                    unsigned from_count, char *address, size_t addresssz);
 
 /* Decides and builds everything; result is filled only for SIGN_OK. */
 enum sign_outcome signer_sign(const struct sign_policy *policy, const struct sign_facts *facts,

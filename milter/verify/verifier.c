@@ -25,13 +25,15 @@
 /* A mailbox as written: a quoted local part doubles at most 64 octets. */
 #define MAILBOX_TEXT_SIZE (2 * VERIFIER_LOCAL_MAX + 3 + XSMTP_DOMAIN_MAX + 1)
 
-static void copy_text(char *out, size_t outsz, const char *text)
+static void
+copy_text(char *out, size_t outsz, const char *text)
 {
     snprintf(out, outsz, "%s", text != NULL ? text : "");
 }
 
-void verifier_result_set(struct verifier_result *result, enum xsmtp_verdict verdict,
-                         const char *reason, const char *component)
+void
+verifier_result_set(struct verifier_result *result, enum xsmtp_verdict verdict, const char *reason,
+                    const char *component)
 {
     result->verdict = verdict;
     copy_text(result->reason, sizeof result->reason, reason);
@@ -40,20 +42,22 @@ void verifier_result_set(struct verifier_result *result, enum xsmtp_verdict verd
 }
 
 /* Records a local outcome; returns false (nothing more to do). */
-static bool decide(struct verifier_message *message, enum xsmtp_verdict verdict,
-                   const char *reason)
+static bool
+decide(struct verifier_message *message, enum xsmtp_verdict verdict, const char *reason)
 {
     message->decided = true;
     verifier_result_set(&message->result, verdict, reason, NULL);
     return false;
 }
 
-static bool usable(const struct verifier_header *header)
+static bool
+usable(const struct verifier_header *header)
 {
     return header->count == 1 && !header->too_long && header->value != NULL;
 }
 
-static void parse_identity(const struct verifier_header *header, struct verifier_message *message)
+static void
+parse_identity(const struct verifier_header *header, struct verifier_message *message)
 {
     char trimmed[XSMTP_IDENTITY_SIZE];
     size_t length = 0;
@@ -61,8 +65,8 @@ static void parse_identity(const struct verifier_header *header, struct verifier
 
     if (!usable(header))
         return;
-    if (xsmtp_unfold_trim(header->value, strlen(header->value), trimmed, sizeof trimmed,
-                          &length) != XSMTP_OK) {
+    if (xsmtp_unfold_trim(header->value, strlen(header->value), trimmed, sizeof trimmed, &length) !=
+        XSMTP_OK) {
         message->detail = "identity too long";
         return;
     }
@@ -74,7 +78,8 @@ static void parse_identity(const struct verifier_header *header, struct verifier
     message->identity_ok = true;
 }
 
-static void parse_parts(const struct verifier_facts *facts, struct verifier_message *message)
+static void
+parse_parts(const struct verifier_facts *facts, struct verifier_message *message)
 {
     const char *reason = NULL;
     xsmtp_status status;
@@ -94,14 +99,14 @@ static void parse_parts(const struct verifier_facts *facts, struct verifier_mess
         message->from_multiple = status == XSMTP_EMULTIPLE;
     }
     if (usable(&facts->message_id))
-        message->msgid_ok = xsmtp_extract_msgid(facts->message_id.value,
-                                                strlen(facts->message_id.value), message->msgid,
-                                                sizeof message->msgid) == XSMTP_OK;
+        message->msgid_ok =
+            xsmtp_extract_msgid(facts->message_id.value, strlen(facts->message_id.value),
+                                message->msgid, sizeof message->msgid) == XSMTP_OK;
 }
 
 /* Step 5 when the From header is the problem; NULL when it is fine. */
-static const char *from_problem(const struct verifier_facts *facts,
-                                const struct verifier_message *message)
+static const char *
+from_problem(const struct verifier_facts *facts, const struct verifier_message *message)
 {
     if (facts->from.count == 0)
         return XSMTP_REASON_MISSING_FROM;
@@ -114,8 +119,8 @@ static const char *from_problem(const struct verifier_facts *facts,
     return XSMTP_REASON_MALFORMED_FROM;
 }
 
-bool verifier_check_headers(const struct verifier_facts *facts,
-                            struct verifier_message *message)
+bool
+verifier_check_headers(const struct verifier_facts *facts, struct verifier_message *message)
 {
     const char *problem;
     int64_t t;
@@ -168,7 +173,8 @@ bool verifier_check_headers(const struct verifier_facts *facts,
     return true;
 }
 
-bool verifier_check_body(struct verifier_message *message, const char *body_hash)
+bool
+verifier_check_body(struct verifier_message *message, const char *body_hash)
 {
     if (message->decided)
         return false;
@@ -178,8 +184,8 @@ bool verifier_check_body(struct verifier_message *message, const char *body_hash
     return true;
 }
 
-void verifier_query(const struct verifier_message *message, const char *relay,
-                    struct xsmtp_query *query)
+void
+verifier_query(const struct verifier_message *message, const char *relay, struct xsmtp_query *query)
 {
     *query = (struct xsmtp_query){
         .identity = message->identity,
@@ -194,8 +200,8 @@ void verifier_query(const struct verifier_message *message, const char *relay,
     };
 }
 
-void verifier_token_input(const struct verifier_message *message,
-                          struct xsmtp_token_input *input)
+void
+verifier_token_input(const struct verifier_message *message, struct xsmtp_token_input *input)
 {
     *input = (struct xsmtp_token_input){
         .identity = message->identity,
@@ -208,23 +214,25 @@ void verifier_token_input(const struct verifier_message *message,
     };
 }
 
-const char *verifier_identity_domain(const struct verifier_message *message)
+const char *
+verifier_identity_domain(const struct verifier_message *message)
 {
     const char *at = strrchr(message->identity, '@');
     return at != NULL ? at + 1 : "";
 }
 
-void verifier_result_from_answer(struct verifier_result *result, enum xsmtp_verdict verdict,
-                                 const char *reason, const char *component)
+void
+verifier_result_from_answer(struct verifier_result *result, enum xsmtp_verdict verdict,
+                            const char *reason, const char *component)
 {
-    verifier_result_set(result, verdict, verdict == XSMTP_VERDICT_PASS ? NULL : reason,
-                        component);
+    verifier_result_set(result, verdict, verdict == XSMTP_VERDICT_PASS ? NULL : reason, component);
     if (verdict != XSMTP_VERDICT_PASS && result->reason[0] == '\0')
         copy_text(result->reason, sizeof result->reason, XSMTP_REASON_UNSPECIFIED);
 }
 
-void verifier_result_from_cache(struct verifier_result *result, enum xsmtp_verdict verdict,
-                                const char *reason, const char *component)
+void
+verifier_result_from_cache(struct verifier_result *result, enum xsmtp_verdict verdict,
+                           const char *reason, const char *component)
 {
     verifier_result_set(result, verdict, reason, component);
     result->cached = true;
@@ -239,7 +247,8 @@ struct text {
     bool overflow;
 };
 
-static void put_bytes(struct text *text, const char *bytes, size_t length)
+static void
+put_bytes(struct text *text, const char *bytes, size_t length)
 {
     if (text->overflow || length >= text->size - text->used) {
         text->overflow = true;
@@ -250,19 +259,22 @@ static void put_bytes(struct text *text, const char *bytes, size_t length)
     text->out[text->used] = '\0';
 }
 
-static void put(struct text *text, const char *string)
+static void
+put(struct text *text, const char *string)
 {
     put_bytes(text, string, strlen(string));
 }
 
-static bool atext(unsigned char c)
+static bool
+atext(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
 /* RFC 5321 Dot-string: atoms of atext joined by single dots. */
-static bool dot_string(const char *local, size_t length)
+static bool
+dot_string(const char *local, size_t length)
 {
     if (length == 0 || local[0] == '.' || local[length - 1] == '.')
         return false;
@@ -275,7 +287,8 @@ static bool dot_string(const char *local, size_t length)
 
 /* local@domain as an RFC 5321 Mailbox: a local part that is not a
  * Dot-string becomes a quoted string with " and \ escaped. */
-static void put_mailbox(struct text *text, const char *address)
+static void
+put_mailbox(struct text *text, const char *address)
 {
     const char *at = strrchr(address, '@');
     size_t local_length = at != NULL ? (size_t)(at - address) : strlen(address);
@@ -297,7 +310,8 @@ static void put_mailbox(struct text *text, const char *address)
 }
 
 /* The same inside a comment: ( ) and \ become quoted pairs (RFC 5322 ctext). */
-static void put_mailbox_in_comment(struct text *text, const char *address)
+static void
+put_mailbox_in_comment(struct text *text, const char *address)
 {
     char mailbox[MAILBOX_TEXT_SIZE];
     struct text plain = {mailbox, sizeof mailbox, 0, false};
@@ -317,7 +331,8 @@ static void put_mailbox_in_comment(struct text *text, const char *address)
 
 /* Whether the From address can go into header.from: printable ASCII,
  * local part 1..64 octets, a valid domain. */
-static bool from_displayable(const struct verifier_message *message)
+static bool
+from_displayable(const struct verifier_message *message)
 {
     const char *address = message->from_address;
     const char *at = strrchr(address, '@');
@@ -332,21 +347,23 @@ static bool from_displayable(const struct verifier_message *message)
     return xsmtp_domain_check(at + 1, strlen(at + 1), &reason) == XSMTP_OK;
 }
 
-static bool has_reason(const struct verifier_result *result)
+static bool
+has_reason(const struct verifier_result *result)
 {
     return (result->verdict == XSMTP_VERDICT_FAIL || result->verdict == XSMTP_VERDICT_PERMERROR ||
             result->verdict == XSMTP_VERDICT_TEMPERROR) &&
            result->reason[0] != '\0';
 }
 
-static xsmtp_status finish(const struct text *text)
+static xsmtp_status
+finish(const struct text *text)
 {
     return text->overflow ? XSMTP_ETOOBIG : XSMTP_OK;
 }
 
-xsmtp_status verifier_format_verdict(const struct verifier_message *message,
-                                     const struct verifier_result *result, char *out,
-                                     size_t outsz)
+xsmtp_status
+verifier_format_verdict(const struct verifier_message *message,
+                        const struct verifier_result *result, char *out, size_t outsz)
 {
     struct text text = {out, outsz, 0, outsz == 0};
 
@@ -375,10 +392,9 @@ xsmtp_status verifier_format_verdict(const struct verifier_message *message,
     return finish(&text);
 }
 
-xsmtp_status verifier_format_auth_results(const char *authserv_id,
-                                          const struct verifier_message *message,
-                                          const struct verifier_result *result, char *out,
-                                          size_t outsz)
+xsmtp_status
+verifier_format_auth_results(const char *authserv_id, const struct verifier_message *message,
+                             const struct verifier_result *result, char *out, size_t outsz)
 {
     char parts[3][MAILBOX_TEXT_SIZE + 32];
     size_t count = 0, total;
@@ -422,9 +438,9 @@ xsmtp_status verifier_format_auth_results(const char *authserv_id,
     return finish(&text);
 }
 
-xsmtp_status verifier_format_reply(const struct verifier_message *message,
-                                   const struct verifier_result *result, bool for_reply,
-                                   char *out, size_t outsz)
+xsmtp_status
+verifier_format_reply(const struct verifier_message *message, const struct verifier_result *result,
+                      bool for_reply, char *out, size_t outsz)
 {
     struct text text = {out, outsz, 0, outsz == 0};
     char identity[MAILBOX_TEXT_SIZE];
@@ -451,7 +467,6 @@ xsmtp_status verifier_format_reply(const struct verifier_message *message,
         }
     }
     put(&text, ": ");
-    put(&text, result->reason[0] != '\0' ? result->reason
-                                         : xsmtp_verdict_name(result->verdict));
+    put(&text, result->reason[0] != '\0' ? result->reason : xsmtp_verdict_name(result->verdict));
     return finish(&text);
 }

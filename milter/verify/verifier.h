@@ -45,43 +45,43 @@
 
 /* One header as the glue saw it: first value, how many, too long. */
 struct verifier_header {
-    const char *value;          /* first value as handed over (folding kept); may be NULL */
+    const char *value; /* first value as handed over (folding kept); may be NULL */
     unsigned count;
-    bool too_long;              /* first value longer than XSMTP_HEADER_VALUE_MAX */
+    bool too_long; /* first value longer than XSMTP_HEADER_VALUE_MAX */
 };
 
 struct verifier_facts {
-    struct verifier_header identity;    /* X-XMPP-Identity */
-    struct verifier_header hash;        /* X-XMPP-Hash */
+    struct verifier_header identity; /* X-XMPP-Identity */
+    struct verifier_header hash;     /* X-XMPP-Hash */
     struct verifier_header from;
     struct verifier_header message_id;
-    int64_t now;                        /* Unix seconds */
-    int64_t max_age;                    /* verify.max_age, seconds */
+    int64_t now;     /* Unix seconds */
+    int64_t max_age; /* verify.max_age, seconds */
 };
 
 /* The outcome, however it was reached. */
 struct verifier_result {
     enum xsmtp_verdict verdict;
-    char reason[XSMTP_REASON_SIZE];  /* "" for none and pass */
-    char component[VERIFIER_JID_SIZE];  /* the component that answered; "" if none */
-    bool cached;                        /* taken from the verdict cache */
+    char reason[XSMTP_REASON_SIZE];    /* "" for none and pass */
+    char component[VERIFIER_JID_SIZE]; /* the component that answered; "" if none */
+    bool cached;                       /* taken from the verdict cache */
 };
 
 /* Everything parsed from one message; large (two header values): keep it
  * per connection, not on the stack. */
 struct verifier_message {
-    bool decided;                       /* result holds the final local outcome */
+    bool decided; /* result holds the final local outcome */
     struct verifier_result result;
-    bool identity_ok;                   /* identity holds a valid, lowercased JID */
+    bool identity_ok; /* identity holds a valid, lowercased JID */
     char identity[XSMTP_IDENTITY_SIZE];
-    bool from_ok;                       /* from_address was extracted */
-    bool from_multiple;                 /* From holds several mailboxes */
+    bool from_ok;       /* from_address was extracted */
+    bool from_multiple; /* From holds several mailboxes */
     char from_address[XSMTP_EXTRACT_SIZE];
     bool msgid_ok;
     char msgid[XSMTP_EXTRACT_SIZE];
     bool tags_ok;
     struct xsmtp_hash_tags tags;
-    const char *detail;                 /* for the log: why malformed (static text) */
+    const char *detail; /* for the log: why malformed (static text) */
 };
 
 /*
@@ -89,8 +89,7 @@ struct verifier_message {
  * query (message->decided false), false when the outcome is decided
  * (message->result holds it).
  */
-bool verifier_check_headers(const struct verifier_facts *facts,
-                            struct verifier_message *message);
+bool verifier_check_headers(const struct verifier_facts *facts, struct verifier_message *message);
 
 /* Step 8: body_hash is the 44-character bh of the body received.  Returns
  * true when the query is still needed. */
@@ -100,8 +99,7 @@ bool verifier_check_body(struct verifier_message *message, const char *body_hash
 void verifier_query(const struct verifier_message *message, const char *relay,
                     struct xsmtp_query *query);
 /* The s3 canonical input's values, for the cache key. */
-void verifier_token_input(const struct verifier_message *message,
-                          struct xsmtp_token_input *input);
+void verifier_token_input(const struct verifier_message *message, struct xsmtp_token_input *input);
 
 /* The identity's domain (message->identity_ok must hold). */
 const char *verifier_identity_domain(const struct verifier_message *message);
@@ -132,8 +130,7 @@ void verifier_result_from_cache(struct verifier_result *result, enum xsmtp_verdi
  * escaped as quoted pairs.
  */
 xsmtp_status verifier_format_verdict(const struct verifier_message *message,
-                                     const struct verifier_result *result, char *out,
-                                     size_t outsz);
+                                     const struct verifier_result *result, char *out, size_t outsz);
 xsmtp_status verifier_format_auth_results(const char *authserv_id,
                                           const struct verifier_message *message,
                                           const struct verifier_result *result, char *out,
@@ -145,7 +142,7 @@ xsmtp_status verifier_format_auth_results(const char *authserv_id,
  * doubles '%' as smfi_setreply wants (a single '%' makes it drop the text).
  */
 xsmtp_status verifier_format_reply(const struct verifier_message *message,
-                                   const struct verifier_result *result, bool for_reply,
-                                   char *out, size_t outsz);
+                                   const struct verifier_result *result, bool for_reply, char *out,
+                                   size_t outsz);
 
 #endif

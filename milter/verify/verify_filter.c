@@ -48,16 +48,17 @@
 #define VERIFY_HEADER_SIZE 2048
 
 struct verify_session {
-    struct xsmtp_bodyhash *bodyhash;    /* per connection, reset per message */
-    bool active;                        /* this message is the verifier's */
-    bool need_body;                     /* the headers did not decide */
-    const char *failure;                /* an internal fault mid-message; NULL: none */
-    unsigned long fast_track_headers;   /* incoming X-XSMTP-Fast-Track (forgeries) */
-    unsigned long jabber_id_headers;    /* incoming Jabber-ID */
+    struct xsmtp_bodyhash *bodyhash;  /* per connection, reset per message */
+    bool active;                      /* this message is the verifier's */
+    bool need_body;                   /* the headers did not decide */
+    const char *failure;              /* an internal fault mid-message; NULL: none */
+    unsigned long fast_track_headers; /* incoming X-XSMTP-Fast-Track (forgeries) */
+    unsigned long jabber_id_headers;  /* incoming Jabber-ID */
     struct verifier_message message;
 };
 
-static double elapsed_ms(const struct timespec *start)
+static double
+elapsed_ms(const struct timespec *start)
 {
     struct timespec now;
 
@@ -66,12 +67,14 @@ static double elapsed_ms(const struct timespec *start)
            (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-bool verify_filter_active(const struct milter_session *session)
+bool
+verify_filter_active(const struct milter_session *session)
 {
     return session->verify != NULL && session->verify->active;
 }
 
-sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
 {
     const struct milter_config *config = session->context->config;
     struct verify_session *verify = session->verify;
@@ -105,7 +108,8 @@ sfsistat verify_filter_begin(SMFICTX *ctx, struct milter_session *session)
     return SMFIS_CONTINUE;
 }
 
-void verify_filter_header(struct milter_session *session, const char *name, const char *value)
+void
+verify_filter_header(struct milter_session *session, const char *name, const char *value)
 {
     struct verify_session *verify = session->verify;
 
@@ -121,7 +125,8 @@ void verify_filter_header(struct milter_session *session, const char *name, cons
     }
 }
 
-static struct verifier_header header_of(const struct message_header_value *value)
+static struct verifier_header
+header_of(const struct message_header_value *value)
 {
     return (struct verifier_header){
         .value = value->count > 0 ? value->value : NULL,
@@ -130,7 +135,8 @@ static struct verifier_header header_of(const struct message_header_value *value
     };
 }
 
-sfsistat verify_filter_headers_done(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+verify_filter_headers_done(SMFICTX *ctx, struct milter_session *session)
 {
     struct verify_session *verify = session->verify;
     const struct milter_message *message = &session->message;
@@ -157,8 +163,9 @@ sfsistat verify_filter_headers_done(SMFICTX *ctx, struct milter_session *session
     return SMFIS_CONTINUE;
 }
 
-sfsistat verify_filter_body(SMFICTX *ctx, struct milter_session *session,
-                            const unsigned char *chunk, size_t length)
+sfsistat
+verify_filter_body(SMFICTX *ctx, struct milter_session *session, const unsigned char *chunk,
+                   size_t length)
 {
     struct verify_session *verify = session->verify;
 
@@ -171,8 +178,8 @@ sfsistat verify_filter_body(SMFICTX *ctx, struct milter_session *session,
 }
 
 /* The verdict: local, or over the network within the deadline. */
-static void decide(struct milter_session *session, const struct timespec *start,
-                   struct verifier_result *result)
+static void
+decide(struct milter_session *session, const struct timespec *start, struct verifier_result *result)
 {
     const struct milter_config *config = session->context->config;
     struct verify_session *verify = session->verify;
@@ -199,8 +206,8 @@ static void decide(struct milter_session *session, const struct timespec *start,
     verify_resolve(config, &verify->message, session->client_ip, &deadline, result);
 }
 
-static enum verify_action action_for(const struct milter_config *config,
-                                     enum xsmtp_verdict verdict)
+static enum verify_action
+action_for(const struct milter_config *config, enum xsmtp_verdict verdict)
 {
     switch (verdict) {
     case XSMTP_VERDICT_FAIL: return config->verify.on_fail;
@@ -216,13 +223,15 @@ static enum verify_action action_for(const struct milter_config *config,
  * them, however many, and deletes highest index first (Postfix shifts
  * later indices after a deletion).
  */
-static bool delete_forged(SMFICTX *ctx, const struct milter_session *session)
+static bool
+delete_forged(SMFICTX *ctx, const struct milter_session *session)
 {
     return message_delete(&session->message, MESSAGE_DELETE_FORGED, hooks_delete_header, ctx);
 }
 
 /* Deletes the count headers called name, highest index first. */
-static bool delete_all(SMFICTX *ctx, const char *name, unsigned long count)
+static bool
+delete_all(SMFICTX *ctx, const char *name, unsigned long count)
 {
     for (unsigned long index = count; index > 0; index--)
         if (smfi_chgheader(ctx, (char *)name, (int)index, NULL) != MI_SUCCESS)
@@ -236,8 +245,9 @@ static bool delete_all(SMFICTX *ctx, const char *name, unsigned long count)
  * Authentication-Results[, X-XSMTP-Fast-Track], then the MTA's Received.
  * Jabber-ID is an originator field (RFC 7259): it goes to the end.
  */
-static bool edit_header(SMFICTX *ctx, const struct milter_session *session,
-                        const struct verifier_result *result, const struct verify_extras *extras)
+static bool
+edit_header(SMFICTX *ctx, const struct milter_session *session,
+            const struct verifier_result *result, const struct verify_extras *extras)
 {
     const struct verifier_message *message = &session->verify->message;
     const struct verify_session *verify = session->verify;
@@ -264,28 +274,29 @@ static bool edit_header(SMFICTX *ctx, const struct milter_session *session,
            smfi_addheader(ctx, XSMTP_HEADER_JABBER_ID, (char *)message->identity) == MI_SUCCESS;
 }
 
-static void log_verdict(const struct milter_session *session,
-                        const struct verifier_result *result, enum verify_action action,
-                        double elapsed, bool fast_tracked, const char *notice_status,
-                        const char *notice_result)
+static void
+log_verdict(const struct milter_session *session, const struct verifier_result *result,
+            enum verify_action action, double elapsed, bool fast_tracked, const char *notice_status,
+            const char *notice_result)
 {
     const struct verifier_message *message = &session->verify->message;
 
-    log_msg(LOG_INFO, "%s: verified verdict=%s identity=%s reason=%s component=%s cached=%s "
-            "elapsed_ms=%.3f action=%s%s%s%s%s%s%s%s%s%s", session_queue_id(session),
-            xsmtp_verdict_name(result->verdict),
+    log_msg(LOG_INFO,
+            "%s: verified verdict=%s identity=%s reason=%s component=%s cached=%s "
+            "elapsed_ms=%.3f action=%s%s%s%s%s%s%s%s%s%s",
+            session_queue_id(session), xsmtp_verdict_name(result->verdict),
             message->identity_ok ? message->identity : "-",
             result->reason[0] != '\0' ? result->reason : "-",
-            result->component[0] != '\0' ? result->component : "-",
-            result->cached ? "yes" : "no", elapsed, config_verify_action_text(action),
-            message->detail != NULL ? " (" : "", message->detail != NULL ? message->detail : "",
-            message->detail != NULL ? ")" : "", fast_tracked ? " fast-tracked" : "",
-            notice_status != NULL ? " notice=" : "", notice_status != NULL ? notice_status : "",
-            notice_status != NULL ? " (" : "", notice_status != NULL ? notice_result : "",
-            notice_status != NULL ? ")" : "");
+            result->component[0] != '\0' ? result->component : "-", result->cached ? "yes" : "no",
+            elapsed, config_verify_action_text(action), message->detail != NULL ? " (" : "",
+            message->detail != NULL ? message->detail : "", message->detail != NULL ? ")" : "",
+            fast_tracked ? " fast-tracked" : "", notice_status != NULL ? " notice=" : "",
+            notice_status != NULL ? notice_status : "", notice_status != NULL ? " (" : "",
+            notice_status != NULL ? notice_result : "", notice_status != NULL ? ")" : "");
 }
 
-sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
+sfsistat
+verify_filter_end(SMFICTX *ctx, struct milter_session *session)
 {
     const struct milter_config *config = session->context->config;
     struct verify_session *verify = session->verify;
@@ -314,8 +325,8 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     };
     verify_extras_decide(&policy, &verify->message, &result, &extras);
     applied = action = action_for(config, result.verdict);
-    if (verifier_format_reply(&verify->message, &result,
-                              action != VERIFY_ACTION_QUARANTINE, reply, sizeof reply) != XSMTP_OK)
+    if (verifier_format_reply(&verify->message, &result, action != VERIFY_ACTION_QUARANTINE, reply,
+                              sizeof reply) != XSMTP_OK)
         snprintf(reply, sizeof reply, "XSMTP verification failed: %s",
                  xsmtp_verdict_name(result.verdict));
 
@@ -338,10 +349,11 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     } else if (extras.fast_tracked) {
         /* Fast lane: the verdict is all this message gets from us. */
         verify_runtime_count(VERIFY_COUNT_FAST_TRACKED);
-    } else if (action == VERIFY_ACTION_QUARANTINE &&
-               smfi_quarantine(ctx, reply) != MI_SUCCESS) {
-        log_msg(LOG_ERR, "%s: quarantine refused by the MTA; delivering with the verdict "
-                "headers", session_queue_id(session));
+    } else if (action == VERIFY_ACTION_QUARANTINE && smfi_quarantine(ctx, reply) != MI_SUCCESS) {
+        log_msg(LOG_ERR,
+                "%s: quarantine refused by the MTA; delivering with the verdict "
+                "headers",
+                session_queue_id(session));
         applied = VERIFY_ACTION_ACCEPT;
     }
     /* After the action, so the notice tells what was done; queued, never
@@ -356,7 +368,8 @@ sfsistat verify_filter_end(SMFICTX *ctx, struct milter_session *session)
     return status;
 }
 
-void verify_filter_session_end(struct milter_session *session)
+void
+verify_filter_session_end(struct milter_session *session)
 {
     struct verify_session *verify = session->verify;
 

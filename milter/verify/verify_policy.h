@@ -34,10 +34,10 @@
 
 /* What the verifier does with a message after a verdict (verify.on_*). */
 enum verify_action {
-    VERIFY_ACTION_ACCEPT,       /* deliver, verdict headers added */
-    VERIFY_ACTION_QUARANTINE,   /* deliver into the MTA's hold queue (smfi_quarantine) */
-    VERIFY_ACTION_REJECT,       /* 550 5.7.1 */
-    VERIFY_ACTION_TEMPFAIL      /* 451 4.7.1 */
+    VERIFY_ACTION_ACCEPT,     /* deliver, verdict headers added */
+    VERIFY_ACTION_QUARANTINE, /* deliver into the MTA's hold queue (smfi_quarantine) */
+    VERIFY_ACTION_REJECT,     /* 550 5.7.1 */
+    VERIFY_ACTION_TEMPFAIL    /* 451 4.7.1 */
 };
 
 /* A list of domains from the file: lowercased, sorted, unique; `all` when
@@ -85,10 +85,10 @@ struct verify_policy {
 
 /* The decisions for one message once its verdict is known. */
 struct verify_extras {
-    bool fast_tracked;          /* add X-XSMTP-Fast-Track: yes, stop there */
-    bool add_jabber_id;         /* add Jabber-ID: identity */
-    bool delete_jabber_ids;     /* delete every incoming Jabber-ID */
-    bool notify;                /* queue an s8 notice (after the action) */
+    bool fast_tracked;      /* add X-XSMTP-Fast-Track: yes, stop there */
+    bool add_jabber_id;     /* add Jabber-ID: identity */
+    bool delete_jabber_ids; /* delete every incoming Jabber-ID */
+    bool notify;            /* queue an s8 notice (after the action) */
 };
 
 /*

@@ -38,7 +38,7 @@ struct resolve {
     const char *relay;
     const struct timespec *deadline;
     struct xclient *client;
-    struct cache *cache;                /* NULL: no cache, or Redis given up */
+    struct cache *cache; /* NULL: no cache, or Redis given up */
     const char *prefix;
     bool have_key;
     char key[CACHE_KEY_SIZE];
@@ -46,7 +46,8 @@ struct resolve {
     struct cache_lock lock;
 };
 
-static int64_t now_ms(void)
+static int64_t
+now_ms(void)
 {
     struct timespec now;
 
@@ -54,12 +55,14 @@ static int64_t now_ms(void)
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static int64_t deadline_ms(const struct timespec *deadline)
+static int64_t
+deadline_ms(const struct timespec *deadline)
 {
     return (int64_t)deadline->tv_sec * 1000 + deadline->tv_nsec / 1000000;
 }
 
-static void sleep_ms(int64_t ms)
+static void
+sleep_ms(int64_t ms)
 {
     struct timespec pause = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 
@@ -69,7 +72,8 @@ static void sleep_ms(int64_t ms)
 
 /* --- discovery ------------------------------------------------------------ */
 
-static void discovered(struct verifier_result *result, const struct xclient_discovery *answer)
+static void
+discovered(struct verifier_result *result, const struct xclient_discovery *answer)
 {
     switch (answer->outcome) {
     case XCLIENT_DISCOVERY_FOUND:
@@ -79,17 +83,17 @@ static void discovered(struct verifier_result *result, const struct xclient_disc
         verifier_result_set(result, XSMTP_VERDICT_PERMERROR, XSMTP_REASON_NO_COMPONENT, NULL);
         break;
     default:
-        verifier_result_set(result, XSMTP_VERDICT_TEMPERROR,
-                            answer->reason[0] != '\0' ? answer->reason
-                                                      : XSMTP_REASON_DISCOVERY_FAILED,
-                            NULL);
+        verifier_result_set(
+            result, XSMTP_VERDICT_TEMPERROR,
+            answer->reason[0] != '\0' ? answer->reason : XSMTP_REASON_DISCOVERY_FAILED, NULL);
         break;
     }
 }
 
 /* Cached answer, else disco; as a result: PASS with component = found. */
-static void discover_uncached(struct resolve *resolve, const char *domain, const char *key,
-                              struct verifier_result *result)
+static void
+discover_uncached(struct resolve *resolve, const char *domain, const char *key,
+                  struct verifier_result *result)
 {
     struct cache_component_entry entry;
     struct xclient_discovery answer;
@@ -124,8 +128,8 @@ static void discover_uncached(struct resolve *resolve, const char *domain, const
  * XSMTP-1 s5.  Returns the component JID (static map, or copied into
  * found), or NULL with result set (permerror no-component, temperror).
  */
-static const char *discover(struct resolve *resolve, char *found, size_t foundsz,
-                            struct verifier_result *result)
+static const char *
+discover(struct resolve *resolve, char *found, size_t foundsz, struct verifier_result *result)
 {
     const char *domain = verifier_identity_domain(resolve->message);
     const char *jid = config_verify_route(resolve->config, domain);
@@ -158,7 +162,8 @@ static const char *discover(struct resolve *resolve, char *found, size_t foundsz
  * released the lock between our miss and our lock: read once more, or that
  * window costs a second query.  true: result holds a cached verdict.
  */
-static bool recheck_after_lock(struct resolve *resolve, struct verifier_result *result)
+static bool
+recheck_after_lock(struct resolve *resolve, struct verifier_result *result)
 {
     struct cache_verdict_entry entry;
 
@@ -176,8 +181,8 @@ static bool recheck_after_lock(struct resolve *resolve, struct verifier_result *
  * go on without it: better two queries than a temperror).  true: result
  * holds a cached verdict.
  */
-static bool wait_for_other(struct resolve *resolve, unsigned lock_ttl_ms,
-                           struct verifier_result *result)
+static bool
+wait_for_other(struct resolve *resolve, unsigned lock_ttl_ms, struct verifier_result *result)
 {
     int64_t give_up = now_ms() + (deadline_ms(resolve->deadline) - now_ms()) / 2;
     int64_t pause = RESOLVE_POLL_FIRST_MS;
@@ -191,27 +196,22 @@ static bool wait_for_other(struct resolve *resolve, unsigned lock_ttl_ms,
         case CACHE_HIT:
             verifier_result_from_cache(result, entry.verdict, entry.reason, entry.component);
             return true;
-        case CACHE_MISS:
-            break;
-        default:
-            return false;
+        case CACHE_MISS: break;
+        default: return false;
         }
         switch (cache_lock_acquire(resolve->cache, resolve->key, lock_ttl_ms, resolve->deadline,
                                    &resolve->lock)) {
-        case CACHE_LOCKED:
-            resolve->have_lock = true;
-            return recheck_after_lock(resolve, result);
-        case CACHE_BUSY:
-            break;
-        default:
-            return false;
+        case CACHE_LOCKED: resolve->have_lock = true; return recheck_after_lock(resolve, result);
+        case CACHE_BUSY: break;
+        default: return false;
         }
     }
     return false;
 }
 
 /* true: result holds a cached verdict. */
-static bool consult_cache(struct resolve *resolve, struct verifier_result *result)
+static bool
+consult_cache(struct resolve *resolve, struct verifier_result *result)
 {
     struct cache_verdict_entry entry;
     unsigned lock_ttl_ms = resolve->config->verify.timeout_ms;
@@ -222,24 +222,19 @@ static bool consult_cache(struct resolve *resolve, struct verifier_result *resul
     case CACHE_HIT:
         verifier_result_from_cache(result, entry.verdict, entry.reason, entry.component);
         return true;
-    case CACHE_MISS:
-        break;
-    default:
-        return false;   /* unavailable: go on uncached */
+    case CACHE_MISS: break;
+    default: return false; /* unavailable: go on uncached */
     }
     switch (cache_lock_acquire(resolve->cache, resolve->key, lock_ttl_ms, resolve->deadline,
                                &resolve->lock)) {
-    case CACHE_LOCKED:
-        resolve->have_lock = true;
-        return recheck_after_lock(resolve, result);
-    case CACHE_BUSY:
-        return wait_for_other(resolve, lock_ttl_ms, result);
-    default:
-        return false;
+    case CACHE_LOCKED: resolve->have_lock = true; return recheck_after_lock(resolve, result);
+    case CACHE_BUSY: return wait_for_other(resolve, lock_ttl_ms, result);
+    default: return false;
     }
 }
 
-static void store(struct resolve *resolve, const struct verifier_result *result)
+static void
+store(struct resolve *resolve, const struct verifier_result *result)
 {
     struct cache_verdict_entry entry;
     int64_t ttl;
@@ -257,7 +252,8 @@ static void store(struct resolve *resolve, const struct verifier_result *result)
 
 /* --- one verification -------------------------------------------------------- */
 
-static void resolve_lead(struct resolve *resolve, struct verifier_result *result)
+static void
+resolve_lead(struct resolve *resolve, struct verifier_result *result)
 {
     struct xsmtp_query query;
     struct xclient_answer answer;
@@ -282,12 +278,15 @@ static void resolve_lead(struct resolve *resolve, struct verifier_result *result
     }
 }
 
-void verify_resolve(const struct milter_config *config, const struct verifier_message *message,
-                    const char *relay, const struct timespec *deadline,
-                    struct verifier_result *result)
+void
+verify_resolve(const struct milter_config *config, const struct verifier_message *message,
+               const char *relay, const struct timespec *deadline, struct verifier_result *result)
 {
     struct resolve resolve = {
-        .config = config, .message = message, .relay = relay, .deadline = deadline,
+        .config = config,
+        .message = message,
+        .relay = relay,
+        .deadline = deadline,
     };
     struct xsmtp_token_input input;
     struct verify_flight *flight = NULL;
@@ -302,9 +301,7 @@ void verify_resolve(const struct milter_config *config, const struct verifier_me
     role = resolve.have_key ? verify_flight_join(resolve.key, deadline, &flight, result)
                             : VERIFY_FLIGHT_ALONE;
     switch (role) {
-    case VERIFY_FLIGHT_JOINED:
-        verify_runtime_count(VERIFY_COUNT_COALESCED);
-        break;
+    case VERIFY_FLIGHT_JOINED: verify_runtime_count(VERIFY_COUNT_COALESCED); break;
     case VERIFY_FLIGHT_TIMEOUT:
         verifier_result_set(result, XSMTP_VERDICT_TEMPERROR, XSMTP_REASON_TIMEOUT, NULL);
         break;

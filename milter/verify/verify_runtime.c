@@ -35,24 +35,24 @@
 struct verify_flight {
     struct verify_flight *next;
     char key[CACHE_KEY_SIZE];
-    unsigned refs;                      /* leader + followers; freed at 0 */
+    unsigned refs; /* leader + followers; freed at 0 */
     bool done;
     struct verifier_result result;
-    pthread_cond_t done_cond;           /* CLOCK_MONOTONIC */
+    pthread_cond_t done_cond; /* CLOCK_MONOTONIC */
 };
 
 static struct verify_runtime {
     pthread_mutex_t lock;
-    pthread_cond_t idle;                /* users dropped to 0 (CLOCK_MONOTONIC) */
+    pthread_cond_t idle; /* users dropped to 0 (CLOCK_MONOTONIC) */
     pthread_condattr_t cond_attr;
     bool cond_ready;
     bool started, stopping;
-    unsigned users;                     /* callers between enter and leave */
+    unsigned users; /* callers between enter and leave */
     struct xclient *client;
-    struct cache *cache;                /* NULL: no cache */
-    char prefix[CACHE_PREFIX_MAX + 1];  /* key prefix, also without a cache */
-    char own_domain[XSMTP_DOMAIN_MAX + 1];  /* by= of notices */
-    char *fingerprint;                  /* xmpp { } and redis { } at start */
+    struct cache *cache;                   /* NULL: no cache */
+    char prefix[CACHE_PREFIX_MAX + 1];     /* key prefix, also without a cache */
+    char own_domain[XSMTP_DOMAIN_MAX + 1]; /* by= of notices */
+    char *fingerprint;                     /* xmpp { } and redis { } at start */
     unsigned long noted_generation;
     struct verify_flight *flights;
     atomic_ulong counters[VERIFY_COUNT_MAX];
@@ -60,14 +60,16 @@ static struct verify_runtime {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-void verify_runtime_count(enum verify_counter counter)
+void
+verify_runtime_count(enum verify_counter counter)
 {
     if ((unsigned)counter < VERIFY_COUNT_MAX)
         atomic_fetch_add(&verify_runtime.counters[counter], 1);
 }
 
 /* The start-only settings as one string, to notice changes at reload. */
-static char *verify_fingerprint(const struct milter_config *config)
+static char *
+verify_fingerprint(const struct milter_config *config)
 {
     const struct xmpp_config *xmpp = &config->xmpp;
     const struct redis_config *redis = &config->redis;
@@ -77,14 +79,12 @@ static char *verify_fingerprint(const struct milter_config *config)
 #define S(value) ((value) != NULL ? (value) : "")
     if (text == NULL)
         return NULL;
-    used = (size_t)snprintf(text, VERIFY_FINGERPRINT_MAX,
-                            "%s|%s|%s|%u|%d|%s|%d|%d|%s|%u|%s|%s|%u|%s|%u|%u|%s|",
-                            S(xmpp->jid), S(xmpp->password_file), S(xmpp->server), xmpp->port,
-                            (int)xmpp->tls, S(xmpp->ca_file), (int)xmpp->tls_trust,
-                            (int)redis->enabled, S(redis->host), redis->port,
-                            S(redis->socket), S(redis->password_file), redis->db,
-                            S(redis->prefix), redis->timeout_ms, redis->pool_size,
-                            S(redis->master_name));
+    used = (size_t)snprintf(
+        text, VERIFY_FINGERPRINT_MAX, "%s|%s|%s|%u|%d|%s|%d|%d|%s|%u|%s|%s|%u|%s|%u|%u|%s|",
+        S(xmpp->jid), S(xmpp->password_file), S(xmpp->server), xmpp->port, (int)xmpp->tls,
+        S(xmpp->ca_file), (int)xmpp->tls_trust, (int)redis->enabled, S(redis->host), redis->port,
+        S(redis->socket), S(redis->password_file), redis->db, S(redis->prefix), redis->timeout_ms,
+        redis->pool_size, S(redis->master_name));
     for (size_t i = 0; i < redis->sentinel_count && used < VERIFY_FINGERPRINT_MAX; i++)
         used += (size_t)snprintf(text + used, VERIFY_FINGERPRINT_MAX - used, "%s,",
                                  redis->sentinels[i]);
@@ -92,8 +92,8 @@ static char *verify_fingerprint(const struct milter_config *config)
     return text;
 }
 
-static xsmtp_status verify_open_cache(const struct redis_config *redis, struct cache **out,
-                                      char *err, size_t errsz)
+static xsmtp_status
+verify_open_cache(const struct redis_config *redis, struct cache **out, char *err, size_t errsz)
 {
     struct cache_options options = {
         .host = redis->host,
@@ -116,7 +116,8 @@ static xsmtp_status verify_open_cache(const struct redis_config *redis, struct c
     return cache_open(&options, out, err, errsz);
 }
 
-static void verify_wait_login(struct xclient *client, const char *jid)
+static void
+verify_wait_login(struct xclient *client, const char *jid)
 {
     struct timespec deadline;
 
@@ -124,12 +125,14 @@ static void verify_wait_login(struct xclient *client, const char *jid)
     if (xclient_wait_connected(client, &deadline) == XSMTP_OK)
         log_msg(LOG_INFO, "verifier: XMPP session up as %s", jid);
     else
-        log_msg(LOG_WARNING, "verifier: no XMPP session as %s after %d ms; signed mail gets "
-                "temperror until it is up (the client keeps trying)", jid,
-                VERIFY_RUNTIME_CONNECT_WAIT_MS);
+        log_msg(LOG_WARNING,
+                "verifier: no XMPP session as %s after %d ms; signed mail gets "
+                "temperror until it is up (the client keeps trying)",
+                jid, VERIFY_RUNTIME_CONNECT_WAIT_MS);
 }
 
-xsmtp_status verify_runtime_start(const struct milter_config *config, char *err, size_t errsz)
+xsmtp_status
+verify_runtime_start(const struct milter_config *config, char *err, size_t errsz)
 {
     struct verify_runtime *runtime = &verify_runtime;
     const struct xmpp_config *xmpp = &config->xmpp;
@@ -138,8 +141,7 @@ xsmtp_status verify_runtime_start(const struct milter_config *config, char *err,
         .password_file = xmpp->password_file,
         .server = xmpp->server,
         .port = xmpp->port,
-        .tls = xmpp->tls == XMPP_TLS_OPTIONAL ? XCLIENT_TLS_OPTIONAL
-                                              : XCLIENT_TLS_REQUIRED,
+        .tls = xmpp->tls == XMPP_TLS_OPTIONAL ? XCLIENT_TLS_OPTIONAL : XCLIENT_TLS_REQUIRED,
         .ca_file = xmpp->ca_file,
         .tls_trust = xmpp->tls_trust,
         .logger = log_logger(),
@@ -176,9 +178,9 @@ xsmtp_status verify_runtime_start(const struct milter_config *config, char *err,
              at != NULL && slash != NULL && slash > at ? (int)(slash - at - 1) : 0,
              at != NULL ? at + 1 : "");
     snprintf(runtime->prefix, sizeof runtime->prefix, "%s",
-             cache != NULL ? cache_prefix(cache)
-                           : (config->redis.prefix != NULL ? config->redis.prefix
-                                                           : CACHE_DEFAULT_PREFIX));
+             cache != NULL
+                 ? cache_prefix(cache)
+                 : (config->redis.prefix != NULL ? config->redis.prefix : CACHE_DEFAULT_PREFIX));
     runtime->fingerprint = verify_fingerprint(config);
     pthread_mutex_lock(&runtime->lock);
     runtime->client = client;
@@ -188,11 +190,12 @@ xsmtp_status verify_runtime_start(const struct milter_config *config, char *err,
     pthread_mutex_unlock(&runtime->lock);
     if (cache == NULL)
         log_msg(LOG_NOTICE, "verifier: no redis { host, socket or sentinels }: verifying "
-                "without a cache");
+                            "without a cache");
     else
         log_msg(LOG_INFO, "verifier: Redis cache %s%s%s, key prefix %s",
                 config->redis.socket != NULL ? config->redis.socket
-                : config->redis.host != NULL ? config->redis.host : "via Sentinel",
+                : config->redis.host != NULL ? config->redis.host
+                                             : "via Sentinel",
                 config->redis.master_name != NULL ? " master " : "",
                 config->redis.master_name != NULL ? config->redis.master_name : "",
                 runtime->prefix);
@@ -200,7 +203,8 @@ xsmtp_status verify_runtime_start(const struct milter_config *config, char *err,
     return XSMTP_OK;
 }
 
-void verify_runtime_stop(void)
+void
+verify_runtime_stop(void)
 {
     struct verify_runtime *runtime = &verify_runtime;
     struct xclient *client;
@@ -223,8 +227,7 @@ void verify_runtime_stop(void)
         /* Someone is still inside a call: leave everything allocated (we
          * are about to exit) rather than free it under them. */
         pthread_mutex_unlock(&runtime->lock);
-        log_msg(LOG_WARNING, "verifier: %u verifications still running at stop",
-                runtime->users);
+        log_msg(LOG_WARNING, "verifier: %u verifications still running at stop", runtime->users);
         return;
     }
     runtime->client = NULL;
@@ -236,8 +239,8 @@ void verify_runtime_stop(void)
     runtime->fingerprint = NULL;
 }
 
-bool verify_runtime_enter(struct xclient **client, struct cache **cache,
-                          const char **prefix)
+bool
+verify_runtime_enter(struct xclient **client, struct cache **cache, const char **prefix)
 {
     struct verify_runtime *runtime = &verify_runtime;
     bool ok;
@@ -254,7 +257,8 @@ bool verify_runtime_enter(struct xclient **client, struct cache **cache,
     return ok;
 }
 
-void verify_runtime_leave(void)
+void
+verify_runtime_leave(void)
 {
     struct verify_runtime *runtime = &verify_runtime;
 
@@ -264,7 +268,8 @@ void verify_runtime_leave(void)
     pthread_mutex_unlock(&runtime->lock);
 }
 
-void verify_runtime_note_config(const struct milter_config *config, unsigned long generation)
+void
+verify_runtime_note_config(const struct milter_config *config, unsigned long generation)
 {
     struct verify_runtime *runtime = &verify_runtime;
     char *now;
@@ -279,9 +284,11 @@ void verify_runtime_note_config(const struct milter_config *config, unsigned lon
     if (!runtime->started) {
         pthread_mutex_unlock(&runtime->lock);
         if ((config->mode & MILTER_MODE_VERIFY) != 0)
-            log_msg(LOG_WARNING, "verifier: mode verify came with configuration %lu, but the "
+            log_msg(LOG_WARNING,
+                    "verifier: mode verify came with configuration %lu, but the "
                     "XMPP client and the cache start only at a restart: until then signed "
-                    "mail gets temperror internal-error", generation);
+                    "mail gets temperror internal-error",
+                    generation);
         return;
     }
     pthread_mutex_unlock(&runtime->lock);
@@ -291,11 +298,14 @@ void verify_runtime_note_config(const struct milter_config *config, unsigned lon
     changed = now != NULL && strcmp(now, runtime->fingerprint) != 0;
     free(now);
     if (changed)
-        log_msg(LOG_WARNING, "verifier: xmpp { } or redis { } changed in configuration %lu; "
-                "they take effect at the next restart", generation);
+        log_msg(LOG_WARNING,
+                "verifier: xmpp { } or redis { } changed in configuration %lu; "
+                "they take effect at the next restart",
+                generation);
 }
 
-void verify_runtime_counters(char *out, size_t outsz)
+void
+verify_runtime_counters(char *out, size_t outsz)
 {
     struct verify_runtime *runtime = &verify_runtime;
 
@@ -322,7 +332,8 @@ void verify_runtime_counters(char *out, size_t outsz)
 
 /* --- flights -------------------------------------------------------------- */
 
-static void verify_flight_unref_locked(struct verify_flight *flight)
+static void
+verify_flight_unref_locked(struct verify_flight *flight)
 {
     if (--flight->refs == 0) {
         pthread_cond_destroy(&flight->done_cond);
@@ -330,9 +341,9 @@ static void verify_flight_unref_locked(struct verify_flight *flight)
     }
 }
 
-enum verify_flight_role verify_flight_join(const char *key, const struct timespec *deadline,
-                                           struct verify_flight **out,
-                                           struct verifier_result *result)
+enum verify_flight_role
+verify_flight_join(const char *key, const struct timespec *deadline, struct verify_flight **out,
+                   struct verifier_result *result)
 {
     struct verify_runtime *runtime = &verify_runtime;
     struct verify_flight *flight;
@@ -375,7 +386,8 @@ enum verify_flight_role verify_flight_join(const char *key, const struct timespe
     return role;
 }
 
-void verify_flight_finish(struct verify_flight *flight, const struct verifier_result *result)
+void
+verify_flight_finish(struct verify_flight *flight, const struct verifier_result *result)
 {
     struct verify_runtime *runtime = &verify_runtime;
     struct verify_flight **link;
@@ -398,9 +410,9 @@ void verify_flight_finish(struct verify_flight *flight, const struct verifier_re
 
 /* --- notices (XSMTP-1 s8) ------------------------------------------------- */
 
-enum verify_notice_result verify_runtime_notice(const struct verifier_message *message,
-                                                const struct verifier_result *result,
-                                                const char *status)
+enum verify_notice_result
+verify_runtime_notice(const struct verifier_message *message, const struct verifier_result *result,
+                      const char *status)
 {
     struct xclient *client;
     struct cache *cache;
@@ -435,7 +447,8 @@ enum verify_notice_result verify_runtime_notice(const struct verifier_message *m
     return VERIFY_NOTICE_UNSENT;
 }
 
-const char *verify_notice_result_text(enum verify_notice_result notice)
+const char *
+verify_notice_result_text(enum verify_notice_result notice)
 {
     switch (notice) {
     case VERIFY_NOTICE_QUEUED: return "queued";

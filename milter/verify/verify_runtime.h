@@ -54,9 +54,9 @@ void verify_resolve(const struct milter_config *config, const struct verifier_me
 
 /* What became of one s8 notice. */
 enum verify_notice_result {
-    VERIFY_NOTICE_QUEUED,       /* on the XMPP thread's queue */
-    VERIFY_NOTICE_DROPPED,      /* the queue was full: dropped and counted */
-    VERIFY_NOTICE_UNSENT        /* no XMPP session (or stopping, bad values): counted */
+    VERIFY_NOTICE_QUEUED,  /* on the XMPP thread's queue */
+    VERIFY_NOTICE_DROPPED, /* the queue was full: dropped and counted */
+    VERIFY_NOTICE_UNSENT   /* no XMPP session (or stopping, bad values): counted */
 };
 
 /*
@@ -81,17 +81,16 @@ struct cache;
  * Every successful verify_runtime_enter() is paired with one
  * verify_runtime_leave(); the stop waits for the count to drop to 0.
  */
-bool verify_runtime_enter(struct xclient **client, struct cache **cache,
-                          const char **prefix);
+bool verify_runtime_enter(struct xclient **client, struct cache **cache, const char **prefix);
 void verify_runtime_leave(void);
 
 /* In-process coalescing: the first caller for a key leads, others follow. */
 struct verify_flight;
 enum verify_flight_role {
-    VERIFY_FLIGHT_LEADER,       /* do the work, then verify_flight_finish */
-    VERIFY_FLIGHT_JOINED,       /* result holds the leader's outcome */
-    VERIFY_FLIGHT_TIMEOUT,      /* the deadline passed while following */
-    VERIFY_FLIGHT_ALONE         /* no table entry (out of memory): work alone */
+    VERIFY_FLIGHT_LEADER,  /* do the work, then verify_flight_finish */
+    VERIFY_FLIGHT_JOINED,  /* result holds the leader's outcome */
+    VERIFY_FLIGHT_TIMEOUT, /* the deadline passed while following */
+    VERIFY_FLIGHT_ALONE    /* no table entry (out of memory): work alone */
 };
 enum verify_flight_role verify_flight_join(const char *key, const struct timespec *deadline,
                                            struct verify_flight **flight,

@@ -26,22 +26,24 @@ static uint64_t fake_now_ns = 1000000000ULL;
 /* What the stanza being handled asked for; the checker compares with it. */
 static struct {
     xmpp_stanza_t *stanza;
-    const char *name;           /* "iq" or "message" */
+    const char *name; /* "iq" or "message" */
     unsigned answers;
 } current;
 
-uint64_t component_now_ns(void)
+uint64_t
+component_now_ns(void)
 {
     return fake_now_ns;
 }
 
-uint64_t component_unix_time(void)
+uint64_t
+component_unix_time(void)
 {
     return HARNESS_NOW;
 }
 
-
-void harness_init(void)
+void
+harness_init(void)
 {
     static char keyfile[64];
     static char *domains[] = {"a.test"};
@@ -49,7 +51,7 @@ void harness_init(void)
     FILE *file;
     int fd;
 
-    log_reconfigure(LOG_USER, LOG_DEBUG);   /* format every line, write none */
+    log_reconfigure(LOG_USER, LOG_DEBUG); /* format every line, write none */
     log_set_stderr(false);
     snprintf(keyfile, sizeof keyfile, "%s", "/tmp/fuzz_component.XXXXXX");
     fd = mkstemp(keyfile);
@@ -59,7 +61,8 @@ void harness_init(void)
     /* Secrets as base64 of the ASCII texts above (openssl base64). */
     fputs("s1 c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE= *@a.test\n"
           "alice-2026 YW5vdGhlci1zZWNyZXQtZm9yLWFsaWNlLW9ubHktMjAyNg== alice@a.test\n"
-          "s0 c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE= *@a.test revoked\n", file);
+          "s0 c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE= *@a.test revoked\n",
+          file);
     FUZZ_CHECK(fclose(file) == 0);
     FUZZ_CHECK(xsmtp_keytable_load(keyfile, &comp.keys, err, sizeof err) == XSMTP_OK);
     unlink(keyfile);
@@ -85,7 +88,8 @@ void harness_init(void)
 
 /* ---- the independent MAC ---------------------------------------------------------- */
 
-static void append(char *out, size_t outsz, size_t *used, const char *text, bool lower)
+static void
+append(char *out, size_t outsz, size_t *used, const char *text, bool lower)
 {
     for (; *text != '\0'; text++) {
         char c = *text;
@@ -96,11 +100,17 @@ static void append(char *out, size_t outsz, size_t *used, const char *text, bool
 }
 
 /* Whether h is the right MAC for the query's attributes under secret. */
-static bool mac_right(xmpp_stanza_t *verify, const char *secret)
+static bool
+mac_right(xmpp_stanza_t *verify, const char *secret)
 {
     static const char *const fields[][2] = {
-        {"identity:", "identity"}, {"message-id:", "message-id"}, {"from:", "from"},
-        {"time:", "t"}, {"ip:", "ip"}, {"body-hash:", "bh"}, {"key:", "k"},
+        {"identity:", "identity"},
+        {"message-id:", "message-id"},
+        {"from:", "from"},
+        {"time:", "t"},
+        {"ip:", "ip"},
+        {"body-hash:", "bh"},
+        {"key:", "k"},
     };
     static char canonical[3 * 8192 + 512];
     unsigned char mac[32];
@@ -118,12 +128,14 @@ static bool mac_right(xmpp_stanza_t *verify, const char *secret)
     }
     FUZZ_CHECK(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, strlen(secret),
                          (const unsigned char *)canonical, used, mac, sizeof mac,
-                         &mac_len) != NULL && mac_len == 32);
+                         &mac_len) != NULL &&
+               mac_len == 32);
     FUZZ_CHECK(EVP_EncodeBlock((unsigned char *)encoded, mac, 32) == 44);
     return xsmtp_str_is(xmpp_stanza_get_attribute(verify, "h"), encoded);
 }
 
-static const char *secret_of(const char *key_id)
+static const char *
+secret_of(const char *key_id)
 {
     if (xsmtp_str_is(key_id, "s1"))
         return S1_SECRET;
@@ -134,7 +146,8 @@ static const char *secret_of(const char *key_id)
 
 /* ---- the checker in place of xmpp_send --------------------------------------------- */
 
-static void check_well_formed(xmpp_stanza_t *stanza)
+static void
+check_well_formed(xmpp_stanza_t *stanza)
 {
     xmpp_stanza_t *again;
     char *text = NULL;
@@ -149,7 +162,8 @@ static void check_well_formed(xmpp_stanza_t *stanza)
     xmpp_free(comp.xmpp, text);
 }
 
-static void check_verdict(xmpp_stanza_t *answer)
+static void
+check_verdict(xmpp_stanza_t *answer)
 {
     xmpp_stanza_t *verdict = xmpp_stanza_get_child_by_name_and_ns(answer, "verdict", XSMTP_NS);
     xmpp_stanza_t *verify;
@@ -175,7 +189,8 @@ static void check_verdict(xmpp_stanza_t *answer)
     }
 }
 
-static void check_iq_answer(xmpp_stanza_t *answer)
+static void
+check_iq_answer(xmpp_stanza_t *answer)
 {
     FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_name(answer), "iq"));
     FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_type(answer), "result") ||
@@ -187,7 +202,8 @@ static void check_iq_answer(xmpp_stanza_t *answer)
         check_verdict(answer);
 }
 
-static void check_notice(xmpp_stanza_t *answer)
+static void
+check_notice(xmpp_stanza_t *answer)
 {
     static const char *const allowed[] = {"xmlns", "identity", "message-id", "status", "by", "t"};
     const char *attributes[16];
@@ -207,7 +223,7 @@ static void check_notice(xmpp_stanza_t *answer)
     FUZZ_CHECK(progress != NULL);
     FUZZ_CHECK(xsmtp_str_is(xmpp_stanza_get_attribute(progress, "identity"), to));
     count = xmpp_stanza_get_attributes(progress, attributes, 16);
-    FUZZ_CHECK(count == 12);    /* six names and their values */
+    FUZZ_CHECK(count == 12); /* six names and their values */
     for (int i = 0; i < count; i += 2) {
         bool known = false;
         for (size_t j = 0; j < sizeof allowed / sizeof allowed[0]; j++)
@@ -217,7 +233,8 @@ static void check_notice(xmpp_stanza_t *answer)
 }
 
 void __wrap_xmpp_send(xmpp_conn_t *conn, xmpp_stanza_t *stanza);
-void __wrap_xmpp_send(xmpp_conn_t *conn, xmpp_stanza_t *stanza)
+void
+__wrap_xmpp_send(xmpp_conn_t *conn, xmpp_stanza_t *stanza)
 {
     FUZZ_CHECK(conn == comp.conn && current.stanza != NULL);
     current.answers++;
@@ -230,7 +247,8 @@ void __wrap_xmpp_send(xmpp_conn_t *conn, xmpp_stanza_t *stanza)
 
 /* ---- feeding -------------------------------------------------------------------------- */
 
-static void feed_one(xmpp_stanza_t *stanza, const char *name)
+static void
+feed_one(xmpp_stanza_t *stanza, const char *name)
 {
     const char *type = xmpp_stanza_get_type(stanza);
     const char *id = xmpp_stanza_get_id(stanza);
@@ -251,7 +269,8 @@ static void feed_one(xmpp_stanza_t *stanza, const char *name)
     current.stanza = NULL;
 }
 
-void harness_feed(const uint8_t *data, size_t size, const char *name)
+void
+harness_feed(const uint8_t *data, size_t size, const char *name)
 {
     char *text = malloc(size + 1);
     size_t start = 0;
@@ -263,8 +282,8 @@ void harness_feed(const uint8_t *data, size_t size, const char *name)
     /* Every NUL ends one stanza's text; the last one ends at the end. */
     while (start <= size && stanzas < HARNESS_MAX_STANZAS) {
         size_t length = strlen(text + start);
-        xmpp_stanza_t *stanza = length > 0 ? xmpp_stanza_new_from_string(comp.xmpp, text + start)
-                                           : NULL;
+        xmpp_stanza_t *stanza =
+            length > 0 ? xmpp_stanza_new_from_string(comp.xmpp, text + start) : NULL;
         fake_now_ns += 10000000ULL;
         if (stanza != NULL) {
             if (xsmtp_str_is(xmpp_stanza_get_name(stanza), name))

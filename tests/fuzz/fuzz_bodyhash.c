@@ -23,7 +23,8 @@
 
 static struct xsmtp_bodyhash *hasher;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
@@ -33,7 +34,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* The slow reading: returns the canonical length written to out
  * (at most 2 * len + 2 octets). */
-static size_t reference(const uint8_t *body, size_t len, uint8_t *out)
+static size_t
+reference(const uint8_t *body, size_t len, uint8_t *out)
 {
     size_t written = 0, kept = 0, start = 0;
 
@@ -42,8 +44,8 @@ static size_t reference(const uint8_t *body, size_t len, uint8_t *out)
         bool terminated = false, blank = false;
         size_t line_start = written;
 
-        while (end < len && body[end] != '\n' && !(body[end] == '\r' && end + 1 < len &&
-                                                   body[end + 1] == '\n'))
+        while (end < len && body[end] != '\n' &&
+               !(body[end] == '\r' && end + 1 < len && body[end + 1] == '\n'))
             end++;
         if (end < len) {
             terminated = true;
@@ -57,7 +59,7 @@ static size_t reference(const uint8_t *body, size_t len, uint8_t *out)
                 continue;
             }
             if (blank)
-                out[written++] = ' ';   /* leading blanks too become one SP */
+                out[written++] = ' '; /* leading blanks too become one SP */
             blank = false;
             out[written++] = body[i];
         }
@@ -73,7 +75,8 @@ static size_t reference(const uint8_t *body, size_t len, uint8_t *out)
     return kept;
 }
 
-static void digest_of(const uint8_t *data, size_t len, char out[XSMTP_B64_SHA256 + 1])
+static void
+digest_of(const uint8_t *data, size_t len, char out[XSMTP_B64_SHA256 + 1])
 {
     unsigned char digest[32];
     unsigned int digest_len = 0;
@@ -82,7 +85,8 @@ static void digest_of(const uint8_t *data, size_t len, char out[XSMTP_B64_SHA256
     FUZZ_CHECK(EVP_EncodeBlock((unsigned char *)out, digest, 32) == XSMTP_B64_SHA256);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char whole[XSMTP_B64_SHA256 + 1], chunked[XSMTP_B64_SHA256 + 1];
     char expected[XSMTP_B64_SHA256 + 1];

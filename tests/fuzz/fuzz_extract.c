@@ -18,7 +18,8 @@
 #include "hash/extract.h"
 #include "tests/fuzz/fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
@@ -26,7 +27,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* The reference: returns the length written to out, or -1 for "refused". */
-static long reference(const uint8_t *raw, size_t len, bool from, char *out)
+static long
+reference(const uint8_t *raw, size_t len, bool from, char *out)
 {
     size_t n = 0, start = 0, end;
     bool quoted = false, angle = false;
@@ -77,14 +79,15 @@ static long reference(const uint8_t *raw, size_t len, bool from, char *out)
     return (long)n;
 }
 
-static void check(const uint8_t *data, size_t size, bool from)
+static void
+check(const uint8_t *data, size_t size, bool from)
 {
     static char got[XSMTP_EXTRACT_SIZE], want[XSMTP_HEADER_VALUE_MAX + 2];
     xsmtp_status status;
     long expected;
 
     if (size > XSMTP_HEADER_VALUE_MAX + 1)
-        size = XSMTP_HEADER_VALUE_MAX + 1;  /* one over the limit is enough to test it */
+        size = XSMTP_HEADER_VALUE_MAX + 1; /* one over the limit is enough to test it */
     status = from ? xsmtp_extract_from((const char *)data, size, got, sizeof got)
                   : xsmtp_extract_msgid((const char *)data, size, got, sizeof got);
     expected = reference(data, size, from, want);
@@ -99,7 +102,8 @@ static void check(const uint8_t *data, size_t size, bool from)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char small[8];
     size_t length;

@@ -55,7 +55,8 @@ static struct verifier_message checked;
 static struct xsmtp_keytable *keys;
 static const char *const domains[] = {"a.test"};
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char keyfile[64], err[256];
     FILE *file;
@@ -78,7 +79,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* ---- input -> header list ---------------------------------------------------------- */
 
 /* Splits text (NUL-terminated copy of the input) into model[] in place. */
-static void split_headers(char *text)
+static void
+split_headers(char *text)
 {
     char *line = text, *next, *colon, *end;
 
@@ -108,7 +110,8 @@ static void split_headers(char *text)
 
 /* ---- the MTA's side of smfi_chgheader ------------------------------------------------ */
 
-static bool model_delete(void *arg, const char *name, int index)
+static bool
+model_delete(void *arg, const char *name, int index)
 {
     int seen = 0;
 
@@ -126,7 +129,8 @@ static bool model_delete(void *arg, const char *name, int index)
     abort();
 }
 
-static bool ours(const char *value)
+static bool
+ours(const char *value)
 {
     size_t length;
 
@@ -135,7 +139,8 @@ static bool ours(const char *value)
     return length == strlen(AUTHSERV) && strncasecmp(value, AUTHSERV, length) == 0;
 }
 
-static void check_deletions(void)
+static void
+check_deletions(void)
 {
     size_t forged = 0, xmpp = 0, deleted = 0;
 
@@ -150,9 +155,9 @@ static void check_deletions(void)
     FUZZ_CHECK(message_delete_count(&message, MESSAGE_DELETE_FORGED) == forged);
     FUZZ_CHECK(message_delete(&message, MESSAGE_DELETE_FORGED, model_delete, NULL));
     for (size_t i = 0; i < model_count; i++) {
-        bool is_forged = strcasecmp(model[i].name, "X-XSMTP-Verdict") == 0 ||
-                         (strcasecmp(model[i].name, "Authentication-Results") == 0 &&
-                          ours(model[i].value));
+        bool is_forged =
+            strcasecmp(model[i].name, "X-XSMTP-Verdict") == 0 ||
+            (strcasecmp(model[i].name, "Authentication-Results") == 0 && ours(model[i].value));
         FUZZ_CHECK(model[i].deleted == is_forged);
         model[i].deleted = false;
     }
@@ -168,7 +173,8 @@ static void check_deletions(void)
 /* ---- the verifier's headers ----------------------------------------------------------- */
 
 /* Valid UTF-8 (xclient_text's check, which refuses controls), line by line. */
-static void check_header_value(const char *value)
+static void
+check_header_value(const char *value)
 {
     char line[2048];
     const char *start = value;
@@ -177,7 +183,7 @@ static void check_header_value(const char *value)
         const char *fold = strstr(start, "\n\t");
         size_t length = fold != NULL ? (size_t)(fold - start) : strlen(start);
 
-        FUZZ_CHECK(length < 998 - 24);  /* plus "Authentication-Results: " */
+        FUZZ_CHECK(length < 998 - 24); /* plus "Authentication-Results: " */
         memcpy(line, start, length);
         line[length] = '\0';
         FUZZ_CHECK(xclient_text_xml_ok(line, sizeof line));
@@ -187,14 +193,15 @@ static void check_header_value(const char *value)
     }
 }
 
-static void check_result_headers(const struct verifier_result *result)
+static void
+check_result_headers(const struct verifier_result *result)
 {
     char verdict[2048], results[2048];
     const char *word = xsmtp_verdict_name(result->verdict);
 
     FUZZ_CHECK(verifier_format_verdict(&checked, result, verdict, sizeof verdict) == XSMTP_OK);
-    FUZZ_CHECK(verifier_format_auth_results(AUTHSERV, &checked, result, results,
-                                            sizeof results) == XSMTP_OK);
+    FUZZ_CHECK(verifier_format_auth_results(AUTHSERV, &checked, result, results, sizeof results) ==
+               XSMTP_OK);
     check_header_value(verdict);
     check_header_value(results);
     FUZZ_CHECK(strncmp(verdict, word, strlen(word)) == 0 &&
@@ -202,7 +209,8 @@ static void check_result_headers(const struct verifier_result *result)
     FUZZ_CHECK(strncmp(results, AUTHSERV "; x-xsmtp=", strlen(AUTHSERV) + 10) == 0);
 }
 
-static struct verifier_header header_of(const struct message_header_value *value)
+static struct verifier_header
+header_of(const struct message_header_value *value)
 {
     return (struct verifier_header){
         .value = value->count > 0 ? value->value : NULL,
@@ -211,7 +219,8 @@ static struct verifier_header header_of(const struct message_header_value *value
     };
 }
 
-static void check_verifier(void)
+static void
+check_verifier(void)
 {
     struct verifier_facts facts = {
         .identity = header_of(&message.xmpp_identity),
@@ -241,12 +250,15 @@ static void check_verifier(void)
 
 /* ---- signer -> verifier ----------------------------------------------------------------- */
 
-static void check_round_trip(void)
+static void
+check_round_trip(void)
 {
     static struct sign_result signed_result;
     static char address[XSMTP_EXTRACT_SIZE];
     const struct sign_policy policy = {
-        .domains = domains, .domain_count = 1, .keys = keys,
+        .domains = domains,
+        .domain_count = 1,
+        .keys = keys,
     };
     const char *body_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
     struct sign_facts facts;
@@ -259,9 +271,13 @@ static void check_round_trip(void)
                           sizeof address) != SIGN_OK)
         return;
     facts = (struct sign_facts){
-        .from_value = message.from.value, .from_count = message.from.count,
-        .msgid_value = message.message_id.value, .msgid_count = message.message_id.count,
-        .client_ip = "192.0.2.10", .body_hash = body_hash, .now = NOW,
+        .from_value = message.from.value,
+        .from_count = message.from.count,
+        .msgid_value = message.message_id.value,
+        .msgid_count = message.message_id.count,
+        .client_ip = "192.0.2.10",
+        .body_hash = body_hash,
+        .now = NOW,
     };
     if (signer_sign(&policy, &facts, &signed_result) != SIGN_OK)
         return;
@@ -283,7 +299,8 @@ static void check_round_trip(void)
     FUZZ_CHECK(xsmtp_token_verify(key, &input, checked.tags.h) == XSMTP_OK);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text;
 

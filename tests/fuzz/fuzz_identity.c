@@ -22,27 +22,31 @@
 #include "tests/fuzz/fuzz.h"
 #include "xmpp/client/client_text.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     return 0;
 }
 
-static void check_reason(const char *reason)
+static void
+check_reason(const char *reason)
 {
     FUZZ_CHECK(reason != NULL && reason[0] != '\0');
     for (const char *p = reason; *p != '\0'; p++)
         FUZZ_CHECK(*p >= 0x20 && *p < 0x7f);
 }
 
-static bool domain_char(unsigned char c)
+static bool
+domain_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
 }
 
-static void check_identity(const uint8_t *data, size_t size)
+static void
+check_identity(const uint8_t *data, size_t size)
 {
     char out[XSMTP_IDENTITY_SIZE], again[XSMTP_IDENTITY_SIZE];
     const char *reason = NULL, *at;
@@ -74,7 +78,8 @@ static void check_identity(const uint8_t *data, size_t size)
     FUZZ_CHECK(strcmp(out, again) == 0);
 }
 
-static void check_domain(const uint8_t *data, size_t size)
+static void
+check_domain(const uint8_t *data, size_t size)
 {
     const char *reason = NULL;
 
@@ -87,7 +92,8 @@ static void check_domain(const uint8_t *data, size_t size)
         FUZZ_CHECK(domain_char(data[i]));
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_identity(data, size);
     check_domain(data, size);

@@ -27,7 +27,8 @@
  * loaded (libFuzzer leaves by _Exit, so nothing at exit would remove it). */
 static char path[64];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     int fd;
 
@@ -41,7 +42,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void write_input(const uint8_t *data, size_t size)
+static void
+write_input(const uint8_t *data, size_t size)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
@@ -50,17 +52,19 @@ static void write_input(const uint8_t *data, size_t size)
     close(fd);
 }
 
-static bool base64_char(uint8_t c)
+static bool
+base64_char(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/' || c == '=';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/' || c == '=';
 }
 
 /*
  * No run of 12 base64 octets of the file shows up in err.  (Runs of other
  * octets are not checked: the error texts' own words would match them.)
  */
-static void check_error_text(const uint8_t *data, size_t size, const char *err)
+static void
+check_error_text(const uint8_t *data, size_t size, const char *err)
 {
     size_t start = 0;
 
@@ -75,7 +79,8 @@ static void check_error_text(const uint8_t *data, size_t size, const char *err)
 }
 
 /* An identity the pattern matches. */
-static void identity_for(const char *pattern, char *out, size_t outsz)
+static void
+identity_for(const char *pattern, char *out, size_t outsz)
 {
     if (strcmp(pattern, "*") == 0)
         snprintf(out, outsz, "%s", "someone@example.test");
@@ -85,7 +90,8 @@ static void identity_for(const char *pattern, char *out, size_t outsz)
         snprintf(out, outsz, "%s", pattern);
 }
 
-static void check_table(const struct xsmtp_keytable *table)
+static void
+check_table(const struct xsmtp_keytable *table)
 {
     char identity[XSMTP_IDENTITY_SIZE + 8];
 
@@ -112,7 +118,8 @@ static void check_table(const struct xsmtp_keytable *table)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct xsmtp_keytable *table = NULL;
     xsmtp_status status;

@@ -21,7 +21,8 @@
 #include "tests/fuzz/fuzz.h"
 
 /* Reads path whole; NULL on error (reported). */
-static uint8_t *read_file(const char *path, size_t *size)
+static uint8_t *
+read_file(const char *path, size_t *size)
 {
     FILE *file = fopen(path, "rb");
     uint8_t *data = NULL;
@@ -47,7 +48,8 @@ static uint8_t *read_file(const char *path, size_t *size)
     return data;
 }
 
-static int run_file(const char *path, unsigned long *count)
+static int
+run_file(const char *path, unsigned long *count)
 {
     size_t size = 0;
     uint8_t *data = read_file(path, &size);
@@ -60,13 +62,15 @@ static int run_file(const char *path, unsigned long *count)
     return 0;
 }
 
-static int compare_names(const void *left, const void *right)
+static int
+compare_names(const void *left, const void *right)
 {
     return strcmp(*(char *const *)left, *(char *const *)right);
 }
 
 /* Runs every regular file of dir, in name order (reproducible output). */
-static int run_dir(const char *dir, unsigned long *count)
+static int
+run_dir(const char *dir, unsigned long *count)
 {
     DIR *handle = opendir(dir);
     struct dirent *entry;
@@ -104,7 +108,8 @@ static int run_dir(const char *dir, unsigned long *count)
     return failures;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     unsigned long count = 0;
     int failures = 0;
@@ -113,7 +118,7 @@ int main(int argc, char **argv)
     LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-')
-            continue;   /* a libFuzzer option (-runs=0 ...): meaningless here */
+            continue; /* a libFuzzer option (-runs=0 ...): meaningless here */
         if (stat(argv[i], &info) != 0) {
             perror(argv[i]);
             failures++;

@@ -15,21 +15,24 @@
 #include "hash/taglist.h"
 #include "tests/fuzz/fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     return 0;
 }
 
-static void check_reason(const char *reason)
+static void
+check_reason(const char *reason)
 {
     FUZZ_CHECK(reason != NULL && reason[0] != '\0');
     for (const char *p = reason; *p != '\0'; p++)
         FUZZ_CHECK(*p >= 0x20 && *p < 0x7f);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct xsmtp_hash_tags tags, again;
     const char *reason = NULL;

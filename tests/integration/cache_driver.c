@@ -51,8 +51,8 @@
 
 struct driver {
     struct cache *cache;
-    unsigned deadline_ms;       /* 0: none, timeout_ms alone */
-    int64_t now;                /* 0: time(NULL) */
+    unsigned deadline_ms; /* 0: none, timeout_ms alone */
+    int64_t now;          /* 0: time(NULL) */
 };
 
 static int64_t
@@ -89,10 +89,13 @@ empty_dash(const char *text)
 static bool
 derive_key(const struct driver *driver, const char *msgid, const char *relay, char *key)
 {
-    struct xsmtp_token_input input = {
-        "alice@a.test", msgid, "alice@a.test", "1795000000", "192.0.2.10",
-        "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=", "s1"
-    };
+    struct xsmtp_token_input input = {"alice@a.test",
+                                      msgid,
+                                      "alice@a.test",
+                                      "1795000000",
+                                      "192.0.2.10",
+                                      "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=",
+                                      "s1"};
 
     return cache_key_verdict(cache_prefix(driver->cache), &input, dash_empty(relay), key,
                              CACHE_KEY_SIZE) == XSMTP_OK;
@@ -101,9 +104,8 @@ derive_key(const struct driver *driver, const char *msgid, const char *relay, ch
 static bool
 parse_verdict(const char *word, enum xsmtp_verdict *verdict)
 {
-    static const enum xsmtp_verdict all[] = { XSMTP_VERDICT_PASS, XSMTP_VERDICT_FAIL,
-                                              XSMTP_VERDICT_PERMERROR,
-                                              XSMTP_VERDICT_TEMPERROR };
+    static const enum xsmtp_verdict all[] = {XSMTP_VERDICT_PASS, XSMTP_VERDICT_FAIL,
+                                             XSMTP_VERDICT_PERMERROR, XSMTP_VERDICT_TEMPERROR};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (strcmp(word, xsmtp_verdict_name(all[i])) == 0) {
             *verdict = all[i];
@@ -147,9 +149,9 @@ run_gets(struct driver *driver, const char *key, unsigned long count, struct bur
 static void
 print_burst(const char *name, unsigned long n, const struct burst_result *r)
 {
-    printf("%s n=%lu hit=%lu miss=%lu unavailable=%lu other=%lu avg_us=%.2f max_us=%lld\n",
-           name, n, r->hit, r->miss, r->unavailable, r->other,
-           n > 0 ? (double)r->total_us / (double)n : 0.0, (long long)r->max_us);
+    printf("%s n=%lu hit=%lu miss=%lu unavailable=%lu other=%lu avg_us=%.2f max_us=%lld\n", name, n,
+           r->hit, r->miss, r->unavailable, r->other, n > 0 ? (double)r->total_us / (double)n : 0.0,
+           (long long)r->max_us);
 }
 
 struct thread_job {
@@ -218,7 +220,7 @@ cmd_wait_hit(struct driver *driver, const char *key, unsigned seconds)
             printf("recovered ms=%lld tries=%lu\n", (long long)((now_us() - start) / 1000), tries);
             return;
         }
-        nanosleep(&(struct timespec){ 0, 20 * 1000000L }, NULL);
+        nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
     }
     printf("timeout ms=%lld tries=%lu\n", (long long)((now_us() - start) / 1000), tries);
 }
@@ -232,12 +234,12 @@ cmd_stats(struct driver *driver)
     printf("stats hits=%llu misses=%llu stores=%llu errors=%llu bad_values=%llu "
            "connect_attempts=%llu connects=%llu backoff_skips=%llu pool_timeouts=%llu "
            "sentinel_queries=%llu master_changes=%llu down=%d\n",
-           (unsigned long long)s.hits, (unsigned long long)s.misses,
-           (unsigned long long)s.stores, (unsigned long long)s.errors,
-           (unsigned long long)s.bad_values, (unsigned long long)s.connect_attempts,
-           (unsigned long long)s.connects, (unsigned long long)s.backoff_skips,
-           (unsigned long long)s.pool_timeouts, (unsigned long long)s.sentinel_queries,
-           (unsigned long long)s.master_changes, s.down ? 1 : 0);
+           (unsigned long long)s.hits, (unsigned long long)s.misses, (unsigned long long)s.stores,
+           (unsigned long long)s.errors, (unsigned long long)s.bad_values,
+           (unsigned long long)s.connect_attempts, (unsigned long long)s.connects,
+           (unsigned long long)s.backoff_skips, (unsigned long long)s.pool_timeouts,
+           (unsigned long long)s.sentinel_queries, (unsigned long long)s.master_changes,
+           s.down ? 1 : 0);
 }
 
 /* One command; false on a usage error. */
@@ -262,11 +264,9 @@ run_command(struct driver *driver, int argc, char **argv)
             return false;
         snprintf(entry.reason, sizeof entry.reason, "%s", dash_empty(argv[4]));
         snprintf(entry.component, sizeof entry.component, "%s", dash_empty(argv[5]));
-        ttl = cache_ttl_for(entry.verdict, strtoll(argv[6], NULL, 10),
-                            strtoll(argv[7], NULL, 10),
+        ttl = cache_ttl_for(entry.verdict, strtoll(argv[6], NULL, 10), strtoll(argv[7], NULL, 10),
                             driver->now != 0 ? driver->now : (int64_t)time(NULL));
-        result = cache_put_verdict(driver->cache, key, &entry, ttl,
-                                   deadline_for(driver, &storage));
+        result = cache_put_verdict(driver->cache, key, &entry, ttl, deadline_for(driver, &storage));
         printf("%s ttl=%lld key=%s\n", cache_result_str(result), (long long)ttl, key);
     } else if (strcmp(cmd, "get") == 0 && argc == 3) {
         struct cache_verdict_entry entry;
@@ -283,8 +283,7 @@ run_command(struct driver *driver, int argc, char **argv)
     } else if (strcmp(cmd, "put-component") == 0 && argc == 3) {
         struct cache_component_entry entry;
         memset(&entry, 0, sizeof entry);
-        if (cache_key_component(cache_prefix(driver->cache), argv[1], key, sizeof key) !=
-            XSMTP_OK)
+        if (cache_key_component(cache_prefix(driver->cache), argv[1], key, sizeof key) != XSMTP_OK)
             return false;
         entry.found = strcmp(argv[2], "-") != 0;
         snprintf(entry.jid, sizeof entry.jid, "%s", dash_empty(argv[2]));
@@ -292,8 +291,7 @@ run_command(struct driver *driver, int argc, char **argv)
         printf("%s key=%s\n", cache_result_str(result), key);
     } else if (strcmp(cmd, "get-component") == 0 && argc == 2) {
         struct cache_component_entry entry;
-        if (cache_key_component(cache_prefix(driver->cache), argv[1], key, sizeof key) !=
-            XSMTP_OK)
+        if (cache_key_component(cache_prefix(driver->cache), argv[1], key, sizeof key) != XSMTP_OK)
             return false;
         start = now_us();
         result = cache_get_component(driver->cache, key, deadline_for(driver, &storage), &entry);
@@ -329,15 +327,14 @@ run_command(struct driver *driver, int argc, char **argv)
     } else if (strcmp(cmd, "threads") == 0 && argc == 5) {
         if (!derive_key(driver, argv[3], argv[4], key))
             return false;
-        cmd_threads(driver, key, (unsigned)strtoul(argv[1], NULL, 10),
-                    strtoul(argv[2], NULL, 10));
+        cmd_threads(driver, key, (unsigned)strtoul(argv[1], NULL, 10), strtoul(argv[2], NULL, 10));
     } else if (strcmp(cmd, "wait-hit") == 0 && argc == 4) {
         if (!derive_key(driver, argv[1], argv[2], key))
             return false;
         cmd_wait_hit(driver, key, (unsigned)strtoul(argv[3], NULL, 10));
     } else if (strcmp(cmd, "sleep") == 0 && argc == 2) {
         unsigned long ms = strtoul(argv[1], NULL, 10);
-        nanosleep(&(struct timespec){ (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L }, NULL);
+        nanosleep(&(struct timespec){(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L}, NULL);
         printf("slept\n");
     } else {
         return false;

@@ -44,11 +44,11 @@
 
 struct probe probe;
 
-static const char *const attr_names[9] = {
-    "identity", "message-id", "from", "t", "ip", "k", "bh", "h", "relay"
-};
+static const char *const attr_names[9] = {"identity", "message-id", "from", "t",    "ip",
+                                          "k",        "bh",         "h",    "relay"};
 
-double now_ms(void)
+double
+now_ms(void)
 {
     struct timespec ts;
 
@@ -56,7 +56,8 @@ double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-struct timespec deadline_in(long ms)
+struct timespec
+deadline_in(long ms)
 {
     struct timespec ts;
 
@@ -70,7 +71,8 @@ struct timespec deadline_in(long ms)
     return ts;
 }
 
-static int hexval(char c)
+static int
+hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -82,7 +84,8 @@ static int hexval(char c)
 }
 
 /* In-place %XX decoding. */
-static void unescape(char *s)
+static void
+unescape(char *s)
 {
     char *out = s;
 
@@ -97,12 +100,12 @@ static void unescape(char *s)
     *out = '\0';
 }
 
-
-bool build_query(struct query_values *qv, char **words, int count,
-                        struct xsmtp_query *query)
+bool
+build_query(struct query_values *qv, char **words, int count, struct xsmtp_query *query)
 {
-    const char **fields[9] = { &query->identity, &query->message_id, &query->from, &query->t,
-                               &query->ip, &query->k, &query->bh, &query->h, &query->relay };
+    const char **fields[9] = {&query->identity, &query->message_id, &query->from,
+                              &query->t,        &query->ip,         &query->k,
+                              &query->bh,       &query->h,          &query->relay};
     int i, a;
 
     for (a = 0; a < 9; a++) {
@@ -128,7 +131,8 @@ bool build_query(struct query_values *qv, char **words, int count,
     return true;
 }
 
-void describe(const struct xclient_answer *answer, char *out, size_t outsz)
+void
+describe(const struct xclient_answer *answer, char *out, size_t outsz)
 {
     snprintf(out, outsz, "%s%s%s", xsmtp_verdict_name(answer->verdict),
              answer->reason[0] != '\0' ? " " : "", answer->reason);
@@ -136,7 +140,8 @@ void describe(const struct xclient_answer *answer, char *out, size_t outsz)
 
 /* ---- commands ------------------------------------------------------------------ */
 
-static void cmd_start(char **w, int n)
+static void
+cmd_start(char **w, int n)
 {
     struct xclient_options options = probe.options;
     char err[512] = "";
@@ -161,7 +166,8 @@ static void cmd_start(char **w, int n)
         printf("start %s: %s\n", xsmtp_status_str(status), err);
 }
 
-static void cmd_verify(char **w, int n, bool timed)
+static void
+cmd_verify(char **w, int n, bool timed)
 {
     struct query_values *qv = malloc(sizeof *qv);
     struct xsmtp_query query;
@@ -193,7 +199,8 @@ static void cmd_verify(char **w, int n, bool timed)
     free(qv);
 }
 
-static void cmd_discover(char **w, int n)
+static void
+cmd_discover(char **w, int n)
 {
     struct xclient_discovery answer;
     struct timespec deadline;
@@ -215,7 +222,8 @@ static void cmd_discover(char **w, int n)
         printf("tempfail %s\n", answer.reason);
 }
 
-static void cmd_notice(char **w, int n)
+static void
+cmd_notice(char **w, int n)
 {
     struct xclient_notice notice;
     xsmtp_status status;
@@ -227,15 +235,16 @@ static void cmd_notice(char **w, int n)
     }
     for (i = 2; i < 7; i++)
         unescape(w[i]);
-    notice = (struct xclient_notice){ w[2], w[3], w[4], w[5], w[6] };
+    notice = (struct xclient_notice){w[2], w[3], w[4], w[5], w[6]};
     status = xclient_send_notice(probe.client, w[1], &notice);
     printf("notice %s\n", xsmtp_status_str(status));
 }
 
-static void cmd_notices(char **w, int n)
+static void
+cmd_notices(char **w, int n)
 {
-    struct xclient_notice notice = { "alice@a.test", "burst@a.test", "accepted", "b.test",
-                                      "1795356007" };
+    struct xclient_notice notice = {"alice@a.test", "burst@a.test", "accepted", "b.test",
+                                    "1795356007"};
     unsigned long count, i, ok = 0, full = 0, other = 0;
     xsmtp_status status;
 
@@ -256,7 +265,8 @@ static void cmd_notices(char **w, int n)
            full);
 }
 
-static void cmd_stats(void)
+static void
+cmd_stats(void)
 {
     struct xclient_stats *s = malloc(sizeof *s);
 
@@ -276,7 +286,8 @@ static void cmd_stats(void)
     free(s);
 }
 
-static void dispatch(char **w, int n)
+static void
+dispatch(char **w, int n)
 {
     if (strcmp(w[0], "start") == 0) {
         cmd_start(w, n);
@@ -293,7 +304,8 @@ static void dispatch(char **w, int n)
         struct timespec deadline = deadline_in(atol(w[1]));
 
         printf("%s\n", xclient_wait_connected(probe.client, &deadline) == XSMTP_OK
-                           ? "connected" : "not-connected");
+                           ? "connected"
+                           : "not-connected");
     } else if (strcmp(w[0], "set") == 0) {
         struct query_values *qv = malloc(sizeof *qv);
         struct xsmtp_query ignored;
@@ -331,22 +343,23 @@ static void dispatch(char **w, int n)
     }
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "jid", required_argument, NULL, 'j' },
-        { "password-file", required_argument, NULL, 'p' },
-        { "server", required_argument, NULL, 's' },
-        { "port", required_argument, NULL, 'P' },
-        { "tls", required_argument, NULL, 't' },
-        { "ca-file", required_argument, NULL, 'c' },
-        { "trust", no_argument, NULL, 'T' },
-        { "max-pending", required_argument, NULL, 'm' },
-        { "notice-queue", required_argument, NULL, 'n' },
-        { "keepalive-idle", required_argument, NULL, 'k' },
-        { "keepalive-timeout", required_argument, NULL, 'K' },
-        { "debug", no_argument, NULL, 'd' },
-        { NULL, 0, NULL, 0 },
+        {"jid", required_argument, NULL, 'j'},
+        {"password-file", required_argument, NULL, 'p'},
+        {"server", required_argument, NULL, 's'},
+        {"port", required_argument, NULL, 'P'},
+        {"tls", required_argument, NULL, 't'},
+        {"ca-file", required_argument, NULL, 'c'},
+        {"trust", no_argument, NULL, 'T'},
+        {"max-pending", required_argument, NULL, 'm'},
+        {"notice-queue", required_argument, NULL, 'n'},
+        {"keepalive-idle", required_argument, NULL, 'k'},
+        {"keepalive-timeout", required_argument, NULL, 'K'},
+        {"debug", no_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
     };
     static char line[LINE_MAX_LEN];
     int opt, level = LOG_INFO;
@@ -358,8 +371,8 @@ int main(int argc, char **argv)
         case 's': probe.options.server = optarg; break;
         case 'P': probe.options.port = (unsigned)atoi(optarg); break;
         case 't':
-            probe.options.tls = strcmp(optarg, "optional") == 0 ? XCLIENT_TLS_OPTIONAL
-                                                                 : XCLIENT_TLS_REQUIRED;
+            probe.options.tls =
+                strcmp(optarg, "optional") == 0 ? XCLIENT_TLS_OPTIONAL : XCLIENT_TLS_REQUIRED;
             break;
         case 'c': probe.options.ca_file = optarg; break;
         case 'T': probe.options.tls_trust = true; break;

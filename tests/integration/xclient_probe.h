@@ -16,7 +16,7 @@
 struct probe {
     struct xclient_options options;
     struct xclient *client;
-    char defaults[9][XCLIENT_VALUE_MAX + 1];    /* verify attributes, "" = unset */
+    char defaults[9][XCLIENT_VALUE_MAX + 1]; /* verify attributes, "" = unset */
     bool has_default[9];
 };
 extern struct probe probe;

@@ -29,7 +29,8 @@ struct tally {
     double last_end_ms;
 };
 
-static void tally_add(struct tally *t, const char *label, double end_ms)
+static void
+tally_add(struct tally *t, const char *label, double end_ms)
 {
     int i;
 
@@ -45,7 +46,8 @@ static void tally_add(struct tally *t, const char *label, double end_ms)
     pthread_mutex_unlock(&t->lock);
 }
 
-static void tally_print(struct tally *t, FILE *out)
+static void
+tally_print(struct tally *t, FILE *out)
 {
     int i, j;
 
@@ -71,12 +73,13 @@ struct worker {
     struct tally *tally;
     const char *jid;
     long deadline_ms;
-    const struct timespec *shared_deadline;     /* set: every call has this one */
-    unsigned long calls;            /* load: how many calls */
-    bool until_not_pass;            /* killmid/stopmid: loop until a non-pass */
+    const struct timespec *shared_deadline; /* set: every call has this one */
+    unsigned long calls;                    /* load: how many calls */
+    bool until_not_pass;                    /* killmid/stopmid: loop until a non-pass */
 };
 
-static void *worker_main(void *arg)
+static void *
+worker_main(void *arg)
 {
     struct worker *w = arg;
     struct query_values *qv = malloc(sizeof *qv);
@@ -92,8 +95,7 @@ static void *worker_main(void *arg)
         return NULL;
     }
     for (i = 0; w->until_not_pass || i < w->calls; i++) {
-        deadline = w->shared_deadline != NULL ? *w->shared_deadline
-                                              : deadline_in(w->deadline_ms);
+        deadline = w->shared_deadline != NULL ? *w->shared_deadline : deadline_in(w->deadline_ms);
         if (xclient_verify(probe.client, w->jid, &query, &deadline, &answer) != XSMTP_OK) {
             tally_add(w->tally, "status-error", now_ms());
             break;
@@ -113,10 +115,10 @@ static void *worker_main(void *arg)
 }
 
 /* Runs threads workers; between their start and the join, runs action. */
-static void run_workers(int threads, unsigned long calls_each, unsigned long extra,
-                        bool until_not_pass, const char *jid, long deadline_ms,
-                        const struct timespec *shared_deadline,
-                        struct tally *tally, void (*action)(void *), void *action_arg)
+static void
+run_workers(int threads, unsigned long calls_each, unsigned long extra, bool until_not_pass,
+            const char *jid, long deadline_ms, const struct timespec *shared_deadline,
+            struct tally *tally, void (*action)(void *), void *action_arg)
 {
     struct worker *workers = calloc((size_t)threads, sizeof *workers);
     int i;
@@ -140,9 +142,10 @@ static void run_workers(int threads, unsigned long calls_each, unsigned long ext
     free(workers);
 }
 
-void cmd_load(char **w, int n)
+void
+cmd_load(char **w, int n)
 {
-    struct tally tally = { .used = 0 };
+    struct tally tally = {.used = 0};
     struct timespec shared;
     unsigned long total;
     int threads;
@@ -167,7 +170,8 @@ void cmd_load(char **w, int n)
     printf(" seconds=%.3f per_second=%.0f\n", seconds, (double)total / seconds);
 }
 
-void cmd_rtt(char **w, int n)
+void
+cmd_rtt(char **w, int n)
 {
     struct xclient_stats *before = malloc(sizeof *before), *after = malloc(sizeof *after);
     struct query_values *qv = malloc(sizeof *qv);
@@ -205,9 +209,9 @@ void cmd_rtt(char **w, int n)
     /* n= in each group: how many samples this run added (one per request
      * that was picked up, one per answer). */
     printf("rtt n=%lu pass=%lu rtt_us n=%lu p50=%u p90=%u p99=%u max=%u pickup_us n=%lu p50=%u "
-           "p90=%u p99=%u max=%u\n", count, pass, fresh_rtt,
-           xclient_percentile(rtt, fresh_rtt, 50), xclient_percentile(rtt, fresh_rtt, 90),
-           xclient_percentile(rtt, fresh_rtt, 99),
+           "p90=%u p99=%u max=%u\n",
+           count, pass, fresh_rtt, xclient_percentile(rtt, fresh_rtt, 50),
+           xclient_percentile(rtt, fresh_rtt, 90), xclient_percentile(rtt, fresh_rtt, 99),
            xclient_percentile(rtt, fresh_rtt, 100), fresh_pickup,
            xclient_percentile(pickup, fresh_pickup, 50),
            xclient_percentile(pickup, fresh_pickup, 90),
@@ -225,11 +229,12 @@ struct signal_action {
     pid_t pid;
     int signo;
     double at_ms;
-    unsigned long threads;          /* how many workers must have a query out first */
-    unsigned long sent_before;      /* queries_sent before the workers started */
+    unsigned long threads;     /* how many workers must have a query out first */
+    unsigned long sent_before; /* queries_sent before the workers started */
 };
 
-static unsigned long queries_sent_now(void)
+static unsigned long
+queries_sent_now(void)
 {
     struct xclient_stats *s = malloc(sizeof *s);
     unsigned long sent = 0;
@@ -245,26 +250,27 @@ static unsigned long queries_sent_now(void)
  * on a busy machine), and no sooner than 300 ms after the start (so killmid's
  * workers have been through many round trips).  Gives up waiting after 60 s;
  * the tally then shows what went wrong. */
-static void send_signal_later(void *arg)
+static void
+send_signal_later(void *arg)
 {
     struct signal_action *action = arg;
     double start = now_ms();
 
     usleep(300000);
-    while (queries_sent_now() - action->sent_before < action->threads &&
-           now_ms() - start < 60000)
+    while (queries_sent_now() - action->sent_before < action->threads && now_ms() - start < 60000)
         usleep(1000);
     action->at_ms = now_ms();
     if (action->pid > 0)
         kill(action->pid, action->signo);
     else
-        xclient_stop(probe.client);     /* stopmid */
+        xclient_stop(probe.client); /* stopmid */
 }
 
-void cmd_killmid(char **w, int n)
+void
+cmd_killmid(char **w, int n)
 {
-    struct signal_action action = { .pid = 0 };
-    struct tally tally = { .used = 0 };
+    struct signal_action action = {.pid = 0};
+    struct tally tally = {.used = 0};
     int threads;
 
     if (n != 6 || (action.pid = (pid_t)atol(w[1])) <= 0 || (threads = atoi(w[3])) <= 0) {
@@ -280,10 +286,11 @@ void cmd_killmid(char **w, int n)
     printf(" last_end_after_signal_ms=%.1f\n", tally.last_end_ms - action.at_ms);
 }
 
-void cmd_stopmid(char **w, int n)
+void
+cmd_stopmid(char **w, int n)
 {
-    struct signal_action action = { .pid = 0 };
-    struct tally tally = { .used = 0 };
+    struct signal_action action = {.pid = 0};
+    struct tally tally = {.used = 0};
     int threads;
 
     if (n != 4 || (threads = atoi(w[1])) <= 0 || probe.client == NULL) {
@@ -292,15 +299,15 @@ void cmd_stopmid(char **w, int n)
     }
     action.threads = (unsigned long)threads;
     action.sent_before = queries_sent_now();
-    run_workers(threads, 1, 0, false, w[2], atol(w[3]), NULL, &tally, send_signal_later,
-                &action);
+    run_workers(threads, 1, 0, false, w[2], atol(w[3]), NULL, &tally, send_signal_later, &action);
     probe.client = NULL;
     printf("stopmid ");
     tally_print(&tally, stdout);
     printf(" last_end_after_stop_ms=%.1f\n", tally.last_end_ms - action.at_ms);
 }
 
-void cmd_until(char **w, int n)
+void
+cmd_until(char **w, int n)
 {
     struct query_values *qv = malloc(sizeof *qv);
     struct xsmtp_query query;

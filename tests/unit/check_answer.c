@@ -25,28 +25,28 @@ struct result_row {
 };
 
 static const struct result_row result_rows[] = {
-    { "pass", NULL, XSMTP_VERDICT_PASS, "" },
-    { "pass", "bad-hash", XSMTP_VERDICT_PASS, "" },            /* reason ignored on pass */
-    { "fail", "bad-hash", XSMTP_VERDICT_FAIL, "bad-hash" },
-    { "fail", "unknown-key", XSMTP_VERDICT_FAIL, "unknown-key" },
-    { "fail", "revoked", XSMTP_VERDICT_FAIL, "revoked" },
-    { "fail", "identity-not-allowed", XSMTP_VERDICT_FAIL, "identity-not-allowed" },
-    { "fail", "expired", XSMTP_VERDICT_FAIL, "expired" },
-    { "fail", "future", XSMTP_VERDICT_FAIL, "future" },
-    { "fail", "relay-not-authorized", XSMTP_VERDICT_FAIL, "relay-not-authorized" },
-    { "fail", "a-reason-from-a-newer-spec", XSMTP_VERDICT_FAIL, "a-reason-from-a-newer-spec" },
-    { "fail", "Mixed_Case.1", XSMTP_VERDICT_FAIL, "Mixed_Case.1" },
-    { "fail", R63, XSMTP_VERDICT_FAIL, R63 },
-    { "fail", R64, XSMTP_VERDICT_FAIL, "unspecified" },       /* too long for a header */
-    { "fail", NULL, XSMTP_VERDICT_FAIL, "unspecified" },
-    { "fail", "", XSMTP_VERDICT_FAIL, "unspecified" },
-    { "fail", "bad hash", XSMTP_VERDICT_FAIL, "unspecified" },
-    { "fail", "x\"; pass", XSMTP_VERDICT_FAIL, "unspecified" }, /* header injection */
-    { "fail", "caf\xc3\xa9", XSMTP_VERDICT_FAIL, "unspecified" },
-    { "PASS", NULL, XSMTP_VERDICT_PERMERROR, "malformed-answer" },
-    { "maybe", "bad-hash", XSMTP_VERDICT_PERMERROR, "malformed-answer" },
-    { "", NULL, XSMTP_VERDICT_PERMERROR, "malformed-answer" },
-    { NULL, NULL, XSMTP_VERDICT_PERMERROR, "malformed-answer" },   /* no <verdict/> */
+    {"pass", NULL, XSMTP_VERDICT_PASS, ""},
+    {"pass", "bad-hash", XSMTP_VERDICT_PASS, ""}, /* reason ignored on pass */
+    {"fail", "bad-hash", XSMTP_VERDICT_FAIL, "bad-hash"},
+    {"fail", "unknown-key", XSMTP_VERDICT_FAIL, "unknown-key"},
+    {"fail", "revoked", XSMTP_VERDICT_FAIL, "revoked"},
+    {"fail", "identity-not-allowed", XSMTP_VERDICT_FAIL, "identity-not-allowed"},
+    {"fail", "expired", XSMTP_VERDICT_FAIL, "expired"},
+    {"fail", "future", XSMTP_VERDICT_FAIL, "future"},
+    {"fail", "relay-not-authorized", XSMTP_VERDICT_FAIL, "relay-not-authorized"},
+    {"fail", "a-reason-from-a-newer-spec", XSMTP_VERDICT_FAIL, "a-reason-from-a-newer-spec"},
+    {"fail", "Mixed_Case.1", XSMTP_VERDICT_FAIL, "Mixed_Case.1"},
+    {"fail", R63, XSMTP_VERDICT_FAIL, R63},
+    {"fail", R64, XSMTP_VERDICT_FAIL, "unspecified"}, /* too long for a header */
+    {"fail", NULL, XSMTP_VERDICT_FAIL, "unspecified"},
+    {"fail", "", XSMTP_VERDICT_FAIL, "unspecified"},
+    {"fail", "bad hash", XSMTP_VERDICT_FAIL, "unspecified"},
+    {"fail", "x\"; pass", XSMTP_VERDICT_FAIL, "unspecified"}, /* header injection */
+    {"fail", "caf\xc3\xa9", XSMTP_VERDICT_FAIL, "unspecified"},
+    {"PASS", NULL, XSMTP_VERDICT_PERMERROR, "malformed-answer"},
+    {"maybe", "bad-hash", XSMTP_VERDICT_PERMERROR, "malformed-answer"},
+    {"", NULL, XSMTP_VERDICT_PERMERROR, "malformed-answer"},
+    {NULL, NULL, XSMTP_VERDICT_PERMERROR, "malformed-answer"}, /* no <verdict/> */
 };
 
 struct error_row {
@@ -57,41 +57,35 @@ struct error_row {
 
 static const struct error_row error_rows[] = {
     /* XSMTP-1 s7's permerror list */
-    { "modify", "bad-request", XSMTP_VERDICT_PERMERROR, "bad-request", "modify" },
-    { "cancel", "item-not-found", XSMTP_VERDICT_PERMERROR, "item-not-found", "cancel" },
-    { "cancel", "remote-server-not-found", XSMTP_VERDICT_PERMERROR, "remote-server-not-found",
-      "cancel" },
-    { "cancel", "service-unavailable", XSMTP_VERDICT_PERMERROR, "service-unavailable",
-      "cancel" },
-    { "cancel", "feature-not-implemented", XSMTP_VERDICT_PERMERROR, "feature-not-implemented",
-      "cancel" },
-    { NULL, "item-not-found", XSMTP_VERDICT_PERMERROR, "item-not-found", "" },
+    {"modify", "bad-request", XSMTP_VERDICT_PERMERROR, "bad-request", "modify"},
+    {"cancel", "item-not-found", XSMTP_VERDICT_PERMERROR, "item-not-found", "cancel"},
+    {"cancel", "remote-server-not-found", XSMTP_VERDICT_PERMERROR, "remote-server-not-found",
+     "cancel"},
+    {"cancel", "service-unavailable", XSMTP_VERDICT_PERMERROR, "service-unavailable", "cancel"},
+    {"cancel", "feature-not-implemented", XSMTP_VERDICT_PERMERROR, "feature-not-implemented",
+     "cancel"},
+    {NULL, "item-not-found", XSMTP_VERDICT_PERMERROR, "item-not-found", ""},
     /* s7's temperror list: by condition whatever the type, and every wait */
-    { "wait", "remote-server-timeout", XSMTP_VERDICT_TEMPERROR, "remote-server-timeout",
-      "wait" },
-    { "cancel", "remote-server-timeout", XSMTP_VERDICT_TEMPERROR, "remote-server-timeout",
-      "cancel" },
-    { "wait", "internal-server-error", XSMTP_VERDICT_TEMPERROR, "internal-server-error",
-      "wait" },
-    { "cancel", "internal-server-error", XSMTP_VERDICT_TEMPERROR, "internal-server-error",
-      "cancel" },
-    { "wait", "resource-constraint", XSMTP_VERDICT_TEMPERROR, "resource-constraint", "wait" },
-    { "wait", "item-not-found", XSMTP_VERDICT_TEMPERROR, "item-not-found", "wait" },
-    { "wait", NULL, XSMTP_VERDICT_TEMPERROR, "undefined-condition", "wait" },
+    {"wait", "remote-server-timeout", XSMTP_VERDICT_TEMPERROR, "remote-server-timeout", "wait"},
+    {"cancel", "remote-server-timeout", XSMTP_VERDICT_TEMPERROR, "remote-server-timeout", "cancel"},
+    {"wait", "internal-server-error", XSMTP_VERDICT_TEMPERROR, "internal-server-error", "wait"},
+    {"cancel", "internal-server-error", XSMTP_VERDICT_TEMPERROR, "internal-server-error", "cancel"},
+    {"wait", "resource-constraint", XSMTP_VERDICT_TEMPERROR, "resource-constraint", "wait"},
+    {"wait", "item-not-found", XSMTP_VERDICT_TEMPERROR, "item-not-found", "wait"},
+    {"wait", NULL, XSMTP_VERDICT_TEMPERROR, "undefined-condition", "wait"},
     /* conditions s7 does not name: by type */
-    { "cancel", "not-allowed", XSMTP_VERDICT_PERMERROR, "not-allowed", "cancel" },
-    { "auth", "forbidden", XSMTP_VERDICT_PERMERROR, "forbidden", "auth" },
-    { "modify", "not-acceptable", XSMTP_VERDICT_PERMERROR, "not-acceptable", "modify" },
-    { "cancel", NULL, XSMTP_VERDICT_PERMERROR, "undefined-condition", "cancel" },
-    { "continue", "undefined-condition", XSMTP_VERDICT_TEMPERROR, "undefined-condition",
-      "continue" },
-    { "bogus", "conflict", XSMTP_VERDICT_TEMPERROR, "conflict", "bogus" },
-    { NULL, NULL, XSMTP_VERDICT_TEMPERROR, "undefined-condition", "" },
-    { NULL, "conflict", XSMTP_VERDICT_TEMPERROR, "conflict", "" },
+    {"cancel", "not-allowed", XSMTP_VERDICT_PERMERROR, "not-allowed", "cancel"},
+    {"auth", "forbidden", XSMTP_VERDICT_PERMERROR, "forbidden", "auth"},
+    {"modify", "not-acceptable", XSMTP_VERDICT_PERMERROR, "not-acceptable", "modify"},
+    {"cancel", NULL, XSMTP_VERDICT_PERMERROR, "undefined-condition", "cancel"},
+    {"continue", "undefined-condition", XSMTP_VERDICT_TEMPERROR, "undefined-condition", "continue"},
+    {"bogus", "conflict", XSMTP_VERDICT_TEMPERROR, "conflict", "bogus"},
+    {NULL, NULL, XSMTP_VERDICT_TEMPERROR, "undefined-condition", ""},
+    {NULL, "conflict", XSMTP_VERDICT_TEMPERROR, "conflict", ""},
     /* hostile values never reach a header */
-    { "cancel", "evil\"cond", XSMTP_VERDICT_PERMERROR, "undefined-condition", "cancel" },
-    { "can cel", "gone", XSMTP_VERDICT_TEMPERROR, "gone", "" },
-    { "averyveryverylongtype", "gone", XSMTP_VERDICT_TEMPERROR, "gone", "" },
+    {"cancel", "evil\"cond", XSMTP_VERDICT_PERMERROR, "undefined-condition", "cancel"},
+    {"can cel", "gone", XSMTP_VERDICT_TEMPERROR, "gone", ""},
+    {"averyveryverylongtype", "gone", XSMTP_VERDICT_TEMPERROR, "gone", ""},
 };
 
 struct local_row {
@@ -100,15 +94,16 @@ struct local_row {
 };
 
 static const struct local_row local_rows[] = {
-    { XCLIENT_FAILURE_TIMEOUT, "timeout" },
-    { XCLIENT_FAILURE_DISCONNECTED, "disconnected" },
-    { XCLIENT_FAILURE_OVERLOADED, "overloaded" },
-    { XCLIENT_FAILURE_INTERNAL, "internal-error" },
+    {XCLIENT_FAILURE_TIMEOUT, "timeout"},
+    {XCLIENT_FAILURE_DISCONNECTED, "disconnected"},
+    {XCLIENT_FAILURE_OVERLOADED, "overloaded"},
+    {XCLIENT_FAILURE_INTERNAL, "internal-error"},
 };
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static void dirty(struct xclient_answer *answer)
+static void
+dirty(struct xclient_answer *answer)
 {
     memset(answer, 'X', sizeof *answer);
     answer->reason[sizeof answer->reason - 1] = '\0';
@@ -127,7 +122,7 @@ START_TEST(test_result)
                   xsmtp_verdict_name(answer.verdict), xsmtp_verdict_name(row->verdict));
     ck_assert_str_eq(answer.reason, row->expected_reason);
     ck_assert_str_eq(answer.error_type, "");
-    ck_assert_uint_eq(answer.rtt_us, 77);      /* left to the caller */
+    ck_assert_uint_eq(answer.rtt_us, 77); /* left to the caller */
 }
 END_TEST
 
@@ -180,12 +175,13 @@ START_TEST(test_copy_reason)
     ck_assert_str_eq(out, "fallback");
     ck_assert_int_eq(xclient_copy_reason(out, "a;b", ""), 0);
     ck_assert_str_eq(out, "");
-    ck_assert_int_eq(xclient_copy_reason(out, R64, R64), 0);    /* fallback cut to fit */
+    ck_assert_int_eq(xclient_copy_reason(out, R64, R64), 0); /* fallback cut to fit */
     ck_assert_str_eq(out, R63);
 }
 END_TEST
 
-int main(void)
+int
+main(void)
 {
     Suite *suite = suite_create("answer");
     TCase *tc = tcase_create("answer");

@@ -20,13 +20,13 @@ struct known_answer {
 
 /* RFC 4648 section 10. */
 static const struct known_answer rfc4648[] = {
-    { "", "" },
-    { "f", "Zg==" },
-    { "fo", "Zm8=" },
-    { "foo", "Zm9v" },
-    { "foob", "Zm9vYg==" },
-    { "fooba", "Zm9vYmE=" },
-    { "foobar", "Zm9vYmFy" },
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 #define RFC4648_COUNT (int)(sizeof rfc4648 / sizeof rfc4648[0])
 
@@ -49,9 +49,9 @@ START_TEST(test_decode_rfc4648)
     uint8_t out[16];
     size_t out_len = 99;
 
-    ck_assert_int_eq(xsmtp_b64_decode(vector->encoded, strlen(vector->encoded), out,
-                                      sizeof out, &out_len),
-                     XSMTP_OK);
+    ck_assert_int_eq(
+        xsmtp_b64_decode(vector->encoded, strlen(vector->encoded), out, sizeof out, &out_len),
+        XSMTP_OK);
     ck_assert_uint_eq(out_len, strlen(vector->plain));
     ck_assert_mem_eq(out, vector->plain, out_len);
 }
@@ -59,22 +59,22 @@ END_TEST
 
 /* Spellings a strict decoder must refuse. */
 static const char *const refused[] = {
-    "Zg",           /* padding missing */
-    "Zg=",          /* length not a multiple of 4 */
-    "Zg===",        /* extra padding */
-    "Z===",         /* three padding characters */
-    "====",         /* padding only */
-    "=Zg=",         /* padding first */
-    "Zm=v",         /* padding in the middle */
-    "Zg==Zm8=",     /* padding before the last quantum */
-    "Zh==",         /* non-zero trailing bits (4 unused bits) */
-    "Zm9=",         /* non-zero trailing bits (2 unused bits) */
-    "Zm8 ",         /* space */
-    " Zm8",         /* leading space */
-    "Zm9v\n",       /* line end */
-    "Zm9\tv",       /* tab */
-    "Zm9v-_==",     /* URL-safe alphabet */
-    "Zm9v!A==",     /* outside the alphabet */
+    "Zg",             /* padding missing */
+    "Zg=",            /* length not a multiple of 4 */
+    "Zg===",          /* extra padding */
+    "Z===",           /* three padding characters */
+    "====",           /* padding only */
+    "=Zg=",           /* padding first */
+    "Zm=v",           /* padding in the middle */
+    "Zg==Zm8=",       /* padding before the last quantum */
+    "Zh==",           /* non-zero trailing bits (4 unused bits) */
+    "Zm9=",           /* non-zero trailing bits (2 unused bits) */
+    "Zm8 ",           /* space */
+    " Zm8",           /* leading space */
+    "Zm9v\n",         /* line end */
+    "Zm9\tv",         /* tab */
+    "Zm9v-_==",       /* URL-safe alphabet */
+    "Zm9v!A==",       /* outside the alphabet */
     "Zm9v\xc3\xa9==", /* 8-bit octets */
 };
 #define REFUSED_COUNT (int)(sizeof refused / sizeof refused[0])
@@ -84,8 +84,8 @@ START_TEST(test_decode_refused)
     uint8_t out[16];
     size_t out_len = 99;
 
-    ck_assert_msg(xsmtp_b64_decode(refused[_i], strlen(refused[_i]), out, sizeof out,
-                                   &out_len) == XSMTP_EMALFORMED,
+    ck_assert_msg(xsmtp_b64_decode(refused[_i], strlen(refused[_i]), out, sizeof out, &out_len) ==
+                      XSMTP_EMALFORMED,
                   "accepted \"%s\"", refused[_i]);
     ck_assert_uint_eq(out_len, 0);
 }
@@ -96,8 +96,7 @@ START_TEST(test_decode_nul_inside)
     uint8_t out[16];
     size_t out_len;
 
-    ck_assert_int_eq(xsmtp_b64_decode("Zm\0v", 4, out, sizeof out, &out_len),
-                     XSMTP_EMALFORMED);
+    ck_assert_int_eq(xsmtp_b64_decode("Zm\0v", 4, out, sizeof out, &out_len), XSMTP_EMALFORMED);
 }
 END_TEST
 
@@ -144,9 +143,9 @@ START_TEST(test_round_trip)
     for (int i = 0; i < 256; i++)
         all[i] = (uint8_t)i;
     ck_assert_int_eq(xsmtp_b64_encode(all, sizeof all, all_text, sizeof all_text), XSMTP_OK);
-    ck_assert_int_eq(xsmtp_b64_decode(all_text, strlen(all_text), all_back, sizeof all_back,
-                                      &back_len),
-                     XSMTP_OK);
+    ck_assert_int_eq(
+        xsmtp_b64_decode(all_text, strlen(all_text), all_back, sizeof all_back, &back_len),
+        XSMTP_OK);
     ck_assert_uint_eq(back_len, 256);
     ck_assert_mem_eq(all_back, all, 256);
 }
@@ -159,7 +158,7 @@ START_TEST(test_alphabet)
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (int value = 0; value < 64; value++) {
         /* "X" + alphabet[value] + "AA": 3 bytes, the 2nd character lands in bits 12..17. */
-        char text[5] = { 'A', alphabet[value], 'A', 'A', '\0' };
+        char text[5] = {'A', alphabet[value], 'A', 'A', '\0'};
         uint8_t out[3];
         size_t out_len;
         ck_assert_int_eq(xsmtp_b64_decode(text, 4, out, sizeof out, &out_len), XSMTP_OK);

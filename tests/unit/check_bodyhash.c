@@ -37,16 +37,15 @@ oracle_digest(const char *text, size_t len, char out[XSMTP_B64_SHA256 + 1])
 
 /* Hashes body fed in chunks cut at the given offsets (ascending, within len). */
 static void
-hash_in_chunks(struct xsmtp_bodyhash *bodyhash, const char *body, size_t len,
-               const size_t *cuts, size_t cut_count, char out[XSMTP_B64_SHA256 + 1])
+hash_in_chunks(struct xsmtp_bodyhash *bodyhash, const char *body, size_t len, const size_t *cuts,
+               size_t cut_count, char out[XSMTP_B64_SHA256 + 1])
 {
     size_t start = 0;
     ck_assert_int_eq(xsmtp_bodyhash_reset(bodyhash), XSMTP_OK);
     for (size_t i = 0; i <= cut_count; i++) {
         size_t end = i < cut_count ? cuts[i] : len;
-        ck_assert_int_eq(xsmtp_bodyhash_update(bodyhash, (const uint8_t *)body + start,
-                                               end - start),
-                         XSMTP_OK);
+        ck_assert_int_eq(
+            xsmtp_bodyhash_update(bodyhash, (const uint8_t *)body + start, end - start), XSMTP_OK);
         start = end;
     }
     ck_assert_int_eq(xsmtp_bodyhash_final(bodyhash, out), XSMTP_OK);
@@ -83,38 +82,38 @@ END_TEST
 
 struct relaxed_case {
     const char *body;
-    size_t body_len;        /* 0: strlen */
-    const char *relaxed;    /* written by hand from RFC 6376 s3.4.4 */
-    size_t relaxed_len;     /* 0: strlen */
+    size_t body_len;     /* 0: strlen */
+    const char *relaxed; /* written by hand from RFC 6376 s3.4.4 */
+    size_t relaxed_len;  /* 0: strlen */
 };
 
 static const struct relaxed_case relaxed_cases[] = {
-    { "", 0, "", 0 },
-    { "\r\n", 0, "", 0 },
-    { "\r\n\r\n\r\n", 0, "", 0 },                    /* only blank lines */
-    { " \t\r\n\t\r\n  \r\n", 0, "", 0 },             /* only whitespace lines */
-    { "\n\n", 0, "", 0 },
-    { " ", 0, "", 0 },                               /* whitespace, no line end */
-    { "a", 0, "a\r\n", 0 },                          /* last line end added */
-    { "a\r\n", 0, "a\r\n", 0 },
-    { "a\n", 0, "a\r\n", 0 },                        /* bare LF = CRLF */
-    { "a\nb\n\n", 0, "a\r\nb\r\n", 0 },
-    { "a  b\r\n", 0, "a b\r\n", 0 },
-    { "a \t b \t\r\n", 0, "a b\r\n", 0 },
-    { " \ta\r\n", 0, " a\r\n", 0 },                  /* leading run becomes one SP */
-    { "a\r\n \r\nb\r\n", 0, "a\r\n\r\nb\r\n", 0 },  /* inner blank line kept, emptied */
-    { "a\r\n\r\n\r\nb", 0, "a\r\n\r\n\r\nb\r\n", 0 },
-    { "a\r\n\r\n \r\n\t\r\n", 0, "a\r\n", 0 },
-    { "a\rb\r\n", 0, "a\rb\r\n", 0 },               /* bare CR is an ordinary character */
-    { "a\r", 0, "a\r\r\n", 0 },
-    { "\r", 0, "\r\r\n", 0 },
-    { "a \r \r\n", 0, "a \r\r\n", 0 },
-    { "a\r\r\n", 0, "a\r\r\n", 0 },
-    { "a\r\r\r\n\r\n", 0, "a\r\r\r\n", 0 },
-    { "\n\r\n\na", 0, "\r\n\r\n\r\na\r\n", 0 },
-    { "x\0y \r\n", 6, "x\0y\r\n", 5 },              /* NUL is an ordinary octet */
-    { "\xc3\xa9t\xc3\xa9\t\r\n", 0, "\xc3\xa9t\xc3\xa9\r\n", 0 },
-    { "\v\f\r\n", 0, "\v\f\r\n", 0 },                /* only SP and HTAB are WSP */
+    {"", 0, "", 0},
+    {"\r\n", 0, "", 0},
+    {"\r\n\r\n\r\n", 0, "", 0},        /* only blank lines */
+    {" \t\r\n\t\r\n  \r\n", 0, "", 0}, /* only whitespace lines */
+    {"\n\n", 0, "", 0},
+    {" ", 0, "", 0},      /* whitespace, no line end */
+    {"a", 0, "a\r\n", 0}, /* last line end added */
+    {"a\r\n", 0, "a\r\n", 0},
+    {"a\n", 0, "a\r\n", 0}, /* bare LF = CRLF */
+    {"a\nb\n\n", 0, "a\r\nb\r\n", 0},
+    {"a  b\r\n", 0, "a b\r\n", 0},
+    {"a \t b \t\r\n", 0, "a b\r\n", 0},
+    {" \ta\r\n", 0, " a\r\n", 0},                /* leading run becomes one SP */
+    {"a\r\n \r\nb\r\n", 0, "a\r\n\r\nb\r\n", 0}, /* inner blank line kept, emptied */
+    {"a\r\n\r\n\r\nb", 0, "a\r\n\r\n\r\nb\r\n", 0},
+    {"a\r\n\r\n \r\n\t\r\n", 0, "a\r\n", 0},
+    {"a\rb\r\n", 0, "a\rb\r\n", 0}, /* bare CR is an ordinary character */
+    {"a\r", 0, "a\r\r\n", 0},
+    {"\r", 0, "\r\r\n", 0},
+    {"a \r \r\n", 0, "a \r\r\n", 0},
+    {"a\r\r\n", 0, "a\r\r\n", 0},
+    {"a\r\r\r\n\r\n", 0, "a\r\r\r\n", 0},
+    {"\n\r\n\na", 0, "\r\n\r\n\r\na\r\n", 0},
+    {"x\0y \r\n", 6, "x\0y\r\n", 5}, /* NUL is an ordinary octet */
+    {"\xc3\xa9t\xc3\xa9\t\r\n", 0, "\xc3\xa9t\xc3\xa9\r\n", 0},
+    {"\v\f\r\n", 0, "\v\f\r\n", 0}, /* only SP and HTAB are WSP */
 };
 #define RELAXED_COUNT (int)(sizeof relaxed_cases / sizeof relaxed_cases[0])
 
@@ -172,7 +171,7 @@ START_TEST(test_three_chunk_splits)
     ck_assert_int_eq(xsmtp_bodyhash_new(&bodyhash), XSMTP_OK);
     for (size_t first = 0; first <= len; first++) {
         for (size_t second = first; second <= len; second++) {
-            size_t cuts[2] = { first, second };
+            size_t cuts[2] = {first, second};
             hash_in_chunks(bodyhash, body, len, cuts, 2, out);
             ck_assert_msg(strcmp(out, expected) == 0, "cuts %zu %zu", first, second);
         }
@@ -227,7 +226,7 @@ START_TEST(test_large_body)
     ck_assert_int_eq(xsmtp_bodyhash_new(&bodyhash), XSMTP_OK);
     hash_in_chunks(bodyhash, body, body_len, NULL, 0, out);
     ck_assert_str_eq(out, expected);
-    size_t cuts[] = { 1, 4095, 4096, 4097, 65535, body_len - 1 };
+    size_t cuts[] = {1, 4095, 4096, 4097, 65535, body_len - 1};
     hash_in_chunks(bodyhash, body, body_len, cuts, sizeof cuts / sizeof cuts[0], out);
     ck_assert_str_eq(out, expected);
     xsmtp_bodyhash_free(bodyhash);
@@ -290,8 +289,8 @@ main(void)
 {
     vector_count = vecfile_list(vector_names, VECFILE_MAX);
     if (vector_count < 8) {
-        fprintf(stderr, "expected at least 8 vectors in %s/vectors, found %zu\n",
-                TEST_DATA_DIR, vector_count);
+        fprintf(stderr, "expected at least 8 vectors in %s/vectors, found %zu\n", TEST_DATA_DIR,
+                vector_count);
         return EXIT_FAILURE;
     }
     SRunner *runner = srunner_create(bodyhash_suite());

@@ -97,9 +97,9 @@ START_TEST(test_key_vector)
 
     /* The same from the canonical bytes directly. */
     canonical = vecfile_get(&vec, "canonical", &canonical_len);
-    ck_assert_int_eq(cache_key_verdict_canonical(c->prefix, canonical, canonical_len, c->relay,
-                                                 key, sizeof key),
-                     XSMTP_OK);
+    ck_assert_int_eq(
+        cache_key_verdict_canonical(c->prefix, canonical, canonical_len, c->relay, key, sizeof key),
+        XSMTP_OK);
     ck_assert_str_eq(key, c->key);
 
     /* NULL relay is the empty relay. */
@@ -123,24 +123,24 @@ struct key_error_case {
 };
 
 static const struct key_error_case key_error_cases[] = {
-    { "xsmtp:1:", "192.0.2.1", CACHE_KEY_SIZE, XSMTP_OK },
-    { "xsmtp:1:", "192.0.2.1\n", CACHE_KEY_SIZE, XSMTP_EMALFORMED },
-    { "xsmtp:1:", "192.0.2.1\r", CACHE_KEY_SIZE, XSMTP_EMALFORMED },
-    { "xsmtp:1:", "192.0.2.1 x", CACHE_KEY_SIZE, XSMTP_EMALFORMED },
-    { "xsmtp:1:", "\x7f", CACHE_KEY_SIZE, XSMTP_EMALFORMED },
-    { "xsmtp:1:", "0123456789012345678901234567890123456789012345678901234567890123",
-      CACHE_KEY_SIZE, XSMTP_OK },      /* 64: the longest */
-    { "xsmtp:1:", "01234567890123456789012345678901234567890123456789012345678901234",
-      CACHE_KEY_SIZE, XSMTP_EMALFORMED },
-    { "xsmtp 1:", "", CACHE_KEY_SIZE, XSMTP_EMALFORMED },
-    { "xsmtp:1:\n", "", CACHE_KEY_SIZE, XSMTP_EMALFORMED },
-    { "0123456789012345678901234567890123456789012345678901234567890123", "", CACHE_KEY_SIZE,
-      XSMTP_OK },
-    { "01234567890123456789012345678901234567890123456789012345678901234", "", CACHE_KEY_SIZE,
-      XSMTP_EMALFORMED },
-    { "xsmtp:1:", "", 8 + 2 + 64 + 1, XSMTP_OK },       /* exactly enough */
-    { "xsmtp:1:", "", 8 + 2 + 64, XSMTP_ETOOBIG },
-    { "xsmtp:1:", "", 0, XSMTP_ETOOBIG },
+    {"xsmtp:1:", "192.0.2.1", CACHE_KEY_SIZE, XSMTP_OK},
+    {"xsmtp:1:", "192.0.2.1\n", CACHE_KEY_SIZE, XSMTP_EMALFORMED},
+    {"xsmtp:1:", "192.0.2.1\r", CACHE_KEY_SIZE, XSMTP_EMALFORMED},
+    {"xsmtp:1:", "192.0.2.1 x", CACHE_KEY_SIZE, XSMTP_EMALFORMED},
+    {"xsmtp:1:", "\x7f", CACHE_KEY_SIZE, XSMTP_EMALFORMED},
+    {"xsmtp:1:", "0123456789012345678901234567890123456789012345678901234567890123", CACHE_KEY_SIZE,
+     XSMTP_OK}, /* 64: the longest */
+    {"xsmtp:1:", "01234567890123456789012345678901234567890123456789012345678901234",
+     CACHE_KEY_SIZE, XSMTP_EMALFORMED},
+    {"xsmtp 1:", "", CACHE_KEY_SIZE, XSMTP_EMALFORMED},
+    {"xsmtp:1:\n", "", CACHE_KEY_SIZE, XSMTP_EMALFORMED},
+    {"0123456789012345678901234567890123456789012345678901234567890123", "", CACHE_KEY_SIZE,
+     XSMTP_OK},
+    {"01234567890123456789012345678901234567890123456789012345678901234", "", CACHE_KEY_SIZE,
+     XSMTP_EMALFORMED},
+    {"xsmtp:1:", "", 8 + 2 + 64 + 1, XSMTP_OK}, /* exactly enough */
+    {"xsmtp:1:", "", 8 + 2 + 64, XSMTP_ETOOBIG},
+    {"xsmtp:1:", "", 0, XSMTP_ETOOBIG},
 };
 #define KEY_ERROR_COUNT (int)(sizeof key_error_cases / sizeof key_error_cases[0])
 
@@ -163,13 +163,16 @@ END_TEST
 
 START_TEST(test_key_refuses_line_break_in_input)
 {
-    struct xsmtp_token_input input = { "alice@a.test", "x\ny", "alice@a.test", "1795000000",
-                                       "192.0.2.10", "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=",
-                                       "s1" };
+    struct xsmtp_token_input input = {"alice@a.test",
+                                      "x\ny",
+                                      "alice@a.test",
+                                      "1795000000",
+                                      "192.0.2.10",
+                                      "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=",
+                                      "s1"};
     char key[CACHE_KEY_SIZE];
 
-    ck_assert_int_eq(cache_key_verdict("xsmtp:1:", &input, "", key, sizeof key),
-                     XSMTP_EMALFORMED);
+    ck_assert_int_eq(cache_key_verdict("xsmtp:1:", &input, "", key, sizeof key), XSMTP_EMALFORMED);
     ck_assert_int_eq(cache_key_verdict("xsmtp:1:", NULL, "", key, sizeof key), XSMTP_EMALFORMED);
     ck_assert_int_eq(cache_key_verdict_canonical("xsmtp:1:", "", 0, "", key, sizeof key),
                      XSMTP_EMALFORMED);
@@ -186,17 +189,17 @@ struct component_key_case {
 };
 
 static const struct component_key_case component_key_cases[] = {
-    { "xsmtp:1:", "a.test", XSMTP_OK, "xsmtp:1:c:a.test" },
-    { "xsmtp:1:", "A.Test", XSMTP_OK, "xsmtp:1:c:a.test" },
-    { "p:", "MAIL-1.Example.ORG", XSMTP_OK, "p:c:mail-1.example.org" },
-    { "", "b.test", XSMTP_OK, "c:b.test" },
-    { "xsmtp:1:", "", XSMTP_EMALFORMED, "" },
-    { "xsmtp:1:", "a b.test", XSMTP_EMALFORMED, "" },
-    { "xsmtp:1:", "alice@a.test", XSMTP_EMALFORMED, "" },
-    { "xsmtp:1:", "a.test\n", XSMTP_EMALFORMED, "" },
-    { "xsmtp:1:", "a_b.test", XSMTP_EMALFORMED, "" },
-    { "xsmtp:1:", "\xc3\xa9.test", XSMTP_EMALFORMED, "" },
-    { "x y", "a.test", XSMTP_EMALFORMED, "" },
+    {"xsmtp:1:", "a.test", XSMTP_OK, "xsmtp:1:c:a.test"},
+    {"xsmtp:1:", "A.Test", XSMTP_OK, "xsmtp:1:c:a.test"},
+    {"p:", "MAIL-1.Example.ORG", XSMTP_OK, "p:c:mail-1.example.org"},
+    {"", "b.test", XSMTP_OK, "c:b.test"},
+    {"xsmtp:1:", "", XSMTP_EMALFORMED, ""},
+    {"xsmtp:1:", "a b.test", XSMTP_EMALFORMED, ""},
+    {"xsmtp:1:", "alice@a.test", XSMTP_EMALFORMED, ""},
+    {"xsmtp:1:", "a.test\n", XSMTP_EMALFORMED, ""},
+    {"xsmtp:1:", "a_b.test", XSMTP_EMALFORMED, ""},
+    {"xsmtp:1:", "\xc3\xa9.test", XSMTP_EMALFORMED, ""},
+    {"x y", "a.test", XSMTP_EMALFORMED, ""},
 };
 #define COMPONENT_KEY_COUNT (int)(sizeof component_key_cases / sizeof component_key_cases[0])
 
@@ -216,14 +219,13 @@ START_TEST(test_component_key_lengths)
     char key[CACHE_KEY_SIZE];
 
     memset(domain, 'a', sizeof domain);
-    domain[CACHE_JID_MAX] = '\0';           /* 253: the longest domain */
-    ck_assert_int_eq(cache_key_component(CACHE_DEFAULT_PREFIX, domain, key, sizeof key),
-                     XSMTP_OK);
+    domain[CACHE_JID_MAX] = '\0'; /* 253: the longest domain */
+    ck_assert_int_eq(cache_key_component(CACHE_DEFAULT_PREFIX, domain, key, sizeof key), XSMTP_OK);
     ck_assert_uint_eq(strlen(key), 8 + 2 + 253);
     ck_assert_int_eq(cache_key_component(CACHE_DEFAULT_PREFIX, domain, key, 8 + 2 + 253),
                      XSMTP_ETOOBIG);
     domain[CACHE_JID_MAX] = 'a';
-    domain[CACHE_JID_MAX + 1] = '\0';       /* 254 */
+    domain[CACHE_JID_MAX + 1] = '\0'; /* 254 */
     ck_assert_int_eq(cache_key_component(CACHE_DEFAULT_PREFIX, domain, key, sizeof key),
                      XSMTP_EMALFORMED);
 }
@@ -239,15 +241,15 @@ struct value_case {
 };
 
 static const struct value_case value_cases[] = {
-    { XSMTP_VERDICT_PASS, "", "xsmtp.a.test", "pass\t\txsmtp.a.test" },
-    { XSMTP_VERDICT_FAIL, "bad-hash", "xsmtp.a.test", "fail\tbad-hash\txsmtp.a.test" },
-    { XSMTP_VERDICT_FAIL, "relay-not-authorized", "X_1.A-b.test",
-      "fail\trelay-not-authorized\tX_1.A-b.test" },
-    { XSMTP_VERDICT_PERMERROR, "no-component", "", "permerror\tno-component\t" },
-    { XSMTP_VERDICT_PERMERROR, "item-not-found", "xsmtp.c.test",
-      "permerror\titem-not-found\txsmtp.c.test" },
-    { XSMTP_VERDICT_FAIL, "abcdefghijklmnopqrstuvwxyz-01234", "c",
-      "fail\tabcdefghijklmnopqrstuvwxyz-01234\tc" },      /* 32: the longest reason */
+    {XSMTP_VERDICT_PASS, "", "xsmtp.a.test", "pass\t\txsmtp.a.test"},
+    {XSMTP_VERDICT_FAIL, "bad-hash", "xsmtp.a.test", "fail\tbad-hash\txsmtp.a.test"},
+    {XSMTP_VERDICT_FAIL, "relay-not-authorized", "X_1.A-b.test",
+     "fail\trelay-not-authorized\tX_1.A-b.test"},
+    {XSMTP_VERDICT_PERMERROR, "no-component", "", "permerror\tno-component\t"},
+    {XSMTP_VERDICT_PERMERROR, "item-not-found", "xsmtp.c.test",
+     "permerror\titem-not-found\txsmtp.c.test"},
+    {XSMTP_VERDICT_FAIL, "abcdefghijklmnopqrstuvwxyz-01234", "c",
+     "fail\tabcdefghijklmnopqrstuvwxyz-01234\tc"}, /* 32: the longest reason */
 };
 #define VALUE_COUNT (int)(sizeof value_cases / sizeof value_cases[0])
 
@@ -274,7 +276,7 @@ static const char long_component[] =
     "a123456789012345678901234567890123456789012345678901234567890123456789"
     "0123456789012345678901234567890123456789012345678901234567890123456789"
     "0123456789012345678901234567890123456789012345678901234567890123456789"
-    "01234567890123456789012345678901234567890123";     /* 254 */
+    "01234567890123456789012345678901234567890123"; /* 254 */
 
 /* Each must be refused: parse is strict. */
 static const char *const bad_values[] = {
@@ -301,7 +303,7 @@ static const char *const bad_values[] = {
     "fail\tBad-Hash\txsmtp.a.test",
     "fail\tbad hash\txsmtp.a.test",
     "fail\tbad_hash\txsmtp.a.test",
-    "fail\tabcdefghijklmnopqrstuvwxyz-012345\tc",      /* 33-octet reason */
+    "fail\tabcdefghijklmnopqrstuvwxyz-012345\tc", /* 33-octet reason */
     "permerror\tno-component",
     "permerror\t\t",
     "pass;;xsmtp.a.test",
@@ -336,8 +338,7 @@ START_TEST(test_value_rejects_lengths)
     ck_assert_int_eq(cache_verdict_parse(text, strlen(text), &entry), XSMTP_OK);
     ck_assert_uint_eq(strlen(entry.component), 253);
     /* A NUL inside the value, found by length, not by strlen. */
-    ck_assert_int_eq(cache_verdict_parse(with_nul, sizeof with_nul - 1, &entry),
-                     XSMTP_EMALFORMED);
+    ck_assert_int_eq(cache_verdict_parse(with_nul, sizeof with_nul - 1, &entry), XSMTP_EMALFORMED);
     /* Shorter length than the text: only that prefix is the value. */
     ck_assert_int_eq(cache_verdict_parse("pass\t\tc.test", 7, &entry), XSMTP_OK);
     ck_assert_str_eq(entry.component, "c");
@@ -356,7 +357,7 @@ START_TEST(test_value_format_refuses)
     snprintf(entry.component, sizeof entry.component, "xsmtp.a.test");
     ck_assert_int_eq(cache_verdict_format(&entry, text, sizeof text), XSMTP_EMALFORMED);
     ck_assert_str_eq(text, "");
-    entry.verdict = XSMTP_VERDICT_PASS;             /* pass with a reason */
+    entry.verdict = XSMTP_VERDICT_PASS; /* pass with a reason */
     ck_assert_int_eq(cache_verdict_format(&entry, text, sizeof text), XSMTP_EMALFORMED);
     entry.verdict = XSMTP_VERDICT_FAIL;
     snprintf(entry.component, sizeof entry.component, "xsmtp.a.test\tx");
@@ -379,20 +380,19 @@ struct component_value_case {
 };
 
 static const struct component_value_case component_value_cases[] = {
-    { "found\txsmtp.a.test", XSMTP_OK, true, "xsmtp.a.test" },
-    { "none", XSMTP_OK, false, "" },
-    { "found\t", XSMTP_EMALFORMED, false, "" },
-    { "found", XSMTP_EMALFORMED, false, "" },
-    { "found xsmtp.a.test", XSMTP_EMALFORMED, false, "" },
-    { "found\txsmtp.a.test\n", XSMTP_EMALFORMED, false, "" },
-    { "found\txsmtp.a.test\tx", XSMTP_EMALFORMED, false, "" },
-    { "none\t", XSMTP_EMALFORMED, false, "" },
-    { "None", XSMTP_EMALFORMED, false, "" },
-    { "nonexsmtp", XSMTP_EMALFORMED, false, "" },
-    { "", XSMTP_EMALFORMED, false, "" },
+    {"found\txsmtp.a.test", XSMTP_OK, true, "xsmtp.a.test"},
+    {"none", XSMTP_OK, false, ""},
+    {"found\t", XSMTP_EMALFORMED, false, ""},
+    {"found", XSMTP_EMALFORMED, false, ""},
+    {"found xsmtp.a.test", XSMTP_EMALFORMED, false, ""},
+    {"found\txsmtp.a.test\n", XSMTP_EMALFORMED, false, ""},
+    {"found\txsmtp.a.test\tx", XSMTP_EMALFORMED, false, ""},
+    {"none\t", XSMTP_EMALFORMED, false, ""},
+    {"None", XSMTP_EMALFORMED, false, ""},
+    {"nonexsmtp", XSMTP_EMALFORMED, false, ""},
+    {"", XSMTP_EMALFORMED, false, ""},
 };
-#define COMPONENT_VALUE_COUNT \
-    (int)(sizeof component_value_cases / sizeof component_value_cases[0])
+#define COMPONENT_VALUE_COUNT (int)(sizeof component_value_cases / sizeof component_value_cases[0])
 
 START_TEST(test_component_value)
 {
@@ -416,9 +416,9 @@ START_TEST(test_component_format_refuses)
     char text[CACHE_VALUE_SIZE];
 
     memset(&entry, 0, sizeof entry);
-    entry.found = true;                              /* found, no JID */
+    entry.found = true; /* found, no JID */
     ck_assert_int_eq(cache_component_format(&entry, text, sizeof text), XSMTP_EMALFORMED);
-    entry.found = false;                             /* none, with a JID */
+    entry.found = false; /* none, with a JID */
     snprintf(entry.jid, sizeof entry.jid, "xsmtp.a.test");
     ck_assert_int_eq(cache_component_format(&entry, text, sizeof text), XSMTP_EMALFORMED);
     entry.found = true;
@@ -439,24 +439,24 @@ struct ttl_case {
 };
 
 static const struct ttl_case ttl_cases[] = {
-    { XSMTP_VERDICT_PASS, NOW, WEEK, NOW, 86400 },              /* capped at 24 h */
-    { XSMTP_VERDICT_PASS, NOW - WEEK + 100, WEEK, NOW, 100 },   /* until t + max_age */
-    { XSMTP_VERDICT_PASS, NOW - WEEK + 86400, WEEK, NOW, 86400 },
-    { XSMTP_VERDICT_PASS, NOW - WEEK + 86401, WEEK, NOW, 86400 },
-    { XSMTP_VERDICT_PASS, NOW - WEEK + 86399, WEEK, NOW, 86399 },
-    { XSMTP_VERDICT_PASS, NOW - WEEK + 1, WEEK, NOW, 1 },
-    { XSMTP_VERDICT_PASS, NOW - WEEK, WEEK, NOW, 0 },           /* expires now: not stored */
-    { XSMTP_VERDICT_PASS, NOW - WEEK - 1, WEEK, NOW, 0 },       /* already past */
-    { XSMTP_VERDICT_PASS, NOW + 300, 60, NOW, 360 },            /* t slightly ahead */
-    { XSMTP_VERDICT_PASS, NOW, 0, NOW, 0 },
-    { XSMTP_VERDICT_PASS, NOW, -1, NOW, 0 },
-    { XSMTP_VERDICT_PASS, NOW, INT64_MAX, NOW, 86400 },         /* no overflow */
-    { XSMTP_VERDICT_PASS, 0, WEEK, NOW, 0 },
-    { XSMTP_VERDICT_FAIL, NOW, WEEK, NOW, 3600 },
-    { XSMTP_VERDICT_FAIL, 0, 0, NOW, 3600 },                    /* fail: t does not matter */
-    { XSMTP_VERDICT_PERMERROR, NOW - 2 * WEEK, WEEK, NOW, 3600 },
-    { XSMTP_VERDICT_TEMPERROR, NOW, WEEK, NOW, 0 },             /* never stored */
-    { (enum xsmtp_verdict)42, NOW, WEEK, NOW, 0 },
+    {XSMTP_VERDICT_PASS, NOW, WEEK, NOW, 86400},            /* capped at 24 h */
+    {XSMTP_VERDICT_PASS, NOW - WEEK + 100, WEEK, NOW, 100}, /* until t + max_age */
+    {XSMTP_VERDICT_PASS, NOW - WEEK + 86400, WEEK, NOW, 86400},
+    {XSMTP_VERDICT_PASS, NOW - WEEK + 86401, WEEK, NOW, 86400},
+    {XSMTP_VERDICT_PASS, NOW - WEEK + 86399, WEEK, NOW, 86399},
+    {XSMTP_VERDICT_PASS, NOW - WEEK + 1, WEEK, NOW, 1},
+    {XSMTP_VERDICT_PASS, NOW - WEEK, WEEK, NOW, 0},     /* expires now: not stored */
+    {XSMTP_VERDICT_PASS, NOW - WEEK - 1, WEEK, NOW, 0}, /* already past */
+    {XSMTP_VERDICT_PASS, NOW + 300, 60, NOW, 360},      /* t slightly ahead */
+    {XSMTP_VERDICT_PASS, NOW, 0, NOW, 0},
+    {XSMTP_VERDICT_PASS, NOW, -1, NOW, 0},
+    {XSMTP_VERDICT_PASS, NOW, INT64_MAX, NOW, 86400}, /* no overflow */
+    {XSMTP_VERDICT_PASS, 0, WEEK, NOW, 0},
+    {XSMTP_VERDICT_FAIL, NOW, WEEK, NOW, 3600},
+    {XSMTP_VERDICT_FAIL, 0, 0, NOW, 3600}, /* fail: t does not matter */
+    {XSMTP_VERDICT_PERMERROR, NOW - 2 * WEEK, WEEK, NOW, 3600},
+    {XSMTP_VERDICT_TEMPERROR, NOW, WEEK, NOW, 0}, /* never stored */
+    {(enum xsmtp_verdict)42, NOW, WEEK, NOW, 0},
 };
 #define TTL_COUNT (int)(sizeof ttl_cases / sizeof ttl_cases[0])
 

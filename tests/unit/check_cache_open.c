@@ -44,13 +44,13 @@ remove_password_files(void)
     unlink(open_password);
 }
 
-static const char *const good_sentinels[] = { "127.0.0.1:26379", "[::1]:26380",
-                                              "sentinel.example:5000" };
-static const char *const bad_sentinel_1[] = { "127.0.0.1" };
-static const char *const bad_sentinel_2[] = { "::1:26379" };
-static const char *const bad_sentinel_3[] = { "127.0.0.1:0" };
-static const char *const bad_sentinel_4[] = { "127.0.0.1:65536" };
-static const char *const bad_sentinel_5[] = { "[127.0.0.1]:5000" };
+static const char *const good_sentinels[] = {"127.0.0.1:26379", "[::1]:26380",
+                                             "sentinel.example:5000"};
+static const char *const bad_sentinel_1[] = {"127.0.0.1"};
+static const char *const bad_sentinel_2[] = {"::1:26379"};
+static const char *const bad_sentinel_3[] = {"127.0.0.1:0"};
+static const char *const bad_sentinel_4[] = {"127.0.0.1:65536"};
+static const char *const bad_sentinel_5[] = {"[127.0.0.1]:5000"};
 
 enum password_choice { PW_NONE, PW_PRIVATE, PW_OPEN, PW_MISSING };
 
@@ -69,29 +69,28 @@ struct open_case {
 };
 
 static const struct open_case open_cases[] = {
-    { "127.0.0.1", 6379, NULL, NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_OK },
-    { NULL, 0, "/run/redis/redis.sock", NULL, 0, NULL, "p:", 50, 1, PW_PRIVATE, XSMTP_OK },
-    { NULL, 0, NULL, good_sentinels, 3, "mymaster", NULL, 0, 0, PW_NONE, XSMTP_OK },
-    { "127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 0, 0, PW_OPEN, XSMTP_EPERM },
-    { "127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 0, 0, PW_MISSING, XSMTP_EIO },
-    { "127.0.0.1", 0, "/tmp/r.sock", NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { NULL, 0, NULL, NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { NULL, 0, "relative.sock", NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { "127.0.0.1", 70000, NULL, NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { "bad host", 0, NULL, NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { "127.0.0.1", 0, NULL, NULL, 0, "mymaster", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { "127.0.0.1", 0, NULL, good_sentinels, 1, "mymaster", NULL, 0, 0, PW_NONE,
-      XSMTP_EMALFORMED },
-    { NULL, 0, NULL, good_sentinels, 1, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { NULL, 0, NULL, bad_sentinel_1, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { NULL, 0, NULL, bad_sentinel_2, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { NULL, 0, NULL, bad_sentinel_3, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { NULL, 0, NULL, bad_sentinel_4, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { NULL, 0, NULL, bad_sentinel_5, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { "127.0.0.1", 0, NULL, NULL, 0, NULL, "has space", 0, 0, PW_NONE, XSMTP_EMALFORMED },
-    { "127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 60001, 0, PW_NONE, XSMTP_EMALFORMED },
-    { "127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 60000, 64, PW_NONE, XSMTP_OK },
-    { "127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 0, 65, PW_NONE, XSMTP_EMALFORMED },
+    {"127.0.0.1", 6379, NULL, NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_OK},
+    {NULL, 0, "/run/redis/redis.sock", NULL, 0, NULL, "p:", 50, 1, PW_PRIVATE, XSMTP_OK},
+    {NULL, 0, NULL, good_sentinels, 3, "mymaster", NULL, 0, 0, PW_NONE, XSMTP_OK},
+    {"127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 0, 0, PW_OPEN, XSMTP_EPERM},
+    {"127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 0, 0, PW_MISSING, XSMTP_EIO},
+    {"127.0.0.1", 0, "/tmp/r.sock", NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {NULL, 0, NULL, NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {NULL, 0, "relative.sock", NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {"127.0.0.1", 70000, NULL, NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {"bad host", 0, NULL, NULL, 0, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {"127.0.0.1", 0, NULL, NULL, 0, "mymaster", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {"127.0.0.1", 0, NULL, good_sentinels, 1, "mymaster", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {NULL, 0, NULL, good_sentinels, 1, NULL, NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {NULL, 0, NULL, bad_sentinel_1, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {NULL, 0, NULL, bad_sentinel_2, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {NULL, 0, NULL, bad_sentinel_3, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {NULL, 0, NULL, bad_sentinel_4, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {NULL, 0, NULL, bad_sentinel_5, 1, "m", NULL, 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {"127.0.0.1", 0, NULL, NULL, 0, NULL, "has space", 0, 0, PW_NONE, XSMTP_EMALFORMED},
+    {"127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 60001, 0, PW_NONE, XSMTP_EMALFORMED},
+    {"127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 60000, 64, PW_NONE, XSMTP_OK},
+    {"127.0.0.1", 0, NULL, NULL, 0, NULL, NULL, 0, 65, PW_NONE, XSMTP_EMALFORMED},
 };
 #define OPEN_COUNT (int)(sizeof open_cases / sizeof open_cases[0])
 
@@ -99,7 +98,7 @@ START_TEST(test_open_options)
 {
     const struct open_case *c = &open_cases[_i];
     struct cache_options options;
-    struct cache *cache = (struct cache *)&options;     /* must be reset to NULL */
+    struct cache *cache = (struct cache *)&options; /* must be reset to NULL */
     char err[256];
     xsmtp_status status;
 
@@ -114,7 +113,7 @@ START_TEST(test_open_options)
     options.prefix = c->prefix;
     options.timeout_ms = c->timeout_ms;
     options.pool_size = c->pool_size;
-    options.password_file = c->password == PW_PRIVATE  ? private_password
+    options.password_file = c->password == PW_PRIVATE   ? private_password
                             : c->password == PW_OPEN    ? open_password
                             : c->password == PW_MISSING ? "/nonexistent/redis.pass"
                                                         : NULL;
@@ -154,7 +153,7 @@ START_TEST(test_calls_without_server)
     ck_assert_int_eq(cache_get_verdict(cache, "xsmtp:1:v:00", NULL, &got), CACHE_UNAVAILABLE);
     ck_assert_int_eq(cache_put_verdict(cache, "k", &entry, 60, NULL), CACHE_UNAVAILABLE);
     cache_get_stats(cache, &stats);
-    ck_assert_uint_eq(stats.connect_attempts, 1);  /* the second call was in backoff */
+    ck_assert_uint_eq(stats.connect_attempts, 1); /* the second call was in backoff */
     ck_assert_uint_eq(stats.backoff_skips, 1);
     ck_assert_uint_eq(stats.errors, 2);
     ck_assert(stats.down);

@@ -24,37 +24,37 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-    { "192.0.2.0/24", XSMTP_OK, AF_INET, 24 },
-    { "192.0.2.1", XSMTP_OK, AF_INET, 32 },
-    { "192.0.2.128/25", XSMTP_OK, AF_INET, 25 },
-    { "0.0.0.0/0", XSMTP_OK, AF_INET, 0 },
-    { "::1", XSMTP_OK, AF_INET6, 128 },
-    { "::/0", XSMTP_OK, AF_INET6, 0 },
-    { "2001:db8::/32", XSMTP_OK, AF_INET6, 32 },
-    { "2001:DB8::/32", XSMTP_OK, AF_INET6, 32 },    /* config may use any spelling */
-    { "::ffff:192.0.2.0/120", XSMTP_OK, AF_INET, 24 },  /* mapped: stored as IPv4 */
-    { "::ffff:192.0.2.1", XSMTP_OK, AF_INET, 32 },
-    { "::ffff:0.0.0.0/96", XSMTP_OK, AF_INET, 0 },
+    {"192.0.2.0/24", XSMTP_OK, AF_INET, 24},
+    {"192.0.2.1", XSMTP_OK, AF_INET, 32},
+    {"192.0.2.128/25", XSMTP_OK, AF_INET, 25},
+    {"0.0.0.0/0", XSMTP_OK, AF_INET, 0},
+    {"::1", XSMTP_OK, AF_INET6, 128},
+    {"::/0", XSMTP_OK, AF_INET6, 0},
+    {"2001:db8::/32", XSMTP_OK, AF_INET6, 32},
+    {"2001:DB8::/32", XSMTP_OK, AF_INET6, 32},       /* config may use any spelling */
+    {"::ffff:192.0.2.0/120", XSMTP_OK, AF_INET, 24}, /* mapped: stored as IPv4 */
+    {"::ffff:192.0.2.1", XSMTP_OK, AF_INET, 32},
+    {"::ffff:0.0.0.0/96", XSMTP_OK, AF_INET, 0},
 
-    { "", XSMTP_EMALFORMED, 0, 0 },
-    { "/24", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0/", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0/33", XSMTP_EMALFORMED, 0, 0 },
-    { "2001:db8::/129", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.1/24", XSMTP_EMALFORMED, 0, 0 },     /* host bits set */
-    { "2001:db8::1/64", XSMTP_EMALFORMED, 0, 0 },
-    { "::ffff:192.0.2.0/95", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0/024", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0/2a", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0/-1", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0/1000", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0/24/8", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0 /24", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.0/24 ", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2", XSMTP_EMALFORMED, 0, 0 },
-    { "192.0.2.010", XSMTP_EMALFORMED, 0, 0 },
-    { "fe80::1%eth0", XSMTP_EMALFORMED, 0, 0 },
-    { "localhost", XSMTP_EMALFORMED, 0, 0 },
+    {"", XSMTP_EMALFORMED, 0, 0},
+    {"/24", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0/", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0/33", XSMTP_EMALFORMED, 0, 0},
+    {"2001:db8::/129", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.1/24", XSMTP_EMALFORMED, 0, 0}, /* host bits set */
+    {"2001:db8::1/64", XSMTP_EMALFORMED, 0, 0},
+    {"::ffff:192.0.2.0/95", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0/024", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0/2a", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0/-1", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0/1000", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0/24/8", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0 /24", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.0/24 ", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2", XSMTP_EMALFORMED, 0, 0},
+    {"192.0.2.010", XSMTP_EMALFORMED, 0, 0},
+    {"fe80::1%eth0", XSMTP_EMALFORMED, 0, 0},
+    {"localhost", XSMTP_EMALFORMED, 0, 0},
 };
 #define PARSE_COUNT (int)(sizeof parse_cases / sizeof parse_cases[0])
 
@@ -80,37 +80,37 @@ struct match_case {
 };
 
 static const struct match_case match_cases[] = {
-    { "127.0.0.1", true },
-    { "127.255.255.255", true },
-    { "128.0.0.1", false },
-    { "126.255.255.255", false },
-    { "192.0.2.128", true },
-    { "192.0.2.255", true },
-    { "192.0.2.127", false },
-    { "10.1.2.3", true },
-    { "10.1.2.4", false },
-    { "198.51.100.9", true },               /* listed in mapped form */
-    { "::1", true },
-    { "::2", false },
-    { "2001:db8::1", true },
-    { "2001:db8:7fff:ffff::1", true },
-    { "2001:db8:8000::1", false },          /* bit 33 set */
-    { "2001:db9::", false },
-    { "::ffff:127.0.0.1", true },           /* IPv4-mapped matched as IPv4 */
-    { "::ffff:10.1.2.3", true },
-    { "::ffff:10.1.2.4", false },
-    { "::127.0.0.1", false },               /* IPv4-compatible is plain IPv6 */
-    { "::ffff:7f00:1", true },
-    { "", false },
-    { "localhost", false },
-    { "127.0.0.1/32", false },
+    {"127.0.0.1", true},
+    {"127.255.255.255", true},
+    {"128.0.0.1", false},
+    {"126.255.255.255", false},
+    {"192.0.2.128", true},
+    {"192.0.2.255", true},
+    {"192.0.2.127", false},
+    {"10.1.2.3", true},
+    {"10.1.2.4", false},
+    {"198.51.100.9", true}, /* listed in mapped form */
+    {"::1", true},
+    {"::2", false},
+    {"2001:db8::1", true},
+    {"2001:db8:7fff:ffff::1", true},
+    {"2001:db8:8000::1", false}, /* bit 33 set */
+    {"2001:db9::", false},
+    {"::ffff:127.0.0.1", true}, /* IPv4-mapped matched as IPv4 */
+    {"::ffff:10.1.2.3", true},
+    {"::ffff:10.1.2.4", false},
+    {"::127.0.0.1", false}, /* IPv4-compatible is plain IPv6 */
+    {"::ffff:7f00:1", true},
+    {"", false},
+    {"localhost", false},
+    {"127.0.0.1/32", false},
 };
 #define MATCH_COUNT (int)(sizeof match_cases / sizeof match_cases[0])
 
 START_TEST(test_match_text)
 {
     const struct match_case *c = &match_cases[_i];
-    struct xsmtp_cidr_list list = { 0 };
+    struct xsmtp_cidr_list list = {0};
 
     ck_assert_int_eq(xsmtp_cidr_list_parse(&list, list_text), XSMTP_OK);
     ck_assert_uint_eq(list.count, 6);
@@ -140,7 +140,7 @@ make_sockaddr(const char *text, struct sockaddr_storage *storage)
 START_TEST(test_match_sockaddr)
 {
     const struct match_case *c = &match_cases[_i];
-    struct xsmtp_cidr_list list = { 0 };
+    struct xsmtp_cidr_list list = {0};
     struct sockaddr_storage storage;
     struct in6_addr v6;
     struct in_addr v4;
@@ -158,7 +158,7 @@ END_TEST
 
 START_TEST(test_match_edges)
 {
-    struct xsmtp_cidr_list list = { 0 };
+    struct xsmtp_cidr_list list = {0};
     struct sockaddr_storage storage;
     struct sockaddr_un unix_address;
 
@@ -184,7 +184,7 @@ END_TEST
 
 START_TEST(test_list_building)
 {
-    struct xsmtp_cidr_list list = { 0 };
+    struct xsmtp_cidr_list list = {0};
     struct xsmtp_cidr entry;
 
     ck_assert_int_eq(xsmtp_cidr_list_parse(&list, ""), XSMTP_OK);
@@ -217,13 +217,13 @@ struct text_case {
 };
 
 static const struct text_case text_cases[] = {
-    { "192.0.2.7", "192.0.2.7" },
-    { "0.0.0.0", "0.0.0.0" },
-    { "2001:DB8:0:0::1", "2001:db8::1" },
-    { "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1" },
-    { "::ffff:127.0.0.1", "127.0.0.1" },        /* mapped written as dotted quad */
-    { "::1", "::1" },
-    { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+    {"192.0.2.7", "192.0.2.7"},
+    {"0.0.0.0", "0.0.0.0"},
+    {"2001:DB8:0:0::1", "2001:db8::1"},
+    {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
+    {"::ffff:127.0.0.1", "127.0.0.1"}, /* mapped written as dotted quad */
+    {"::1", "::1"},
+    {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
 };
 #define TEXT_COUNT (int)(sizeof text_cases / sizeof text_cases[0])
 

@@ -12,7 +12,7 @@
 
 #include "xmpp/client/client_map.h"
 
-static const unsigned char seed[8] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0xab };
+static const unsigned char seed[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0xab};
 #define PREFIX "01020304050607ab"
 
 START_TEST(test_id_format)
@@ -36,7 +36,7 @@ END_TEST
 START_TEST(test_accept_rules)
 {
     struct xclient_map map;
-    struct xclient_pending_iq a = { .to = "xsmtp.a.test" }, b = { .to = "a.test" };
+    struct xclient_pending_iq a = {.to = "xsmtp.a.test"}, b = {.to = "a.test"};
     char id_a[XCLIENT_ID_SIZE], id_b[XCLIENT_ID_SIZE];
     enum xclient_map_miss miss;
 
@@ -75,30 +75,30 @@ START_TEST(test_foreign_ids)
         const char *id;
         enum xclient_map_miss miss;
     } rows[] = {
-        { "ffffffffffffffff-1", MAP_FOREIGN_ID },       /* another prefix */
-        { "_xmpp_bind1", MAP_FOREIGN_ID },              /* libstrophe's own */
-        { PREFIX, MAP_FOREIGN_ID },
-        { PREFIX "1", MAP_FOREIGN_ID },
-        { "", MAP_FOREIGN_ID },
-        { NULL, MAP_FOREIGN_ID },
-        { PREFIX "-01", MAP_UNKNOWN_ID },               /* leading zero: never written */
-        { PREFIX "-0", MAP_UNKNOWN_ID },
-        { PREFIX "-1A", MAP_UNKNOWN_ID },               /* upper case */
-        { PREFIX "-1x", MAP_UNKNOWN_ID },
-        { PREFIX "-", MAP_UNKNOWN_ID },
-        { PREFIX "-10000000000000001", MAP_UNKNOWN_ID }, /* 17 digits */
-        { PREFIX "-3", MAP_UNKNOWN_ID },                /* never handed out */
-        { PREFIX "-2", MAP_UNKNOWN_ID },                /* handed out, not pending */
+        {"ffffffffffffffff-1", MAP_FOREIGN_ID}, /* another prefix */
+        {"_xmpp_bind1", MAP_FOREIGN_ID},        /* libstrophe's own */
+        {PREFIX, MAP_FOREIGN_ID},
+        {PREFIX "1", MAP_FOREIGN_ID},
+        {"", MAP_FOREIGN_ID},
+        {NULL, MAP_FOREIGN_ID},
+        {PREFIX "-01", MAP_UNKNOWN_ID}, /* leading zero: never written */
+        {PREFIX "-0", MAP_UNKNOWN_ID},
+        {PREFIX "-1A", MAP_UNKNOWN_ID}, /* upper case */
+        {PREFIX "-1x", MAP_UNKNOWN_ID},
+        {PREFIX "-", MAP_UNKNOWN_ID},
+        {PREFIX "-10000000000000001", MAP_UNKNOWN_ID}, /* 17 digits */
+        {PREFIX "-3", MAP_UNKNOWN_ID},                 /* never handed out */
+        {PREFIX "-2", MAP_UNKNOWN_ID},                 /* handed out, not pending */
     };
     struct xclient_map map;
-    struct xclient_pending_iq a = { .to = "xsmtp.a.test" };
+    struct xclient_pending_iq a = {.to = "xsmtp.a.test"};
     char id[XCLIENT_ID_SIZE];
     enum xclient_map_miss miss;
     size_t i;
 
     ck_assert_int_eq(xclient_map_init(&map, 16, seed), XSMTP_OK);
     xclient_map_add(&map, &a, id);
-    xclient_map_new_id(&map, id);     /* serial 2 handed out but not pending */
+    xclient_map_new_id(&map, id); /* serial 2 handed out but not pending */
     for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         miss = MAP_WRONG_FROM;
         ck_assert_msg(xclient_map_accept(&map, rows[i].id, "xsmtp.a.test", &miss) == NULL,
@@ -114,15 +114,15 @@ END_TEST
 START_TEST(test_remove)
 {
     struct xclient_map map;
-    struct xclient_pending_iq a = { .to = "x.test" }, b = { .to = "x.test" };
+    struct xclient_pending_iq a = {.to = "x.test"}, b = {.to = "x.test"};
     char id_a[XCLIENT_ID_SIZE], id_b[XCLIENT_ID_SIZE];
     enum xclient_map_miss miss;
 
-    ck_assert_int_eq(xclient_map_init(&map, 1, seed), XSMTP_OK);   /* one chain */
+    ck_assert_int_eq(xclient_map_init(&map, 1, seed), XSMTP_OK); /* one chain */
     xclient_map_add(&map, &a, id_a);
     xclient_map_add(&map, &b, id_b);
     xclient_map_remove(&map, &a);
-    xclient_map_remove(&map, &a);      /* twice is harmless */
+    xclient_map_remove(&map, &a); /* twice is harmless */
     ck_assert_uint_eq(map.count, 1);
     ck_assert_ptr_null(xclient_map_accept(&map, id_a, "x.test", &miss));
     ck_assert_int_eq(miss, MAP_UNKNOWN_ID);
@@ -135,7 +135,7 @@ START_TEST(test_many)
 {
     enum { N = 20000 };
     struct xclient_pending_iq *iqs = calloc(N, sizeof *iqs);
-    char (*ids)[XCLIENT_ID_SIZE] = calloc(N, XCLIENT_ID_SIZE);
+    char(*ids)[XCLIENT_ID_SIZE] = calloc(N, XCLIENT_ID_SIZE);
     struct xclient_map map;
     enum xclient_map_miss miss;
     size_t i, j;
@@ -160,7 +160,8 @@ START_TEST(test_many)
 }
 END_TEST
 
-int main(void)
+int
+main(void)
 {
     Suite *suite = suite_create("xclient_map");
     TCase *tc = tcase_create("xclient_map");

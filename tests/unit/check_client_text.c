@@ -19,41 +19,41 @@ struct xml_row {
 };
 
 static const struct xml_row xml_rows[] = {
-    { "", true, "empty" },
-    { "20261122.abc@a.test", true, "plain message-id" },
-    { "a<b>&\"'c", true, "markup characters (escaped by libstrophe)" },
-    { "\x7f", true, "DEL is an XML Char" },
-    { "caf\xc3\xa9", true, "2-octet UTF-8" },
-    { "\xe2\x82\xac", true, "3-octet UTF-8 (euro sign)" },
-    { "\xef\xbf\xbd", true, "U+FFFD" },
-    { "\xf0\x9f\x98\x80", true, "4-octet UTF-8" },
-    { "\xf4\x8f\xbf\xbf", true, "U+10FFFF" },
-    { "\t", false, "tab (becomes a space in an attribute)" },
-    { "a\rb", false, "CR" },
-    { "a\nb", false, "LF" },
-    { "\x01", false, "C0 control" },
-    { "\x1f", false, "unit separator" },
-    { "\x80", false, "lone continuation octet" },
-    { "\xc3", false, "truncated 2-octet sequence" },
-    { "\xe2\x82", false, "truncated 3-octet sequence" },
-    { "\xc3\x28", false, "bad continuation" },
-    { "\xc0\xaf", false, "overlong 2-octet" },
-    { "\xc1\xbf", false, "overlong 2-octet (C1 lead)" },
-    { "\xe0\x80\xaf", false, "overlong 3-octet" },
-    { "\xf0\x80\x80\xaf", false, "overlong 4-octet" },
-    { "\xed\xa0\x80", false, "surrogate U+D800" },
-    { "\xed\xbf\xbf", false, "surrogate U+DFFF" },
-    { "\xef\xbf\xbe", false, "U+FFFE" },
-    { "\xef\xbf\xbf", false, "U+FFFF" },
-    { "\xf4\x90\x80\x80", false, "above U+10FFFF" },
-    { "\xf5\x80\x80\x80", false, "F5 lead" },
-    { "\xff", false, "FF" },
+    {"", true, "empty"},
+    {"20261122.abc@a.test", true, "plain message-id"},
+    {"a<b>&\"'c", true, "markup characters (escaped by libstrophe)"},
+    {"\x7f", true, "DEL is an XML Char"},
+    {"caf\xc3\xa9", true, "2-octet UTF-8"},
+    {"\xe2\x82\xac", true, "3-octet UTF-8 (euro sign)"},
+    {"\xef\xbf\xbd", true, "U+FFFD"},
+    {"\xf0\x9f\x98\x80", true, "4-octet UTF-8"},
+    {"\xf4\x8f\xbf\xbf", true, "U+10FFFF"},
+    {"\t", false, "tab (becomes a space in an attribute)"},
+    {"a\rb", false, "CR"},
+    {"a\nb", false, "LF"},
+    {"\x01", false, "C0 control"},
+    {"\x1f", false, "unit separator"},
+    {"\x80", false, "lone continuation octet"},
+    {"\xc3", false, "truncated 2-octet sequence"},
+    {"\xe2\x82", false, "truncated 3-octet sequence"},
+    {"\xc3\x28", false, "bad continuation"},
+    {"\xc0\xaf", false, "overlong 2-octet"},
+    {"\xc1\xbf", false, "overlong 2-octet (C1 lead)"},
+    {"\xe0\x80\xaf", false, "overlong 3-octet"},
+    {"\xf0\x80\x80\xaf", false, "overlong 4-octet"},
+    {"\xed\xa0\x80", false, "surrogate U+D800"},
+    {"\xed\xbf\xbf", false, "surrogate U+DFFF"},
+    {"\xef\xbf\xbe", false, "U+FFFE"},
+    {"\xef\xbf\xbf", false, "U+FFFF"},
+    {"\xf4\x90\x80\x80", false, "above U+10FFFF"},
+    {"\xf5\x80\x80\x80", false, "F5 lead"},
+    {"\xff", false, "FF"},
 };
 
 struct domain_row {
     const char *in;
     size_t outsz;
-    const char *out;    /* NULL: refused */
+    const char *out; /* NULL: refused */
 };
 
 static char long_domain[300];
@@ -86,16 +86,16 @@ END_TEST
 START_TEST(test_domain)
 {
     static const struct domain_row rows[] = {
-        { "xsmtp.a.test", 254, "xsmtp.a.test" },
-        { "XSMTP.A.Test", 254, "xsmtp.a.test" },
-        { "b-1.example", 254, "b-1.example" },
-        { "", 254, NULL },
-        { "a b.test", 254, NULL },
-        { "alice@a.test", 254, NULL },
-        { "a.test/res", 254, NULL },
-        { "a.test'", 254, NULL },
-        { "a.test", 6, NULL },      /* no room for the NUL */
-        { "a.test", 7, "a.test" },
+        {"xsmtp.a.test", 254, "xsmtp.a.test"},
+        {"XSMTP.A.Test", 254, "xsmtp.a.test"},
+        {"b-1.example", 254, "b-1.example"},
+        {"", 254, NULL},
+        {"a b.test", 254, NULL},
+        {"alice@a.test", 254, NULL},
+        {"a.test/res", 254, NULL},
+        {"a.test'", 254, NULL},
+        {"a.test", 6, NULL}, /* no room for the NUL */
+        {"a.test", 7, "a.test"},
     };
     char out[300];
     size_t i;
@@ -132,7 +132,8 @@ START_TEST(test_full_jid)
 }
 END_TEST
 
-int main(void)
+int
+main(void)
 {
     Suite *suite = suite_create("xclient_text");
     TCase *tc = tcase_create("xclient_text");

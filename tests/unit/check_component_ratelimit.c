@@ -32,30 +32,78 @@ struct script {
 };
 
 static const struct script scripts[] = {
-    { "burst then refused", 1, 3, 10,
-      { {"b.test", 0, true}, {"b.test", 1, true}, {"b.test", 2, true}, {"b.test", 3, false},
-        {NULL, 0, false} } },
-    { "one token back after 1/rate", 2, 1, 10,
-      { {"b.test", 0, true}, {"b.test", 499 * MS, false}, {"b.test", 500 * MS, true},
-        {"b.test", 500 * MS, false}, {NULL, 0, false} } },
-    { "refill never exceeds burst", 10, 2, 10,
-      { {"b.test", 0, true}, {"b.test", 100 * SEC, true}, {"b.test", 100 * SEC, true},
-        {"b.test", 100 * SEC, false}, {NULL, 0, false} } },
-    { "domains do not share a bucket", 1, 1, 10,
-      { {"b.test", 0, true}, {"b.test", 1, false}, {"c.test", 2, true}, {"c.test", 3, false},
-        {NULL, 0, false} } },
-    { "rate 0 never limits", 0, 1, 1,
-      { {"b.test", 0, true}, {"b.test", 0, true}, {"c.test", 0, true}, {"d.test", 0, true},
-        {NULL, 0, false} } },
-    { "full table: refused until a bucket has refilled", 1, 1, 2,
-      { {"b.test", 0, true}, {"c.test", 0, true}, {"d.test", 0, false},
-        {"d.test", 1 * SEC, true}, {"b.test", 1 * SEC, true}, {NULL, 0, false} } },
-    { "clock going backwards adds nothing", 1, 1, 10,
-      { {"b.test", 5 * SEC, true}, {"b.test", 1 * SEC, false}, {"b.test", 5 * SEC, false},
-        {"b.test", 6 * SEC, true}, {NULL, 0, false} } },
-    { "fractional refill accumulates", 3, 1, 10,
-      { {"b.test", 0, true}, {"b.test", 200 * MS, false}, {"b.test", 334 * MS, true},
-        {NULL, 0, false} } },
+    {"burst then refused",
+     1,
+     3,
+     10,
+     {{"b.test", 0, true},
+      {"b.test", 1, true},
+      {"b.test", 2, true},
+      {"b.test", 3, false},
+      {NULL, 0, false}}},
+    {"one token back after 1/rate",
+     2,
+     1,
+     10,
+     {{"b.test", 0, true},
+      {"b.test", 499 * MS, false},
+      {"b.test", 500 * MS, true},
+      {"b.test", 500 * MS, false},
+      {NULL, 0, false}}},
+    {"refill never exceeds burst",
+     10,
+     2,
+     10,
+     {{"b.test", 0, true},
+      {"b.test", 100 * SEC, true},
+      {"b.test", 100 * SEC, true},
+      {"b.test", 100 * SEC, false},
+      {NULL, 0, false}}},
+    {"domains do not share a bucket",
+     1,
+     1,
+     10,
+     {{"b.test", 0, true},
+      {"b.test", 1, false},
+      {"c.test", 2, true},
+      {"c.test", 3, false},
+      {NULL, 0, false}}},
+    {"rate 0 never limits",
+     0,
+     1,
+     1,
+     {{"b.test", 0, true},
+      {"b.test", 0, true},
+      {"c.test", 0, true},
+      {"d.test", 0, true},
+      {NULL, 0, false}}},
+    {"full table: refused until a bucket has refilled",
+     1,
+     1,
+     2,
+     {{"b.test", 0, true},
+      {"c.test", 0, true},
+      {"d.test", 0, false},
+      {"d.test", 1 * SEC, true},
+      {"b.test", 1 * SEC, true},
+      {NULL, 0, false}}},
+    {"clock going backwards adds nothing",
+     1,
+     1,
+     10,
+     {{"b.test", 5 * SEC, true},
+      {"b.test", 1 * SEC, false},
+      {"b.test", 5 * SEC, false},
+      {"b.test", 6 * SEC, true},
+      {NULL, 0, false}}},
+    {"fractional refill accumulates",
+     3,
+     1,
+     10,
+     {{"b.test", 0, true},
+      {"b.test", 200 * MS, false},
+      {"b.test", 334 * MS, true},
+      {NULL, 0, false}}},
 };
 #define SCRIPT_COUNT ((int)(sizeof scripts / sizeof scripts[0]))
 
@@ -146,7 +194,8 @@ START_TEST(test_huge_rate_refills_fully)
 }
 END_TEST
 
-static Suite *ratelimit_suite(void)
+static Suite *
+ratelimit_suite(void)
 {
     Suite *suite = suite_create("ratelimit");
     TCase *tc = tcase_create("buckets");
@@ -160,7 +209,8 @@ static Suite *ratelimit_suite(void)
     return suite;
 }
 
-int main(void)
+int
+main(void)
 {
     SRunner *runner = srunner_create(ratelimit_suite());
     int failed;

@@ -24,9 +24,14 @@
 #define MAX_AGE 604800ULL
 
 static const char *const v1[][2] = {
-    {"identity", "alice@a.test"}, {"message-id", "20261122.abc@a.test"},
-    {"from", "alice@a.test"}, {"t", "1795000000"}, {"ip", "192.0.2.10"}, {"k", "s1"},
-    {"bh", V1_BH}, {"h", V1_H},
+    {"identity", "alice@a.test"},
+    {"message-id", "20261122.abc@a.test"},
+    {"from", "alice@a.test"},
+    {"t", "1795000000"},
+    {"ip", "192.0.2.10"},
+    {"k", "s1"},
+    {"bh", V1_BH},
+    {"h", V1_H},
 };
 #define V1_COUNT (sizeof v1 / sizeof v1[0])
 
@@ -34,7 +39,8 @@ static xmpp_ctx_t *ctx;
 static struct xsmtp_keytable *keys;
 static char keyfile[64];
 
-static void setup(void)
+static void
+setup(void)
 {
     FILE *f;
     int fd;
@@ -46,14 +52,16 @@ static void setup(void)
     f = fdopen(fd, "w");
     fputs("s1 c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE= *@a.test\n"
           "alice-2026 c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE= alice@a.test\n"
-          "s0 c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE= *@a.test revoked\n", f);
+          "s0 c2VjcmV0LWZvci10ZXN0LXZlY3Rvci1vbmUtMzJieXRlcyE= *@a.test revoked\n",
+          f);
     fclose(f);
     ck_assert_int_eq(xsmtp_keytable_load(keyfile, &keys, err, sizeof err), XSMTP_OK);
     ctx = xmpp_ctx_new(NULL, NULL);
     ck_assert_ptr_nonnull(ctx);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
     xsmtp_keytable_free(keys);
     unlink(keyfile);
@@ -61,7 +69,8 @@ static void teardown(void)
 }
 
 /* A <verify/> with vector 1's attributes; override NAME=VALUE, VALUE NULL removes. */
-static xmpp_stanza_t *verify_stanza(const char *name, const char *value)
+static xmpp_stanza_t *
+verify_stanza(const char *name, const char *value)
 {
     xmpp_stanza_t *verify = xmpp_stanza_new(ctx);
     size_t i;
@@ -81,7 +90,7 @@ static xmpp_stanza_t *verify_stanza(const char *name, const char *value)
 
 struct parse_case {
     const char *name, *value;
-    const char *problem;    /* NULL: parses */
+    const char *problem; /* NULL: parses */
 };
 
 static const struct parse_case parse_cases[] = {
@@ -162,7 +171,8 @@ START_TEST(test_parse_huge_message_id)
 END_TEST
 
 /* "pass", "fail.REASON" or "error.CONDITION", as in the counters line. */
-static const char *answer_name(struct component_answer answer)
+static const char *
+answer_name(struct component_answer answer)
 {
     return component_answer_key(component_answer_index(answer));
 }
@@ -179,42 +189,38 @@ struct decide_case {
 static const struct decide_case decide_cases[] = {
     {"vector 1", NULL, NULL, 10, false, "pass", NULL, NULL},
     {"uppercase identity", "identity", "ALICE@a.TEST", 10, false, "pass", NULL, NULL},
-    {"foreign domain", "identity", "alice@b.test", 10, false, "error.item-not-found", NULL,
-     NULL},
+    {"foreign domain", "identity", "alice@b.test", 10, false, "error.item-not-found", NULL, NULL},
     {"foreign domain beats unknown key", "identity", "alice@b.test", 10, false,
      "error.item-not-found", "k", "nokey"},
     {"served domain, key for another", "identity", "alice@a2.test", 10, false,
      "fail.identity-not-allowed", NULL, NULL},
     {"unknown key beats a bad MAC", "k", "nokey", 10, false, "fail.unknown-key", "h",
      "NGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM="},
-    {"revoked beats not-allowed", "k", "s0", 10, false, "fail.revoked", "identity",
-     "bob@a2.test"},
+    {"revoked beats not-allowed", "k", "s0", 10, false, "fail.revoked", "identity", "bob@a2.test"},
     {"unknown key", "k", "nokey", 10, false, "fail.unknown-key", NULL, NULL},
     {"revoked key", "k", "s0", 10, false, "fail.revoked", NULL, NULL},
     {"personal key, other identity", "identity", "bob@a.test", 10, false,
      "fail.identity-not-allowed", "k", "alice-2026"},
-    {"personal key, its identity", "k", "alice-2026", 10, false, "fail.bad-hash", NULL,
-     NULL},
-    {"tampered message-id", "message-id", "other@a.test", 10, false, "fail.bad-hash",
-     NULL, NULL},
+    {"personal key, its identity", "k", "alice-2026", 10, false, "fail.bad-hash", NULL, NULL},
+    {"tampered message-id", "message-id", "other@a.test", 10, false, "fail.bad-hash", NULL, NULL},
     {"tampered from", "from", "bob@a.test", 10, false, "fail.bad-hash", NULL, NULL},
     {"tampered ip", "ip", "192.0.2.11", 10, false, "fail.bad-hash", NULL, NULL},
-    {"tampered h", "h", "NGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM=", 10, false,
-     "fail.bad-hash", NULL, NULL},
+    {"tampered h", "h", "NGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM=", 10, false, "fail.bad-hash",
+     NULL, NULL},
     {"exactly max_age old", NULL, NULL, (long long)MAX_AGE, false, "pass", NULL, NULL},
-    {"one second past max_age", NULL, NULL, (long long)MAX_AGE + 1, false,
-     "fail.expired", NULL, NULL},
+    {"one second past max_age", NULL, NULL, (long long)MAX_AGE + 1, false, "fail.expired", NULL,
+     NULL},
     {"exactly 300 s ahead", NULL, NULL, -300, false, "pass", NULL, NULL},
     {"301 s ahead", NULL, NULL, -301, false, "fail.future", NULL, NULL},
     {"forged and old reads bad-hash", "from", "x@a.test", (long long)MAX_AGE + 100, false,
      "fail.bad-hash", NULL, NULL},
     {"relay in list", "relay", "198.51.100.7", 10, true, "pass", NULL, NULL},
-    {"relay not in list", "relay", "203.0.113.1", 10, true, "fail.relay-not-authorized",
-     NULL, NULL},
+    {"relay not in list", "relay", "203.0.113.1", 10, true, "fail.relay-not-authorized", NULL,
+     NULL},
     {"relay not given", NULL, NULL, 10, true, "pass", NULL, NULL},
     {"relay given, no list", "relay", "203.0.113.1", 10, false, "pass", NULL, NULL},
-    {"expired beats relay", "relay", "203.0.113.1", (long long)MAX_AGE + 1, true,
-     "fail.expired", NULL, NULL},
+    {"expired beats relay", "relay", "203.0.113.1", (long long)MAX_AGE + 1, true, "fail.expired",
+     NULL, NULL},
 };
 #define DECIDE_COUNT ((int)(sizeof decide_cases / sizeof decide_cases[0]))
 
@@ -244,8 +250,8 @@ START_TEST(test_decide)
     ck_assert_int_eq(component_request_parse(verify, &req, &problem), XSMTP_OK);
     outcome = answer_name(
         component_decide(&cfg, keys, &req, (uint64_t)((long long)V1_T + c->now_offset)));
-    ck_assert_msg(strcmp(outcome, c->expected) == 0, "%s: got %s, expected %s", c->what,
-                  outcome, c->expected);
+    ck_assert_msg(strcmp(outcome, c->expected) == 0, "%s: got %s, expected %s", c->what, outcome,
+                  c->expected);
     xmpp_stanza_release(verify);
     xsmtp_cidr_list_free(&cfg.relays);
 }
@@ -269,7 +275,8 @@ START_TEST(test_no_key_table)
 }
 END_TEST
 
-static Suite *verify_suite(void)
+static Suite *
+verify_suite(void)
 {
     Suite *suite = suite_create("component_verify");
     TCase *parse = tcase_create("parse");
@@ -286,7 +293,8 @@ static Suite *verify_suite(void)
     return suite;
 }
 
-int main(void)
+int
+main(void)
 {
     SRunner *runner = srunner_create(verify_suite());
     int failed;

@@ -44,20 +44,20 @@ struct extract_case {
 };
 
 static const struct extract_case msgid_cases[] = {
-    { "<a@b.test>", XSMTP_OK, "a@b.test" },
-    { " \t<a@b.test> \t", XSMTP_OK, "a@b.test" },
-    { "\r\n <a@b.test>\r\n", XSMTP_OK, "a@b.test" },
-    { "<Mixed.Case@B.Test>", XSMTP_OK, "Mixed.Case@B.Test" },
-    { "<a\r\n\t.b@c.test>", XSMTP_OK, "a\t.b@c.test" },     /* WSP after a fold stays */
-    { "x <a@b.test> <c@d.test>", XSMTP_OK, "a@b.test" },    /* first <, next > */
-    { "> <a@b.test>", XSMTP_OK, "a@b.test" },               /* '>' before '<' is text */
-    { "<a<b@c.test>", XSMTP_OK, "a<b@c.test" },             /* the first '<' counts */
-    { "<a@b.test", XSMTP_OK, "<a@b.test" },                 /* no '>': trimmed value */
-    { "a@b.test>", XSMTP_OK, "a@b.test>" },
-    { "bare-id@b.test", XSMTP_OK, "bare-id@b.test" },
-    { "<>", XSMTP_EMALFORMED, "" },
-    { "", XSMTP_EMALFORMED, "" },
-    { " \r\n\t", XSMTP_EMALFORMED, "" },
+    {"<a@b.test>", XSMTP_OK, "a@b.test"},
+    {" \t<a@b.test> \t", XSMTP_OK, "a@b.test"},
+    {"\r\n <a@b.test>\r\n", XSMTP_OK, "a@b.test"},
+    {"<Mixed.Case@B.Test>", XSMTP_OK, "Mixed.Case@B.Test"},
+    {"<a\r\n\t.b@c.test>", XSMTP_OK, "a\t.b@c.test"},  /* WSP after a fold stays */
+    {"x <a@b.test> <c@d.test>", XSMTP_OK, "a@b.test"}, /* first <, next > */
+    {"> <a@b.test>", XSMTP_OK, "a@b.test"},            /* '>' before '<' is text */
+    {"<a<b@c.test>", XSMTP_OK, "a<b@c.test"},          /* the first '<' counts */
+    {"<a@b.test", XSMTP_OK, "<a@b.test"},              /* no '>': trimmed value */
+    {"a@b.test>", XSMTP_OK, "a@b.test>"},
+    {"bare-id@b.test", XSMTP_OK, "bare-id@b.test"},
+    {"<>", XSMTP_EMALFORMED, ""},
+    {"", XSMTP_EMALFORMED, ""},
+    {" \r\n\t", XSMTP_EMALFORMED, ""},
 };
 #define MSGID_COUNT (int)(sizeof msgid_cases / sizeof msgid_cases[0])
 
@@ -74,31 +74,31 @@ START_TEST(test_msgid_table)
 END_TEST
 
 static const struct extract_case from_cases[] = {
-    { "alice@a.test", XSMTP_OK, "alice@a.test" },
-    { "ALICE@A.TEST", XSMTP_OK, "alice@a.test" },
-    { "Alice <Alice@A.Test>", XSMTP_OK, "alice@a.test" },
-    { "\"Doe, Alice\" <alice@a.test>", XSMTP_OK, "alice@a.test" },
+    {"alice@a.test", XSMTP_OK, "alice@a.test"},
+    {"ALICE@A.TEST", XSMTP_OK, "alice@a.test"},
+    {"Alice <Alice@A.Test>", XSMTP_OK, "alice@a.test"},
+    {"\"Doe, Alice\" <alice@a.test>", XSMTP_OK, "alice@a.test"},
     /* An escaped quote does not end the quoted string, so its ',' is inside. */
-    { "\"A \\\", B\" <alice@a.test>", XSMTP_OK, "alice@a.test" },
-    { "\"A \\\\\" <alice@a.test>", XSMTP_OK, "alice@a.test" },
-    { "<odd,local@a.test>", XSMTP_OK, "odd,local@a.test" },
-    { "Alice (Sales) <alice@a.test>", XSMTP_OK, "alice@a.test" },
-    { "<alice@a.test> (Alice)", XSMTP_OK, "alice@a.test" },
-    { "Alice\r\n <alice@a.test>", XSMTP_OK, "alice@a.test" },
-    { "<Alice@A.test", XSMTP_OK, "<alice@a.test" },            /* no '>': trimmed value */
+    {"\"A \\\", B\" <alice@a.test>", XSMTP_OK, "alice@a.test"},
+    {"\"A \\\\\" <alice@a.test>", XSMTP_OK, "alice@a.test"},
+    {"<odd,local@a.test>", XSMTP_OK, "odd,local@a.test"},
+    {"Alice (Sales) <alice@a.test>", XSMTP_OK, "alice@a.test"},
+    {"<alice@a.test> (Alice)", XSMTP_OK, "alice@a.test"},
+    {"Alice\r\n <alice@a.test>", XSMTP_OK, "alice@a.test"},
+    {"<Alice@A.test", XSMTP_OK, "<alice@a.test"}, /* no '>': trimmed value */
     /* Spec letter: the first '<' anywhere, even inside a quoted display name. */
-    { "\"x <Shown@X.test>\" <real@a.test>", XSMTP_OK, "shown@x.test" },
-    { "\xc3\x89lise <Elise@A.test>", XSMTP_OK, "elise@a.test" },
+    {"\"x <Shown@X.test>\" <real@a.test>", XSMTP_OK, "shown@x.test"},
+    {"\xc3\x89lise <Elise@A.test>", XSMTP_OK, "elise@a.test"},
 
-    { "alice@a.test, bob@a.test", XSMTP_EMULTIPLE, "" },
-    { "<alice@a.test>,<bob@a.test>", XSMTP_EMULTIPLE, "" },
-    { "\"A \\\"\", B <alice@a.test>", XSMTP_EMULTIPLE, "" },  /* quote closed before ',' */
-    { "Friends: alice@a.test, bob@a.test;", XSMTP_EMULTIPLE, "" },
+    {"alice@a.test, bob@a.test", XSMTP_EMULTIPLE, ""},
+    {"<alice@a.test>,<bob@a.test>", XSMTP_EMULTIPLE, ""},
+    {"\"A \\\"\", B <alice@a.test>", XSMTP_EMULTIPLE, ""}, /* quote closed before ',' */
+    {"Friends: alice@a.test, bob@a.test;", XSMTP_EMULTIPLE, ""},
     /* Spec letter: comments are not special, so a ',' in one counts. */
-    { "alice@a.test (Alice, Sales)", XSMTP_EMULTIPLE, "" },
-    { "alice@a.test,", XSMTP_EMULTIPLE, "" },
-    { "<>", XSMTP_EMALFORMED, "" },
-    { "  ", XSMTP_EMALFORMED, "" },
+    {"alice@a.test (Alice, Sales)", XSMTP_EMULTIPLE, ""},
+    {"alice@a.test,", XSMTP_EMULTIPLE, ""},
+    {"<>", XSMTP_EMALFORMED, ""},
+    {"  ", XSMTP_EMALFORMED, ""},
 };
 #define FROM_COUNT (int)(sizeof from_cases / sizeof from_cases[0])
 
@@ -119,8 +119,7 @@ START_TEST(test_unfold_trim)
     char out[32];
     size_t len = 99;
 
-    ck_assert_int_eq(xsmtp_unfold_trim(" \t a\r\n b \t\r\n", 12, out, sizeof out, &len),
-                     XSMTP_OK);
+    ck_assert_int_eq(xsmtp_unfold_trim(" \t a\r\n b \t\r\n", 12, out, sizeof out, &len), XSMTP_OK);
     ck_assert_str_eq(out, "a b");
     ck_assert_uint_eq(len, 3);
     ck_assert_int_eq(xsmtp_unfold_trim("", 0, out, sizeof out, &len), XSMTP_OK);
@@ -143,8 +142,7 @@ START_TEST(test_limits)
     memset(raw, 'a', XSMTP_HEADER_VALUE_MAX);
     raw[0] = '<';
     raw[XSMTP_HEADER_VALUE_MAX - 1] = '>';
-    ck_assert_int_eq(xsmtp_extract_msgid(raw, XSMTP_HEADER_VALUE_MAX, out, sizeof out),
-                     XSMTP_OK);
+    ck_assert_int_eq(xsmtp_extract_msgid(raw, XSMTP_HEADER_VALUE_MAX, out, sizeof out), XSMTP_OK);
     ck_assert_uint_eq(strlen(out), XSMTP_HEADER_VALUE_MAX - 2);
     /* One more octet is malformed (XSMTP-1 s2), for both headers. */
     memset(raw, 'a', XSMTP_HEADER_VALUE_MAX + 1);
@@ -187,8 +185,8 @@ main(void)
 {
     vector_count = vecfile_list(vector_names, VECFILE_MAX);
     if (vector_count < 8) {
-        fprintf(stderr, "expected at least 8 vectors in %s/vectors, found %zu\n",
-                TEST_DATA_DIR, vector_count);
+        fprintf(stderr, "expected at least 8 vectors in %s/vectors, found %zu\n", TEST_DATA_DIR,
+                vector_count);
         return EXIT_FAILURE;
     }
     SRunner *runner = srunner_create(extract_suite());

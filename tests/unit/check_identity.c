@@ -14,9 +14,9 @@
 
 struct identity_case {
     const char *input;
-    size_t len;             /* 0: strlen(input) */
+    size_t len; /* 0: strlen(input) */
     xsmtp_status status;
-    const char *expected;   /* lowercased output, or the reason */
+    const char *expected; /* lowercased output, or the reason */
 };
 
 #define L64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -27,52 +27,52 @@ struct identity_case {
 #define D254 D253 "b"
 
 static const struct identity_case cases[] = {
-    { "alice@a.test", 0, XSMTP_OK, "alice@a.test" },
-    { "Bob@A.Test", 0, XSMTP_OK, "bob@a.test" },
-    { "ALICE.Z-9_+x@MAIL.Example-1.ORG", 0, XSMTP_OK, "alice.z-9_+x@mail.example-1.org" },
-    { L64 "@a.test", 0, XSMTP_OK, L64 "@a.test" },
-    { "a@" D253, 0, XSMTP_OK, "a@" D253 },
+    {"alice@a.test", 0, XSMTP_OK, "alice@a.test"},
+    {"Bob@A.Test", 0, XSMTP_OK, "bob@a.test"},
+    {"ALICE.Z-9_+x@MAIL.Example-1.ORG", 0, XSMTP_OK, "alice.z-9_+x@mail.example-1.org"},
+    {L64 "@a.test", 0, XSMTP_OK, L64 "@a.test"},
+    {"a@" D253, 0, XSMTP_OK, "a@" D253},
     /* Non-ASCII octets are legal in the local part and are not case-folded. */
-    { "\xc3\x89lise@a.test", 0, XSMTP_OK, "\xc3\x89lise@a.test" },
-    { "#!$%*+=?^`{|}~@a.test", 0, XSMTP_OK, "#!$%*+=?^`{|}~@a.test" },
+    {"\xc3\x89lise@a.test", 0, XSMTP_OK, "\xc3\x89lise@a.test"},
+    {"#!$%*+=?^`{|}~@a.test", 0, XSMTP_OK, "#!$%*+=?^`{|}~@a.test"},
 
-    { "", 0, XSMTP_EMALFORMED, "empty identity" },
-    { "alice", 0, XSMTP_EMALFORMED, "no '@' in identity" },
-    { "@a.test", 0, XSMTP_EMALFORMED, "empty local part" },
-    { "alice@", 0, XSMTP_EMALFORMED, "empty domain" },
-    { "a" L64 "@a.test", 0, XSMTP_EMALFORMED, "local part longer than 64 octets" },
-    { "a@" D254, 0, XSMTP_EMALFORMED, "domain longer than 253 octets" },
-    { "a\"b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a&b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a'b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a/b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a:b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a<b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a>b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a\tb@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a\x01@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a\x7f@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a\0b@a.test", 10, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a@b@a.test", 0, XSMTP_EMALFORMED, "invalid character in domain" },
-    { "a@a_b.test", 0, XSMTP_EMALFORMED, "invalid character in domain" },
-    { "a@a.test ", 0, XSMTP_EMALFORMED, "invalid character in domain" },
-    { " a@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "a@\xc3\xa9.test", 0, XSMTP_EMALFORMED, "invalid character in domain" },
-    { "a@a.test\r\n", 0, XSMTP_EMALFORMED, "invalid character in domain" },
+    {"", 0, XSMTP_EMALFORMED, "empty identity"},
+    {"alice", 0, XSMTP_EMALFORMED, "no '@' in identity"},
+    {"@a.test", 0, XSMTP_EMALFORMED, "empty local part"},
+    {"alice@", 0, XSMTP_EMALFORMED, "empty domain"},
+    {"a" L64 "@a.test", 0, XSMTP_EMALFORMED, "local part longer than 64 octets"},
+    {"a@" D254, 0, XSMTP_EMALFORMED, "domain longer than 253 octets"},
+    {"a\"b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a&b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a'b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a/b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a:b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a<b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a>b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a b@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a\tb@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a\x01@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a\x7f@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a\0b@a.test", 10, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a@b@a.test", 0, XSMTP_EMALFORMED, "invalid character in domain"},
+    {"a@a_b.test", 0, XSMTP_EMALFORMED, "invalid character in domain"},
+    {"a@a.test ", 0, XSMTP_EMALFORMED, "invalid character in domain"},
+    {" a@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"a@\xc3\xa9.test", 0, XSMTP_EMALFORMED, "invalid character in domain"},
+    {"a@a.test\r\n", 0, XSMTP_EMALFORMED, "invalid character in domain"},
     /* The local part may be UTF-8 (it goes into headers and XML). */
-    { "\xf0\x9f\x98\x80\xe4\xb8\xad\xc2\xa0@a.test", 0, XSMTP_OK,
-      "\xf0\x9f\x98\x80\xe4\xb8\xad\xc2\xa0@a.test" },
-    { "\xcax@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
-    { "\xff@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
-    { "a\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
-    { "\xc0\xaf@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
-    { "\xe0\x80\xaf@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
-    { "\xed\xa0\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
-    { "\xf4\x90\x80\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
-    { "a\xc3@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part" },
-    { "\xc2\x85@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
-    { "\xef\xbf\xbe@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part" },
+    {"\xf0\x9f\x98\x80\xe4\xb8\xad\xc2\xa0@a.test", 0, XSMTP_OK,
+     "\xf0\x9f\x98\x80\xe4\xb8\xad\xc2\xa0@a.test"},
+    {"\xcax@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part"},
+    {"\xff@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part"},
+    {"a\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part"},
+    {"\xc0\xaf@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part"},
+    {"\xe0\x80\xaf@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part"},
+    {"\xed\xa0\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part"},
+    {"\xf4\x90\x80\x80@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part"},
+    {"a\xc3@a.test", 0, XSMTP_EMALFORMED, "invalid UTF-8 in local part"},
+    {"\xc2\x85@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
+    {"\xef\xbf\xbe@a.test", 0, XSMTP_EMALFORMED, "invalid character in local part"},
 };
 #define CASE_COUNT (int)(sizeof cases / sizeof cases[0])
 
@@ -84,8 +84,7 @@ START_TEST(test_identity_parse)
     size_t len = c->len != 0 ? c->len : strlen(c->input);
 
     xsmtp_status status = xsmtp_identity_parse(c->input, len, out, sizeof out, &reason);
-    ck_assert_msg(status == c->status, "case %d: status %d, expected %d", _i, status,
-                  c->status);
+    ck_assert_msg(status == c->status, "case %d: status %d, expected %d", _i, status, c->status);
     if (c->status == XSMTP_OK) {
         ck_assert_str_eq(out, c->expected);
         ck_assert_ptr_null(reason);

@@ -77,8 +77,8 @@ load_good(struct scratch *scratch)
     struct xsmtp_keytable *table = NULL;
     char err[512] = "unset";
     scratch_copy_fixture(scratch, "good.keys", 0600);
-    ck_assert_msg(xsmtp_keytable_load(scratch->path, &table, err, sizeof err) == XSMTP_OK,
-                  "%s", err);
+    ck_assert_msg(xsmtp_keytable_load(scratch->path, &table, err, sizeof err) == XSMTP_OK, "%s",
+                  err);
     ck_assert_str_eq(err, "");
     ck_assert_ptr_nonnull(table);
     return table;
@@ -91,10 +91,10 @@ START_TEST(test_load_good)
     struct xsmtp_keytable *table = load_good(&scratch);
 
     ck_assert_uint_eq(table->key_count, 7);
-    static const char *const ids[] = { "s0", "alice-2026", "s1", "multi", "hash.local",
-                                       "old_all", "catch-all" };
-    static const bool revoked[] = { true, false, false, false, false, true, false };
-    static const size_t secret_lens[] = { 16, 20, 35, 24, 32, 48, 32 };
+    static const char *const ids[] = {"s0",         "alice-2026", "s1",       "multi",
+                                      "hash.local", "old_all",    "catch-all"};
+    static const bool revoked[] = {true, false, false, false, false, true, false};
+    static const size_t secret_lens[] = {16, 20, 35, 24, 32, 48, 32};
     for (size_t i = 0; i < 7; i++) {
         ck_assert_str_eq(table->keys[i].id, ids[i]);
         ck_assert_int_eq(table->keys[i].revoked, revoked[i]);
@@ -124,17 +124,17 @@ struct lookup_case {
 };
 
 static const struct lookup_case good_lookups[] = {
-    { "alice@a.test", "alice-2026" },   /* s0 matches first but is revoked */
-    { "ALICE@A.TEST", "alice-2026" },   /* case-insensitive */
-    { "bob@a.test", "s1" },
-    { "Bob@B.Test", "multi" },
-    { "x@c.test", "multi" },
-    { "x@sub.c.test", "catch-all" },    /* *@domain is not *@*.domain */
-    { "carol@d.test", "multi" },
-    { "dave@d.test", "catch-all" },
-    { "ab@e.test", "hash.local" },
-    { "a#b@e.test", "catch-all" },      /* the comment cut "#..." off the pattern */
-    { "anyone@anywhere", "catch-all" },
+    {"alice@a.test", "alice-2026"}, /* s0 matches first but is revoked */
+    {"ALICE@A.TEST", "alice-2026"}, /* case-insensitive */
+    {"bob@a.test", "s1"},
+    {"Bob@B.Test", "multi"},
+    {"x@c.test", "multi"},
+    {"x@sub.c.test", "catch-all"}, /* *@domain is not *@*.domain */
+    {"carol@d.test", "multi"},
+    {"dave@d.test", "catch-all"},
+    {"ab@e.test", "hash.local"},
+    {"a#b@e.test", "catch-all"}, /* the comment cut "#..." off the pattern */
+    {"anyone@anywhere", "catch-all"},
 };
 #define GOOD_LOOKUP_COUNT (int)(sizeof good_lookups / sizeof good_lookups[0])
 
@@ -169,10 +169,9 @@ START_TEST(test_lookup_order)
     xsmtp_keytable_free(table);
 
     /* Exact before *@domain before *: each wins where it comes first. */
-    static const char ordered[] =
-        "exact  " SECRET_B "  alice@a.test\n"
-        "domain " SPEC_SECRET_B64 "  *@a.test\n"
-        "wild   " SECRET_B "  *\n";
+    static const char ordered[] = "exact  " SECRET_B "  alice@a.test\n"
+                                  "domain " SPEC_SECRET_B64 "  *@a.test\n"
+                                  "wild   " SECRET_B "  *\n";
     scratch_write(&scratch, ordered, sizeof ordered - 1, 0600);
     ck_assert_int_eq(xsmtp_keytable_load(scratch.path, &table, err, sizeof err), XSMTP_OK);
     ck_assert_str_eq(xsmtp_keytable_for_identity(table, "alice@a.test")->id, "exact");
@@ -181,9 +180,8 @@ START_TEST(test_lookup_order)
     xsmtp_keytable_free(table);
 
     /* All revoked: nothing to sign with, but every key is still found by id. */
-    static const char revoked[] =
-        "r1 " SECRET_B " alice@a.test revoked\n"
-        "r2 " SECRET_B " * revoked\n";
+    static const char revoked[] = "r1 " SECRET_B " alice@a.test revoked\n"
+                                  "r2 " SECRET_B " * revoked\n";
     scratch_write(&scratch, revoked, sizeof revoked - 1, 0600);
     ck_assert_int_eq(xsmtp_keytable_load(scratch.path, &table, err, sizeof err), XSMTP_OK);
     ck_assert_ptr_null(xsmtp_keytable_for_identity(table, "alice@a.test"));
@@ -202,11 +200,11 @@ START_TEST(test_lookup_by_id)
 
     const struct xsmtp_key *key = xsmtp_keytable_by_id(table, "s0");
     ck_assert_ptr_nonnull(key);
-    ck_assert(key->revoked);        /* found by id although revoked */
+    ck_assert(key->revoked); /* found by id although revoked */
     ck_assert(xsmtp_key_allows(key, "x@A.TEST"));
     ck_assert(!xsmtp_key_allows(key, "x@b.test"));
     ck_assert_ptr_nonnull(xsmtp_keytable_by_id(table, "old_all"));
-    ck_assert_ptr_null(xsmtp_keytable_by_id(table, "S1"));      /* ids are exact */
+    ck_assert_ptr_null(xsmtp_keytable_by_id(table, "S1")); /* ids are exact */
     ck_assert_ptr_null(xsmtp_keytable_by_id(table, "nope"));
     ck_assert_ptr_null(xsmtp_keytable_by_id(table, NULL));
     ck_assert_ptr_null(xsmtp_keytable_by_id(NULL, "s1"));
@@ -231,8 +229,9 @@ START_TEST(test_loaded_key_macs)
     struct xsmtp_keytable *table = load_good(&scratch);
 
     struct xsmtp_token_input input = {
-        "alice@a.test", "20261122.abc@a.test", "alice@a.test", "1795000000", "192.0.2.10",
-        "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=", "s1",
+        "alice@a.test", "20261122.abc@a.test", "alice@a.test",
+        "1795000000",   "192.0.2.10",          "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=",
+        "s1",
     };
     const struct xsmtp_key *key = xsmtp_keytable_for_identity(table, "bob@a.test");
     ck_assert_str_eq(key->id, "s1");
@@ -245,9 +244,9 @@ END_TEST
 
 struct bad_case {
     const char *content;
-    size_t len;                 /* 0: strlen */
-    const char *expected;       /* after "PATH:" */
-    const char *secret;         /* must not appear in the message (or NULL) */
+    size_t len;           /* 0: strlen */
+    const char *expected; /* after "PATH:" */
+    const char *secret;   /* must not appear in the message (or NULL) */
 };
 
 #define S "  " SECRET_B "  "
@@ -261,43 +260,36 @@ struct bad_case {
     "AAAAAAAAAAAAAAAAAAAA"
 
 static const struct bad_case bad_cases[] = {
-    { "s1\n", 0, "1: missing secret", NULL },
-    { "s1" S "\n", 0, "1: missing identities", SECRET_B },
-    { "s1" S "revoked\n", 0, "1: missing identities", SECRET_B },
-    { "bad/id" S "*\n", 0, "1: malformed key id", SECRET_B },
-    { ID65 S "*\n", 0, "1: malformed key id", SECRET_B },
-    { "# comment\n\n  s1 c2Vj!!== *@a.test\n", 0, "3: secret is not valid base64", NULL },
-    { "s1 c2VjcmV0 *@a.test\n", 0, "1: secret shorter than 16 bytes", "c2VjcmV0" },
-    { "s1 c2VjcmV0= *@a.test\n", 0, "1: secret is not valid base64", "c2VjcmV0" },
-    { "s1 MDEyMzQ1Njc4OWFiY2Rl *@a.test\n", 0, "1: secret shorter than 16 bytes",
-      "MDEyMzQ1Njc4OWFiY2Rl" },
-    { "s1 " Z85 "AAA= *@a.test\n", 0, "1: secret longer than 256 bytes", NULL },
-    { "s1 " Z85 "AAAAAAAA *@a.test\n", 0, "1: secret longer than 256 bytes", NULL },
-    { "s1" S "a@x.test b@x.test\n", 0, "1: identity patterns must be separated by commas",
-      SECRET_B },
-    { "s1" S "a@x.test disabled\n", 0, "1: identity patterns must be separated by commas",
-      SECRET_B },
-    { "s1" S "a@x.test REVOKED\n", 0, "1: identity patterns must be separated by commas",
-      SECRET_B },
-    { "s1" S "a@x.test,,b@x.test\n", 0, "1: identity pattern 2 is empty", SECRET_B },
-    { "s1" S "a@x.test,\n", 0, "1: identity pattern 2 is empty", SECRET_B },
-    { "s1" S "alice\n", 0, "1: identity pattern 1: no '@' in identity", SECRET_B },
-    { "s1" S "*@bad_domain\n", 0, "1: identity pattern 1: invalid character in domain",
-      SECRET_B },
-    { "s1" S "*@\n", 0, "1: identity pattern 1: empty domain", SECRET_B },
-    { "s1" S "a@x.test, *.x.test\n", 0, "1: identity pattern 2: no '@' in identity",
-      SECRET_B },
-    { "s1" S "a@x.test\n# again\ns1" S "b@x.test\n", 0,
-      "3: duplicate key id (first on line 1)", SECRET_B },
-    { "s1" S "a@x.test\ns1\0" S "b@x.test\n", 24 + 2 * sizeof SECRET_B, "2: NUL byte in line",
-      SECRET_B },
+    {"s1\n", 0, "1: missing secret", NULL},
+    {"s1" S "\n", 0, "1: missing identities", SECRET_B},
+    {"s1" S "revoked\n", 0, "1: missing identities", SECRET_B},
+    {"bad/id" S "*\n", 0, "1: malformed key id", SECRET_B},
+    {ID65 S "*\n", 0, "1: malformed key id", SECRET_B},
+    {"# comment\n\n  s1 c2Vj!!== *@a.test\n", 0, "3: secret is not valid base64", NULL},
+    {"s1 c2VjcmV0 *@a.test\n", 0, "1: secret shorter than 16 bytes", "c2VjcmV0"},
+    {"s1 c2VjcmV0= *@a.test\n", 0, "1: secret is not valid base64", "c2VjcmV0"},
+    {"s1 MDEyMzQ1Njc4OWFiY2Rl *@a.test\n", 0, "1: secret shorter than 16 bytes",
+     "MDEyMzQ1Njc4OWFiY2Rl"},
+    {"s1 " Z85 "AAA= *@a.test\n", 0, "1: secret longer than 256 bytes", NULL},
+    {"s1 " Z85 "AAAAAAAA *@a.test\n", 0, "1: secret longer than 256 bytes", NULL},
+    {"s1" S "a@x.test b@x.test\n", 0, "1: identity patterns must be separated by commas", SECRET_B},
+    {"s1" S "a@x.test disabled\n", 0, "1: identity patterns must be separated by commas", SECRET_B},
+    {"s1" S "a@x.test REVOKED\n", 0, "1: identity patterns must be separated by commas", SECRET_B},
+    {"s1" S "a@x.test,,b@x.test\n", 0, "1: identity pattern 2 is empty", SECRET_B},
+    {"s1" S "a@x.test,\n", 0, "1: identity pattern 2 is empty", SECRET_B},
+    {"s1" S "alice\n", 0, "1: identity pattern 1: no '@' in identity", SECRET_B},
+    {"s1" S "*@bad_domain\n", 0, "1: identity pattern 1: invalid character in domain", SECRET_B},
+    {"s1" S "*@\n", 0, "1: identity pattern 1: empty domain", SECRET_B},
+    {"s1" S "a@x.test, *.x.test\n", 0, "1: identity pattern 2: no '@' in identity", SECRET_B},
+    {"s1" S "a@x.test\n# again\ns1" S "b@x.test\n", 0, "3: duplicate key id (first on line 1)",
+     SECRET_B},
+    {"s1" S "a@x.test\ns1\0" S "b@x.test\n", 24 + 2 * sizeof SECRET_B, "2: NUL byte in line",
+     SECRET_B},
     /* A secret in the wrong column must not be echoed. */
-    { "s1 *@a.test " SPEC_SECRET_B64 "\n", 0, "1: secret is not valid base64",
-      SPEC_SECRET_B64 },
-    { "s1" S "a@x.test " SPEC_SECRET_B64 "\n", 0,
-      "1: identity patterns must be separated by commas", SPEC_SECRET_B64 },
-    { "s1" S SPEC_SECRET_B64 "\n", 0, "1: identity pattern 1: no '@' in identity",
-      SPEC_SECRET_B64 },
+    {"s1 *@a.test " SPEC_SECRET_B64 "\n", 0, "1: secret is not valid base64", SPEC_SECRET_B64},
+    {"s1" S "a@x.test " SPEC_SECRET_B64 "\n", 0, "1: identity patterns must be separated by commas",
+     SPEC_SECRET_B64},
+    {"s1" S SPEC_SECRET_B64 "\n", 0, "1: identity pattern 1: no '@' in identity", SPEC_SECRET_B64},
 };
 #define BAD_COUNT (int)(sizeof bad_cases / sizeof bad_cases[0])
 
@@ -305,14 +297,13 @@ START_TEST(test_bad_lines)
 {
     const struct bad_case *c = &bad_cases[_i];
     struct scratch scratch;
-    struct xsmtp_keytable *table = (struct xsmtp_keytable *)&scratch;   /* must be reset */
+    struct xsmtp_keytable *table = (struct xsmtp_keytable *)&scratch; /* must be reset */
     char err[512];
     char expected[600];
 
     scratch_init(&scratch);
     scratch_write(&scratch, c->content, c->len != 0 ? c->len : strlen(c->content), 0600);
-    ck_assert_int_eq(xsmtp_keytable_load(scratch.path, &table, err, sizeof err),
-                     XSMTP_EMALFORMED);
+    ck_assert_int_eq(xsmtp_keytable_load(scratch.path, &table, err, sizeof err), XSMTP_EMALFORMED);
     ck_assert_ptr_null(table);
     snprintf(expected, sizeof expected, "%s:%s", scratch.path, c->expected);
     ck_assert_str_eq(err, expected);
@@ -337,8 +328,7 @@ START_TEST(test_long_line)
     memset(content + used, ' ', 8193);
     memcpy(content + used + 8193, "\n", 1);
     scratch_write(&scratch, content, used + 8194, 0600);
-    ck_assert_int_eq(xsmtp_keytable_load(scratch.path, &table, err, sizeof err),
-                     XSMTP_EMALFORMED);
+    ck_assert_int_eq(xsmtp_keytable_load(scratch.path, &table, err, sizeof err), XSMTP_EMALFORMED);
     snprintf(expected, sizeof expected, "%s:2: line longer than 8192 octets", scratch.path);
     ck_assert_str_eq(err, expected);
     /* 8,192 blanks is a (blank) line like any other. */
@@ -356,13 +346,13 @@ struct layout_case {
 };
 
 static const struct layout_case layouts[] = {
-    { "", 0 },
-    { "# only a comment\n\n \t \n", 0 },
-    { "s1" S "a@x.test", 1 },                        /* no final line end */
-    { "s1" S "a@x.test\r\ns2" S "b@x.test\r\n", 2 }, /* CRLF line ends */
-    { "s1" S "a@x.test#comment-right-after\n", 1 },
-    { "\ts1\t" SECRET_B "\t*\trevoked\t# why\n", 1 },
-    { "max " Z85 "AA== *\n", 1 },                   /* a 256-byte secret */
+    {"", 0},
+    {"# only a comment\n\n \t \n", 0},
+    {"s1" S "a@x.test", 1},                        /* no final line end */
+    {"s1" S "a@x.test\r\ns2" S "b@x.test\r\n", 2}, /* CRLF line ends */
+    {"s1" S "a@x.test#comment-right-after\n", 1},
+    {"\ts1\t" SECRET_B "\t*\trevoked\t# why\n", 1},
+    {"max " Z85 "AA== *\n", 1}, /* a 256-byte secret */
 };
 #define LAYOUT_COUNT (int)(sizeof layouts / sizeof layouts[0])
 
@@ -375,8 +365,8 @@ START_TEST(test_layouts)
 
     scratch_init(&scratch);
     scratch_write(&scratch, c->content, strlen(c->content), 0600);
-    ck_assert_msg(xsmtp_keytable_load(scratch.path, &table, err, sizeof err) == XSMTP_OK,
-                  "%s", err);
+    ck_assert_msg(xsmtp_keytable_load(scratch.path, &table, err, sizeof err) == XSMTP_OK, "%s",
+                  err);
     ck_assert_uint_eq(table->key_count, c->keys);
     if (_i == 3)
         ck_assert_str_eq(table->keys[1].patterns[0], "b@x.test");
@@ -397,10 +387,9 @@ struct mode_case {
 };
 
 static const struct mode_case modes[] = {
-    { 0600, XSMTP_OK }, { 0400, XSMTP_OK }, { 0700, XSMTP_OK },
-    { 0640, XSMTP_EPERM }, { 0604, XSMTP_EPERM }, { 0620, XSMTP_EPERM },
-    { 0602, XSMTP_EPERM }, { 0610, XSMTP_EPERM }, { 0601, XSMTP_EPERM },
-    { 0644, XSMTP_EPERM }, { 0666, XSMTP_EPERM },
+    {0600, XSMTP_OK},    {0400, XSMTP_OK},    {0700, XSMTP_OK},    {0640, XSMTP_EPERM},
+    {0604, XSMTP_EPERM}, {0620, XSMTP_EPERM}, {0602, XSMTP_EPERM}, {0610, XSMTP_EPERM},
+    {0601, XSMTP_EPERM}, {0644, XSMTP_EPERM}, {0666, XSMTP_EPERM},
 };
 #define MODE_COUNT (int)(sizeof modes / sizeof modes[0])
 
@@ -422,8 +411,8 @@ START_TEST(test_permissions)
     } else {
         ck_assert_ptr_null(table);
         snprintf(expected, sizeof expected,
-                 "%s: group or other may access it (mode %04o); run chmod 600 on it",
-                 scratch.path, (unsigned)c->mode);
+                 "%s: group or other may access it (mode %04o); run chmod 600 on it", scratch.path,
+                 (unsigned)c->mode);
         ck_assert_str_eq(err, expected);
     }
     scratch_done(&scratch);
@@ -461,20 +450,20 @@ struct read_line_case {
     mode_t mode;
     size_t outsz;
     xsmtp_status status;
-    const char *expected;   /* the line, or the message after "PATH: " */
+    const char *expected; /* the line, or the message after "PATH: " */
 };
 
 static const struct read_line_case read_line_cases[] = {
-    { "s3cret\n", 0600, 64, XSMTP_OK, "s3cret" },
-    { "s3cret\r\nsecond line\n", 0600, 64, XSMTP_OK, "s3cret" },
-    { "s3cret", 0400, 64, XSMTP_OK, "s3cret" },
-    { "pass word \n", 0600, 64, XSMTP_OK, "pass word " },
-    { "s3cret\n", 0600, 7, XSMTP_OK, "s3cret" },
-    { "s3cret\n", 0600, 6, XSMTP_ETOOBIG, "first line too long" },
-    { "", 0600, 64, XSMTP_EMALFORMED, "empty first line" },
-    { "\nsecond\n", 0600, 64, XSMTP_EMALFORMED, "empty first line" },
-    { "s3cret\n", 0640, 64, XSMTP_EPERM,
-      "group or other may access it (mode 0640); run chmod 600 on it" },
+    {"s3cret\n", 0600, 64, XSMTP_OK, "s3cret"},
+    {"s3cret\r\nsecond line\n", 0600, 64, XSMTP_OK, "s3cret"},
+    {"s3cret", 0400, 64, XSMTP_OK, "s3cret"},
+    {"pass word \n", 0600, 64, XSMTP_OK, "pass word "},
+    {"s3cret\n", 0600, 7, XSMTP_OK, "s3cret"},
+    {"s3cret\n", 0600, 6, XSMTP_ETOOBIG, "first line too long"},
+    {"", 0600, 64, XSMTP_EMALFORMED, "empty first line"},
+    {"\nsecond\n", 0600, 64, XSMTP_EMALFORMED, "empty first line"},
+    {"s3cret\n", 0640, 64, XSMTP_EPERM,
+     "group or other may access it (mode 0640); run chmod 600 on it"},
 };
 #define READ_LINE_COUNT (int)(sizeof read_line_cases / sizeof read_line_cases[0])
 
@@ -494,7 +483,7 @@ START_TEST(test_read_line)
     if (c->status == XSMTP_OK) {
         ck_assert_str_eq(out, c->expected);
     } else {
-        ck_assert_str_eq(out, "");      /* no partial secret left behind */
+        ck_assert_str_eq(out, ""); /* no partial secret left behind */
         snprintf(expected, sizeof expected, "%s: %s", scratch.path, c->expected);
         ck_assert_str_eq(err, expected);
     }

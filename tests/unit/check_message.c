@@ -30,31 +30,44 @@ struct deletion_case {
     const char *what;
     struct header headers[12];
     const char *authserv;
-    const char *forged;     /* expected for MESSAGE_DELETE_FORGED */
-    const char *xmpp;       /* expected for MESSAGE_DELETE_CLIENT_XMPP */
+    const char *forged; /* expected for MESSAGE_DELETE_FORGED */
+    const char *xmpp;   /* expected for MESSAGE_DELETE_CLIENT_XMPP */
 };
 
 static const struct deletion_case cases[] = {
     {"nothing to delete", {{"From", "a@a.test"}, {"Subject", "x"}}, AUTHSERV, "", ""},
-    {"verdicts, any case", {{"X-XSMTP-Verdict", "pass"}, {"x-xsmtp-verdict", "pass"},
-                            {"X-XSMTP-VERDICT", "fail"}}, AUTHSERV,
-     "X-XSMTP-Verdict:3,X-XSMTP-Verdict:2,X-XSMTP-Verdict:1", ""},
+    {"verdicts, any case",
+     {{"X-XSMTP-Verdict", "pass"}, {"x-xsmtp-verdict", "pass"}, {"X-XSMTP-VERDICT", "fail"}},
+     AUTHSERV,
+     "X-XSMTP-Verdict:3,X-XSMTP-Verdict:2,X-XSMTP-Verdict:1",
+     ""},
     {"only our A-R, highest first",
      {{"Authentication-Results", "other.example; spf=pass"},
       {"Authentication-Results", "mx.b.test; x-xsmtp=pass"},
       {"Authentication-Results", "mx.b.test.evil; x-xsmtp=pass"},
       {"authentication-results", "  MX.B.TEST(c); x-xsmtp=pass"},
-      {"Authentication-Results", "mx.b.tes; x-xsmtp=pass"}}, AUTHSERV,
-     "Authentication-Results:4,Authentication-Results:2", ""},
+      {"Authentication-Results", "mx.b.tes; x-xsmtp=pass"}},
+     AUTHSERV,
+     "Authentication-Results:4,Authentication-Results:2",
+     ""},
     {"no authserv-id: no A-R is ours", {{"Authentication-Results", "mx.b.test; x"}}, "", "", ""},
     {"X-XMPP-* names, case kept from the first",
-     {{"X-XMPP-Hash", "1"}, {"x-xmpp-hash", "2"}, {"X-XMPP-Identity", "a@a.test"},
-      {"X-XMPP-HASH", "3"}, {"X-XMPP-Other", ""}}, AUTHSERV, "",
+     {{"X-XMPP-Hash", "1"},
+      {"x-xmpp-hash", "2"},
+      {"X-XMPP-Identity", "a@a.test"},
+      {"X-XMPP-HASH", "3"},
+      {"X-XMPP-Other", ""}},
+     AUTHSERV,
+     "",
      "X-XMPP-Hash:3,X-XMPP-Hash:2,X-XMPP-Hash:1,X-XMPP-Identity:1,X-XMPP-Other:1"},
     {"both sets apart",
-     {{"X-XMPP-Identity", "a@a.test"}, {"X-XSMTP-Verdict", "pass"},
-      {"Authentication-Results", "mx.b.test; x-xsmtp=pass"}, {"Received", "x"}}, AUTHSERV,
-     "Authentication-Results:1,X-XSMTP-Verdict:1", "X-XMPP-Identity:1"},
+     {{"X-XMPP-Identity", "a@a.test"},
+      {"X-XSMTP-Verdict", "pass"},
+      {"Authentication-Results", "mx.b.test; x-xsmtp=pass"},
+      {"Received", "x"}},
+     AUTHSERV,
+     "Authentication-Results:1,X-XSMTP-Verdict:1",
+     "X-XMPP-Identity:1"},
 };
 #define CASE_COUNT ((int)(sizeof cases / sizeof cases[0]))
 
@@ -64,7 +77,8 @@ struct recorder {
     size_t count;
 };
 
-static bool record(void *arg, const char *name, int index)
+static bool
+record(void *arg, const char *name, int index)
 {
     struct recorder *recorder = arg;
     char *item = malloc(strlen(name) + 16);
@@ -78,7 +92,8 @@ static bool record(void *arg, const char *name, int index)
 }
 
 /* Groups by name (stable), then joins: order within a name is kept. */
-static char *joined(struct recorder *recorder)
+static char *
+joined(struct recorder *recorder)
 {
     size_t total = 1;
     char *out;
@@ -109,7 +124,8 @@ static char *joined(struct recorder *recorder)
     return out;
 }
 
-static char *deletions(const struct milter_message *message, unsigned set)
+static char *
+deletions(const struct milter_message *message, unsigned set)
 {
     struct recorder recorder = {NULL, 0};
 
@@ -223,7 +239,8 @@ START_TEST(test_values)
 }
 END_TEST
 
-static Suite *message_suite(void)
+static Suite *
+message_suite(void)
 {
     Suite *suite = suite_create("message");
     TCase *tcase = tcase_create("deletions");
@@ -236,7 +253,8 @@ static Suite *message_suite(void)
     return suite;
 }
 
-int main(void)
+int
+main(void)
 {
     SRunner *runner = srunner_create(message_suite());
     int failed;

@@ -21,10 +21,11 @@
 static struct xsmtp_keytable *test_keys;
 static char key_path[256];
 
-static const char *const signing_domains[] = { "a.test", "c.test" };
+static const char *const signing_domains[] = {"a.test", "c.test"};
 
 /* identity_map stand-in: one mapping, as sign.identity_map would hold. */
-static const char *map_lookup(const void *map, const char *address)
+static const char *
+map_lookup(const void *map, const char *address)
 {
     (void)map;
     if (strcmp(address, "carol@a.test") == 0)
@@ -34,7 +35,8 @@ static const char *map_lookup(const void *map, const char *address)
     return NULL;
 }
 
-static void setup(void)
+static void
+setup(void)
 {
     char err[256];
     char command[600];
@@ -47,25 +49,33 @@ static void setup(void)
     ck_assert_int_eq(xsmtp_keytable_load(key_path, &test_keys, err, sizeof err), XSMTP_OK);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
     xsmtp_keytable_free(test_keys);
     unlink(key_path);
 }
 
-static struct sign_policy policy(void)
+static struct sign_policy
+policy(void)
 {
     return (struct sign_policy){
-        .domains = signing_domains, .domain_count = 2, .keys = test_keys,
-        .identity_lookup = map_lookup, .identity_map = NULL,
+        .domains = signing_domains,
+        .domain_count = 2,
+        .keys = test_keys,
+        .identity_lookup = map_lookup,
+        .identity_map = NULL,
     };
 }
 
-static struct sign_facts vector1_facts(void)
+static struct sign_facts
+vector1_facts(void)
 {
     return (struct sign_facts){
-        .from_value = "alice@a.test", .from_count = 1,
-        .msgid_value = "<20261122.abc@a.test>", .msgid_count = 1,
+        .from_value = "alice@a.test",
+        .from_count = 1,
+        .msgid_value = "<20261122.abc@a.test>",
+        .msgid_count = 1,
         .client_ip = "192.0.2.10",
         .body_hash = "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=",
         .now = 1795000000,
@@ -89,12 +99,12 @@ END_TEST
 /* XSMTP-1 vector 1, through the whole signer (bob@a.test gets key s1). */
 START_TEST(test_vector1_exact_header)
 {
-    static const char *const only_s1[] = { "a.test" };
+    static const char *const only_s1[] = {"a.test"};
     struct sign_policy sign_policy = policy();
     struct sign_facts facts = vector1_facts();
     struct sign_result result;
     const struct xsmtp_key *s1 = xsmtp_keytable_by_id(test_keys, "s1");
-    struct xsmtp_keytable single = { .keys = (struct xsmtp_key *)s1, .key_count = 1 };
+    struct xsmtp_keytable single = {.keys = (struct xsmtp_key *)s1, .key_count = 1};
 
     sign_policy.domains = only_s1;
     sign_policy.domain_count = 1;
@@ -102,10 +112,9 @@ START_TEST(test_vector1_exact_header)
     ck_assert_ptr_nonnull(s1);
     ck_assert_int_eq(signer_sign(&sign_policy, &facts, &result), SIGN_OK);
     ck_assert_str_eq(result.identity, "alice@a.test");
-    ck_assert_str_eq(result.hash_value,
-                     "v=1; k=s1; t=1795000000; ip=192.0.2.10;\n"
-                     " bh=E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=;\n"
-                     " h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM=");
+    ck_assert_str_eq(result.hash_value, "v=1; k=s1; t=1795000000; ip=192.0.2.10;\n"
+                                        " bh=E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=;\n"
+                                        " h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM=");
 }
 END_TEST
 
@@ -133,8 +142,8 @@ START_TEST(test_missing_msgid_added)
     facts.msgid_value = NULL;
     facts.msgid_count = 0;
     ck_assert_int_eq(signer_sign(&sign_policy, &facts, &result), SIGN_OK);
-    ck_assert_int_eq(regcomp(&pattern, "^<[0-9a-f]{32}\\.1795000000@a\\.test>$",
-                             REG_EXTENDED | REG_NOSUB), 0);
+    ck_assert_int_eq(
+        regcomp(&pattern, "^<[0-9a-f]{32}\\.1795000000@a\\.test>$", REG_EXTENDED | REG_NOSUB), 0);
     ck_assert_int_eq(regexec(&pattern, result.added_msgid, 0, NULL, 0), 0);
     regfree(&pattern);
 }
@@ -147,16 +156,16 @@ static const struct {
     unsigned msgid_count;
     enum sign_outcome expected;
 } skip_cases[] = {
-    { "no From", NULL, 0, 1, SIGN_SKIP_NO_FROM },
-    { "two From", "alice@a.test", 2, 1, SIGN_SKIP_MULTIPLE_FROM },
-    { "two Message-ID", "alice@a.test", 1, 2, SIGN_SKIP_MULTIPLE_MSGID },
-    { "two mailboxes", "alice@a.test, bob@a.test", 1, 1, SIGN_SKIP_MULTIPLE_MAILBOX },
-    { "foreign domain", "mallory@b.test", 1, 1, SIGN_SKIP_FOREIGN_DOMAIN },
-    { "subdomain is foreign", "alice@sub.a.test", 1, 1, SIGN_SKIP_FOREIGN_DOMAIN },
-    { "no domain", "alice", 1, 1, SIGN_SKIP_BAD_FROM },
-    { "bad mapped identity", "dave@a.test", 1, 1, SIGN_SKIP_BAD_IDENTITY },
-    { "bad identity from address", "\"a b\"@a.test", 1, 1, SIGN_SKIP_BAD_IDENTITY },
-    { "signing domain without key", "erin@c.test", 1, 1, SIGN_SKIP_NO_KEY },
+    {"no From", NULL, 0, 1, SIGN_SKIP_NO_FROM},
+    {"two From", "alice@a.test", 2, 1, SIGN_SKIP_MULTIPLE_FROM},
+    {"two Message-ID", "alice@a.test", 1, 2, SIGN_SKIP_MULTIPLE_MSGID},
+    {"two mailboxes", "alice@a.test, bob@a.test", 1, 1, SIGN_SKIP_MULTIPLE_MAILBOX},
+    {"foreign domain", "mallory@b.test", 1, 1, SIGN_SKIP_FOREIGN_DOMAIN},
+    {"subdomain is foreign", "alice@sub.a.test", 1, 1, SIGN_SKIP_FOREIGN_DOMAIN},
+    {"no domain", "alice", 1, 1, SIGN_SKIP_BAD_FROM},
+    {"bad mapped identity", "dave@a.test", 1, 1, SIGN_SKIP_BAD_IDENTITY},
+    {"bad identity from address", "\"a b\"@a.test", 1, 1, SIGN_SKIP_BAD_IDENTITY},
+    {"signing domain without key", "erin@c.test", 1, 1, SIGN_SKIP_NO_KEY},
 };
 
 START_TEST(test_skip_cases)
@@ -178,7 +187,7 @@ END_TEST
  * a "not signed" outcome, never SIGN_ERROR (which defers the message under
  * the default on_internal_error = tempfail, on every retry).
  */
-static const char *const unusable_msgids[] = { "<>", "", "   ", "\r\n\t", " <> (comment)" };
+static const char *const unusable_msgids[] = {"<>", "", "   ", "\r\n\t", " <> (comment)"};
 
 START_TEST(test_unusable_msgid_skipped)
 {
@@ -193,7 +202,8 @@ START_TEST(test_unusable_msgid_skipped)
 }
 END_TEST
 
-static Suite *signer_suite(void)
+static Suite *
+signer_suite(void)
 {
     Suite *suite = suite_create("signer");
     TCase *tcase = tcase_create("signer");
@@ -210,7 +220,8 @@ static Suite *signer_suite(void)
     return suite;
 }
 
-int main(void)
+int
+main(void)
 {
     SRunner *runner = srunner_create(signer_suite());
     int failed;

@@ -27,75 +27,75 @@
 
 struct malformed_case {
     const char *value;
-    size_t len;             /* 0: strlen(value) */
+    size_t len; /* 0: strlen(value) */
     const char *reason;
 };
 
 static const struct malformed_case malformed[] = {
-    { V_ K_ K_ T_ IP_ BH_ H_, 0, "duplicate tag k" },
-    { V_ K_ T_ IP_ BH_ H_ "; v=1", 0, "duplicate tag v" },
-    { V_ K_ T_ IP_ BH_ H_ "; h=" H, 0, "duplicate tag h" },
-    { V_ K_ T_ IP_ BH_, 0, "missing tag h" },
-    { V_ K_ T_ BH_ H_, 0, "missing tag ip" },
-    { K_ T_ IP_ BH_ H_, 0, "missing tag v" },
-    { "V=1; " K_ T_ IP_ BH_ H_, 0, "missing tag v" },         /* tag names keep case */
-    { "", 0, "missing tag v" },
-    { "v=2; " K_ T_ IP_ BH_ H_, 0, "v is not 1" },
-    { "v=01; " K_ T_ IP_ BH_ H_, 0, "v is not 1" },
-    { "v=; " K_ T_ IP_ BH_ H_, 0, "v is not 1" },
-    { V_ K_ "t=01; " IP_ BH_ H_, 0, "t has a leading zero" },
-    { V_ K_ "t=17950000001; " IP_ BH_ H_, 0, "t longer than 10 digits" },
-    { V_ K_ "t=-1; " IP_ BH_ H_, 0, "malformed t" },
-    { V_ K_ "t=+1795000000; " IP_ BH_ H_, 0, "malformed t" },
-    { V_ K_ "t=1795000000.5; " IP_ BH_ H_, 0, "malformed t" },
-    { V_ K_ "t=; " IP_ BH_ H_, 0, "malformed t" },
-    { V_ K_ T_ "ip=192.0.2.010; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=2001:DB8:0::1; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=2001:db8:0::1; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=2001:db8:0:0:0:0:0:25; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=::FFFF:192.0.2.1; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=fe80::1%eth0; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=192.0.2; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=192.0.2.256; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=[192.0.2.10]; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ "ip=; " BH_ H_, 0, "malformed ip" },
-    { V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM", 0, "malformed h" },
-    { V_ K_ T_ IP_ BH_ "h=" H "A", 0, "malformed h" },
-    { V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhN=", 0, "malformed h" },
-    { V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPw!M=", 0, "malformed h" },
-    { V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPw_M=", 0, "malformed h" },
-    { V_ K_ T_ IP_ "bh=E8ZjMrWimLk3s5c1h2qvL-90flZHjfLaM7JjTtd2mn8=; " H_, 0, "malformed bh" },
-    { V_ K_ T_ IP_ "bh=" BH "=; " H_, 0, "malformed bh" },
-    { V_ K_ T_ IP_ "bh=; " H_, 0, "malformed bh" },
-    { V_ "k=" K65 "; " T_ IP_ BH_ H_, 0, "malformed k" },
-    { V_ "k=s/1; " T_ IP_ BH_ H_, 0, "malformed k" },
-    { V_ "k=; " T_ IP_ BH_ H_, 0, "malformed k" },
-    { V_ "k=s\x80; " T_ IP_ BH_ H_, 0, "invalid character in value of k" },
-    { V_ "k=s\0001; " T_ IP_ BH_ H_, sizeof(V_ "k=s\0001; " T_ IP_ BH_ H_) - 1,
-      "NUL byte in header" },
-    { V_ "k=s\r\n 1; " T_ IP_ BH_ H_, 0, "line break inside value of k" },
-    { V_ "k=s\n\t1; " T_ IP_ BH_ H_, 0, "line break inside value of k" },
-    { V_ K_ T_ IP_ "bh=E8ZjMrWimLk3s5c1h2qvL/90flZH\r\n jfLaM7JjTtd2mn8=; " H_, 0,
-      "line break inside value of bh" },
-    { V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyf\n rSVojYAV1GDuneJBPwhM=", 0,
-      "line break inside value of h" },
-    { V_ "k=s 1; " T_ IP_ BH_ H_, 0, "whitespace inside value of k" },
-    { V_ K_ T_ "ip=192.0.2.10\r; " BH_ H_, 0, "line break not followed by whitespace" },
-    { V_ K_ T_ "ip=192.0.2.10\n; " BH_ H_, 0, "line break not followed by whitespace" },
-    { V_ K_ "\r\nt=1795000000; " IP_ BH_ H_, 0, "line break not followed by whitespace" },
-    { V_ K_ T_ IP_ BH_ H_ "\r\n", 0, "line break not followed by whitespace" },
-    { V_ "x=a\r\n b; " K_ T_ IP_ BH_ H_, 0, "line break inside a value" },
-    { V_ "x=\x7f; " K_ T_ IP_ BH_ H_, 0, "invalid character in a value" },
-    { V_ "x=1; " K_ "x=2; " T_ IP_ BH_ H_, 0, "duplicate unknown tag" },
-    { V_ "foo_1=1; " K_ "foo=2; foo_1=; " T_ IP_ BH_ H_, 0, "duplicate unknown tag" },
-    { "; " V_ K_ T_ IP_ BH_ H_, 0, "empty tag" },
-    { V_ K_ ";" T_ IP_ BH_ H_, 0, "empty tag" },
-    { V_ K_ T_ IP_ BH_ H_ ";;", 0, "empty tag" },
-    { "v 1; " K_ T_ IP_ BH_ H_, 0, "missing '=' after tag name" },
-    { V_ K_ T_ IP_ BH_ H_ "; x", 0, "missing '=' after tag name" },
-    { V_ "1x=2; " K_ T_ IP_ BH_ H_, 0, "malformed tag name" },
-    { V_ "_x=2; " K_ T_ IP_ BH_ H_, 0, "malformed tag name" },
-    { V_ "=2; " K_ T_ IP_ BH_ H_, 0, "malformed tag name" },
+    {V_ K_ K_ T_ IP_ BH_ H_, 0, "duplicate tag k"},
+    {V_ K_ T_ IP_ BH_ H_ "; v=1", 0, "duplicate tag v"},
+    {V_ K_ T_ IP_ BH_ H_ "; h=" H, 0, "duplicate tag h"},
+    {V_ K_ T_ IP_ BH_, 0, "missing tag h"},
+    {V_ K_ T_ BH_ H_, 0, "missing tag ip"},
+    {K_ T_ IP_ BH_ H_, 0, "missing tag v"},
+    {"V=1; " K_ T_ IP_ BH_ H_, 0, "missing tag v"}, /* tag names keep case */
+    {"", 0, "missing tag v"},
+    {"v=2; " K_ T_ IP_ BH_ H_, 0, "v is not 1"},
+    {"v=01; " K_ T_ IP_ BH_ H_, 0, "v is not 1"},
+    {"v=; " K_ T_ IP_ BH_ H_, 0, "v is not 1"},
+    {V_ K_ "t=01; " IP_ BH_ H_, 0, "t has a leading zero"},
+    {V_ K_ "t=17950000001; " IP_ BH_ H_, 0, "t longer than 10 digits"},
+    {V_ K_ "t=-1; " IP_ BH_ H_, 0, "malformed t"},
+    {V_ K_ "t=+1795000000; " IP_ BH_ H_, 0, "malformed t"},
+    {V_ K_ "t=1795000000.5; " IP_ BH_ H_, 0, "malformed t"},
+    {V_ K_ "t=; " IP_ BH_ H_, 0, "malformed t"},
+    {V_ K_ T_ "ip=192.0.2.010; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=2001:DB8:0::1; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=2001:db8:0::1; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=2001:db8:0:0:0:0:0:25; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=::FFFF:192.0.2.1; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=fe80::1%eth0; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=192.0.2; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=192.0.2.256; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=[192.0.2.10]; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ "ip=; " BH_ H_, 0, "malformed ip"},
+    {V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM", 0, "malformed h"},
+    {V_ K_ T_ IP_ BH_ "h=" H "A", 0, "malformed h"},
+    {V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhN=", 0, "malformed h"},
+    {V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPw!M=", 0, "malformed h"},
+    {V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPw_M=", 0, "malformed h"},
+    {V_ K_ T_ IP_ "bh=E8ZjMrWimLk3s5c1h2qvL-90flZHjfLaM7JjTtd2mn8=; " H_, 0, "malformed bh"},
+    {V_ K_ T_ IP_ "bh=" BH "=; " H_, 0, "malformed bh"},
+    {V_ K_ T_ IP_ "bh=; " H_, 0, "malformed bh"},
+    {V_ "k=" K65 "; " T_ IP_ BH_ H_, 0, "malformed k"},
+    {V_ "k=s/1; " T_ IP_ BH_ H_, 0, "malformed k"},
+    {V_ "k=; " T_ IP_ BH_ H_, 0, "malformed k"},
+    {V_ "k=s\x80; " T_ IP_ BH_ H_, 0, "invalid character in value of k"},
+    {V_ "k=s\0001; " T_ IP_ BH_ H_, sizeof(V_ "k=s\0001; " T_ IP_ BH_ H_) - 1,
+     "NUL byte in header"},
+    {V_ "k=s\r\n 1; " T_ IP_ BH_ H_, 0, "line break inside value of k"},
+    {V_ "k=s\n\t1; " T_ IP_ BH_ H_, 0, "line break inside value of k"},
+    {V_ K_ T_ IP_ "bh=E8ZjMrWimLk3s5c1h2qvL/90flZH\r\n jfLaM7JjTtd2mn8=; " H_, 0,
+     "line break inside value of bh"},
+    {V_ K_ T_ IP_ BH_ "h=MGBZq8JzpazJsbi5OLB7gyf\n rSVojYAV1GDuneJBPwhM=", 0,
+     "line break inside value of h"},
+    {V_ "k=s 1; " T_ IP_ BH_ H_, 0, "whitespace inside value of k"},
+    {V_ K_ T_ "ip=192.0.2.10\r; " BH_ H_, 0, "line break not followed by whitespace"},
+    {V_ K_ T_ "ip=192.0.2.10\n; " BH_ H_, 0, "line break not followed by whitespace"},
+    {V_ K_ "\r\nt=1795000000; " IP_ BH_ H_, 0, "line break not followed by whitespace"},
+    {V_ K_ T_ IP_ BH_ H_ "\r\n", 0, "line break not followed by whitespace"},
+    {V_ "x=a\r\n b; " K_ T_ IP_ BH_ H_, 0, "line break inside a value"},
+    {V_ "x=\x7f; " K_ T_ IP_ BH_ H_, 0, "invalid character in a value"},
+    {V_ "x=1; " K_ "x=2; " T_ IP_ BH_ H_, 0, "duplicate unknown tag"},
+    {V_ "foo_1=1; " K_ "foo=2; foo_1=; " T_ IP_ BH_ H_, 0, "duplicate unknown tag"},
+    {"; " V_ K_ T_ IP_ BH_ H_, 0, "empty tag"},
+    {V_ K_ ";" T_ IP_ BH_ H_, 0, "empty tag"},
+    {V_ K_ T_ IP_ BH_ H_ ";;", 0, "empty tag"},
+    {"v 1; " K_ T_ IP_ BH_ H_, 0, "missing '=' after tag name"},
+    {V_ K_ T_ IP_ BH_ H_ "; x", 0, "missing '=' after tag name"},
+    {V_ "1x=2; " K_ T_ IP_ BH_ H_, 0, "malformed tag name"},
+    {V_ "_x=2; " K_ T_ IP_ BH_ H_, 0, "malformed tag name"},
+    {V_ "=2; " K_ T_ IP_ BH_ H_, 0, "malformed tag name"},
 };
 #define MALFORMED_COUNT (int)(sizeof malformed / sizeof malformed[0])
 
@@ -109,8 +109,8 @@ START_TEST(test_malformed)
     memset(&tags, 0x55, sizeof tags);
     ck_assert_int_eq(xsmtp_tags_parse(c->value, len, &tags, &reason), XSMTP_EMALFORMED);
     ck_assert_msg(reason != NULL && strcmp(reason, c->reason) == 0,
-                  "case %d: reason \"%s\", expected \"%s\"", _i,
-                  reason != NULL ? reason : "(null)", c->reason);
+                  "case %d: reason \"%s\", expected \"%s\"", _i, reason != NULL ? reason : "(null)",
+                  c->reason);
     /* Nothing half-parsed is left behind. */
     ck_assert_str_eq(tags.k, "");
     ck_assert_str_eq(tags.h, "");
@@ -126,24 +126,23 @@ struct accepted_case {
 };
 
 static const struct accepted_case accepted[] = {
-    { SPEC_HEADER, "s1", "1795000000", 1795000000, "192.0.2.10" },
+    {SPEC_HEADER, "s1", "1795000000", 1795000000, "192.0.2.10"},
     /* libmilter convention: LF + space folding. */
-    { "v=1; k=s1; t=1795000000; ip=192.0.2.10;\n bh=" BH ";\n h=" H,
-      "s1", "1795000000", 1795000000, "192.0.2.10" },
-    { SPEC_HEADER ";", "s1", "1795000000", 1795000000, "192.0.2.10" },
-    { SPEC_HEADER " ;\r\n ", "s1", "1795000000", 1795000000, "192.0.2.10" },
-    { " \t v = 1 ;\tk\t=\ts1\t;\r\n\tt=\r\n 1795000000\r\n ; ip =192.0.2.10;bh=" BH ";h=" H
-      "  ",
-      "s1", "1795000000", 1795000000, "192.0.2.10" },
+    {"v=1; k=s1; t=1795000000; ip=192.0.2.10;\n bh=" BH ";\n h=" H, "s1", "1795000000", 1795000000,
+     "192.0.2.10"},
+    {SPEC_HEADER ";", "s1", "1795000000", 1795000000, "192.0.2.10"},
+    {SPEC_HEADER " ;\r\n ", "s1", "1795000000", 1795000000, "192.0.2.10"},
+    {" \t v = 1 ;\tk\t=\ts1\t;\r\n\tt=\r\n 1795000000\r\n ; ip =192.0.2.10;bh=" BH ";h=" H "  ",
+     "s1", "1795000000", 1795000000, "192.0.2.10"},
     /* Order does not matter; unknown tags (empty, blanks inside) are skipped. */
-    { "h=" H "; x=; bh=" BH "; y2_z=a b  c; ip=2001:db8::25; t=0; k=k-2026.1; v=1",
-      "k-2026.1", "0", 0, "2001:db8::25" },
-    { V_ "k=A.b_C-9; t=9999999999; ip=::ffff:192.0.2.1; " BH_ H_,
-      "A.b_C-9", "9999999999", 9999999999ULL, "::ffff:192.0.2.1" },
-    { V_ "k=" K65 "; " T_ "ip=::; " BH_ H_, NULL, "1795000000", 1795000000, "::" },
-    { V_ K_ T_ "ip=::1; " BH_ H_, "s1", "1795000000", 1795000000, "::1" },
-    { V_ K_ T_ "ip=0.0.0.0; " BH_ H_, "s1", "1795000000", 1795000000, "0.0.0.0" },
-    { V_ K_ T_ IP_ BH_ H_ "; note=x=y:z", "s1", "1795000000", 1795000000, "192.0.2.10" },
+    {"h=" H "; x=; bh=" BH "; y2_z=a b  c; ip=2001:db8::25; t=0; k=k-2026.1; v=1", "k-2026.1", "0",
+     0, "2001:db8::25"},
+    {V_ "k=A.b_C-9; t=9999999999; ip=::ffff:192.0.2.1; " BH_ H_, "A.b_C-9", "9999999999",
+     9999999999ULL, "::ffff:192.0.2.1"},
+    {V_ "k=" K65 "; " T_ "ip=::; " BH_ H_, NULL, "1795000000", 1795000000, "::"},
+    {V_ K_ T_ "ip=::1; " BH_ H_, "s1", "1795000000", 1795000000, "::1"},
+    {V_ K_ T_ "ip=0.0.0.0; " BH_ H_, "s1", "1795000000", 1795000000, "0.0.0.0"},
+    {V_ K_ T_ IP_ BH_ H_ "; note=x=y:z", "s1", "1795000000", 1795000000, "192.0.2.10"},
 };
 #define ACCEPTED_COUNT (int)(sizeof accepted / sizeof accepted[0])
 
@@ -217,8 +216,7 @@ START_TEST(test_format_exact)
 {
     struct xsmtp_hash_tags tags;
     char out[512];
-    static const char expected[] =
-        "v=1; k=s1; t=1795000000; ip=192.0.2.10;\n bh=" BH ";\n h=" H;
+    static const char expected[] = "v=1; k=s1; t=1795000000; ip=192.0.2.10;\n bh=" BH ";\n h=" H;
 
     spec_tags(&tags);
     ck_assert_int_eq(xsmtp_tags_format(&tags, out, sizeof out), XSMTP_OK);
@@ -248,17 +246,17 @@ START_TEST(test_format_refuses_bad_tags)
     tags.bh[10] = '\0';
     ck_assert_int_eq(xsmtp_tags_format(&tags, out, sizeof out), XSMTP_EMALFORMED);
     spec_tags(&tags);
-    memset(tags.h, 'A', sizeof tags.h);     /* not even terminated */
+    memset(tags.h, 'A', sizeof tags.h); /* not even terminated */
     ck_assert_int_eq(xsmtp_tags_format(&tags, out, sizeof out), XSMTP_EMALFORMED);
 }
 END_TEST
 
 static const struct xsmtp_hash_tags round_trip_tags[] = {
-    { "s1", "1795000000", 1795000000, "192.0.2.10", BH, H },
-    { "k-2026.1", "0", 0, "2001:db8::25", H, BH },
-    { "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", "9999999999",
-      9999999999ULL, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", BH, H },
-    { "_", "1", 1, "::ffff:10.0.0.1", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", H },
+    {"s1", "1795000000", 1795000000, "192.0.2.10", BH, H},
+    {"k-2026.1", "0", 0, "2001:db8::25", H, BH},
+    {"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", "9999999999",
+     9999999999ULL, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", BH, H},
+    {"_", "1", 1, "::ffff:10.0.0.1", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", H},
 };
 #define ROUND_TRIP_COUNT (int)(sizeof round_trip_tags / sizeof round_trip_tags[0])
 
@@ -270,8 +268,8 @@ START_TEST(test_round_trip)
     const char *reason = NULL;
 
     ck_assert_int_eq(xsmtp_tags_format(in, out, sizeof out), XSMTP_OK);
-    ck_assert_msg(xsmtp_tags_parse(out, strlen(out), &back, &reason) == XSMTP_OK,
-                  "\"%s\": %s", out, reason);
+    ck_assert_msg(xsmtp_tags_parse(out, strlen(out), &back, &reason) == XSMTP_OK, "\"%s\": %s", out,
+                  reason);
     ck_assert_str_eq(back.k, in->k);
     ck_assert_str_eq(back.t, in->t);
     ck_assert_uint_eq(back.time, in->time);

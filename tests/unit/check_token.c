@@ -34,9 +34,9 @@ vector_key(const struct vecfile *vec, struct xsmtp_key *key)
     size_t secret_len;
 
     memset(key, 0, sizeof *key);
-    ck_assert_int_eq(xsmtp_b64_decode(secret_text, strlen(secret_text), secret, sizeof secret,
-                                      &secret_len),
-                     XSMTP_OK);
+    ck_assert_int_eq(
+        xsmtp_b64_decode(secret_text, strlen(secret_text), secret, sizeof secret, &secret_len),
+        XSMTP_OK);
     ck_assert_int_eq(xsmtp_key_set_secret(key, secret, secret_len), XSMTP_OK);
 }
 
@@ -45,7 +45,7 @@ static struct xsmtp_token_input
 vector_input(const struct vecfile *vec)
 {
     struct xsmtp_token_input input = {
-        .identity = vecfile_get(vec, "identity", NULL),     /* raw: build lowercases */
+        .identity = vecfile_get(vec, "identity", NULL), /* raw: build lowercases */
         .msgid = vecfile_get(vec, "msgid", NULL),
         .from = vecfile_get(vec, "from-address", NULL),
         .t = vecfile_get(vec, "t", NULL),
@@ -95,8 +95,7 @@ START_TEST(test_vector_mac)
     /* The raw-secret helper agrees on the canonical bytes of the vector. */
     size_t canonical_len;
     const char *canonical = vecfile_get(&vec, "canonical", &canonical_len);
-    ck_assert_int_eq(xsmtp_hmac_sha256_b64(key.secret, key.secret_len, canonical,
-                                           canonical_len, h),
+    ck_assert_int_eq(xsmtp_hmac_sha256_b64(key.secret, key.secret_len, canonical, canonical_len, h),
                      XSMTP_OK);
     ck_assert_str_eq(h, expected_h);
 
@@ -131,8 +130,7 @@ START_TEST(test_vector_pipeline)
     vecfile_load(vector_names[_i], &vec);
     vector_key(&vec, &key);
     raw = vecfile_get(&vec, "identity", &len);
-    ck_assert_int_eq(xsmtp_identity_parse(raw, len, identity, sizeof identity, &reason),
-                     XSMTP_OK);
+    ck_assert_int_eq(xsmtp_identity_parse(raw, len, identity, sizeof identity, &reason), XSMTP_OK);
     ck_assert_str_eq(identity, vecfile_get(&vec, "identity-lowercased", NULL));
     raw = vecfile_get(&vec, "message-id", &len);
     ck_assert_int_eq(xsmtp_extract_msgid(raw, len, msgid, sizeof msgid), XSMTP_OK);
@@ -145,8 +143,13 @@ START_TEST(test_vector_pipeline)
     ck_assert_str_eq(bh, vecfile_get(&vec, "bh", NULL));
 
     struct xsmtp_token_input input = {
-        identity, msgid, from, vecfile_get(&vec, "t", NULL), vecfile_get(&vec, "ip", NULL),
-        bh, vecfile_get(&vec, "k", NULL),
+        identity,
+        msgid,
+        from,
+        vecfile_get(&vec, "t", NULL),
+        vecfile_get(&vec, "ip", NULL),
+        bh,
+        vecfile_get(&vec, "k", NULL),
     };
     ck_assert_int_eq(xsmtp_token_mac(&key, &input, h), XSMTP_OK);
     ck_assert_str_eq(h, vecfile_get(&vec, "h", NULL));
@@ -165,17 +168,17 @@ static void
 spec_key(struct xsmtp_key *key)
 {
     memset(key, 0, sizeof *key);
-    ck_assert_int_eq(xsmtp_key_set_secret(key, (const unsigned char *)SPEC_SECRET,
-                                          strlen(SPEC_SECRET)),
-                     XSMTP_OK);
+    ck_assert_int_eq(
+        xsmtp_key_set_secret(key, (const unsigned char *)SPEC_SECRET, strlen(SPEC_SECRET)),
+        XSMTP_OK);
 }
 
 static struct xsmtp_token_input
 spec_input(void)
 {
     struct xsmtp_token_input input = {
-        "alice@a.test", "20261122.abc@a.test", "alice@a.test", "1795000000", "192.0.2.10",
-        SPEC_BH, "s1",
+        "alice@a.test", "20261122.abc@a.test", "alice@a.test", "1795000000", "192.0.2.10", SPEC_BH,
+        "s1",
     };
     return input;
 }
@@ -196,19 +199,17 @@ START_TEST(test_lowercasing)
     ck_assert_str_eq(h, SPEC_H);
     input.msgid = "20261122.ABC@a.test";
     ck_assert_int_eq(xsmtp_token_verify(&key, &input, SPEC_H), XSMTP_EMISMATCH);
-    ck_assert_int_eq(xsmtp_canonical_build(&input, canonical, sizeof canonical, &len),
-                     XSMTP_OK);
+    ck_assert_int_eq(xsmtp_canonical_build(&input, canonical, sizeof canonical, &len), XSMTP_OK);
     canonical[len] = '\0';
-    ck_assert_str_eq(canonical,
-                     "xsmtp-1\nidentity:alice@a.test\nmessage-id:20261122.ABC@a.test\n"
-                     "from:alice@a.test\ntime:1795000000\nip:192.0.2.10\n"
-                     "body-hash:" SPEC_BH "\nkey:s1\n");
+    ck_assert_str_eq(canonical, "xsmtp-1\nidentity:alice@a.test\nmessage-id:20261122.ABC@a.test\n"
+                                "from:alice@a.test\ntime:1795000000\nip:192.0.2.10\n"
+                                "body-hash:" SPEC_BH "\nkey:s1\n");
     xsmtp_key_clear(&key);
 }
 END_TEST
 
 /* Field index 0..6 and a bad value: CR, LF or CRLF inside, or NULL. */
-static const char *const bad_values[] = { "a\rb", "a\nb", "a\r\nb", "\n", NULL };
+static const char *const bad_values[] = {"a\rb", "a\nb", "a\r\nb", "\n", NULL};
 #define BAD_VALUE_COUNT 5
 #define FIELD_COUNT 7
 
@@ -243,8 +244,7 @@ START_TEST(test_build_sizes)
     size_t len;
     struct xsmtp_token_input input = spec_input();
 
-    ck_assert_int_eq(xsmtp_canonical_build(&input, canonical, sizeof canonical, &len),
-                     XSMTP_OK);
+    ck_assert_int_eq(xsmtp_canonical_build(&input, canonical, sizeof canonical, &len), XSMTP_OK);
     size_t exact = len;
     /* The output is not NUL-terminated, so exactly len bytes suffice. */
     ck_assert_int_eq(xsmtp_canonical_build(&input, canonical, exact, &len), XSMTP_OK);
@@ -272,8 +272,7 @@ START_TEST(test_build_sizes)
     input.ip = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
     input.t = "9999999999";
     input.k = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
-    ck_assert_int_eq(xsmtp_canonical_build(&input, canonical, sizeof canonical, &len),
-                     XSMTP_OK);
+    ck_assert_int_eq(xsmtp_canonical_build(&input, canonical, sizeof canonical, &len), XSMTP_OK);
     /* Lowercasing goes through a chunk buffer: check its joints. */
     ck_assert_int_eq(canonical[len - 1], '\n');
     const char *from_field = memmem(canonical, len, "\nfrom:", 6);
@@ -294,15 +293,16 @@ START_TEST(test_verify_claims)
 
     spec_key(&key);
     ck_assert_int_eq(xsmtp_token_verify(&key, &input, SPEC_H), XSMTP_OK);
-    flipped[0] = 'N';                     /* one bit of the first byte */
+    flipped[0] = 'N'; /* one bit of the first byte */
     ck_assert_int_eq(xsmtp_token_verify(&key, &input, flipped), XSMTP_EMISMATCH);
-    ck_assert_int_eq(xsmtp_token_verify(&key, &input, "MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM"),
-                     XSMTP_EMALFORMED);
+    ck_assert_int_eq(
+        xsmtp_token_verify(&key, &input, "MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM"),
+        XSMTP_EMALFORMED);
     ck_assert_int_eq(xsmtp_token_verify(&key, &input, SPEC_H "A"), XSMTP_EMALFORMED);
     /* Same bytes, non-canonical trailing bits: refused, not "equal". */
-    ck_assert_int_eq(xsmtp_token_verify(&key, &input,
-                                        "MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhN="),
-                     XSMTP_EMALFORMED);
+    ck_assert_int_eq(
+        xsmtp_token_verify(&key, &input, "MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhN="),
+        XSMTP_EMALFORMED);
     ck_assert_int_eq(xsmtp_token_verify(&key, &input, ""), XSMTP_EMALFORMED);
     ck_assert_int_eq(xsmtp_token_verify(&key, &input, NULL), XSMTP_EMALFORMED);
     ck_assert_int_eq(xsmtp_token_verify(NULL, &input, SPEC_H), XSMTP_EMALFORMED);
@@ -350,26 +350,25 @@ struct hmac_case {
     const unsigned char *key;
     size_t key_len;
     const char *data;
-    const char *expected;   /* from `openssl dgst -sha256 -mac HMAC ... | base64` */
+    const char *expected; /* from `openssl dgst -sha256 -mac HMAC ... | base64` */
 };
 
 static const unsigned char long_key[131] = {
 #define AA10 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa
-    AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10,
-    0xaa,
+    AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, AA10, 0xaa,
 };
-static const unsigned char counting_key[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                14, 15 };
+static const unsigned char counting_key[16] = {0, 1, 2,  3,  4,  5,  6,  7,
+                                               8, 9, 10, 11, 12, 13, 14, 15};
 
 static const struct hmac_case hmac_cases[] = {
     /* RFC 4231 test case 2 */
-    { (const unsigned char *)"Jefe", 4, "what do ya want for nothing?",
-      "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=" },
+    {(const unsigned char *)"Jefe", 4, "what do ya want for nothing?",
+     "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM="},
     /* RFC 4231 test case 6: key longer than the block */
-    { long_key, sizeof long_key, "Test Using Larger Than Block-Size Key - Hash Key First",
-      "YOQxWR7gtn8Niiaqy/W3f44LxiE3KMUUBUYEDw7jf1Q=" },
+    {long_key, sizeof long_key, "Test Using Larger Than Block-Size Key - Hash Key First",
+     "YOQxWR7gtn8Niiaqy/W3f44LxiE3KMUUBUYEDw7jf1Q="},
     /* empty message */
-    { counting_key, sizeof counting_key, "", "B+/4sya3eYycz8vb5XlImseFp5laBGGLGigTwmdEd30=" },
+    {counting_key, sizeof counting_key, "", "B+/4sya3eYycz8vb5XlImseFp5laBGGLGigTwmdEd30="},
 };
 #define HMAC_COUNT (int)(sizeof hmac_cases / sizeof hmac_cases[0])
 
@@ -413,8 +412,8 @@ main(void)
 {
     vector_count = vecfile_list(vector_names, VECFILE_MAX);
     if (vector_count < 8) {
-        fprintf(stderr, "expected at least 8 vectors in %s/vectors, found %zu\n",
-                TEST_DATA_DIR, vector_count);
+        fprintf(stderr, "expected at least 8 vectors in %s/vectors, found %zu\n", TEST_DATA_DIR,
+                vector_count);
         return EXIT_FAILURE;
     }
     SRunner *runner = srunner_create(token_suite());

@@ -19,7 +19,8 @@
 #include "milter/verify/verifier.h"
 
 #define V1_T 1795000000
-#define V1_HASH "v=1; k=s1; t=1795000000; ip=192.0.2.10;\r\n" \
+#define V1_HASH \
+    "v=1; k=s1; t=1795000000; ip=192.0.2.10;\r\n" \
     " bh=E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=;\r\n" \
     " h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM="
 #define V1_BH "E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8="
@@ -27,7 +28,8 @@
 
 static struct verifier_message message;
 
-static struct verifier_facts v1_facts(void)
+static struct verifier_facts
+v1_facts(void)
 {
     return (struct verifier_facts){
         .identity = {"alice@a.test", 1, false},
@@ -45,11 +47,13 @@ struct local_case {
     const char *name;
     struct verifier_header identity, hash, from, message_id;
     int64_t now;
-    bool need_query;                    /* verifier_check_headers' answer */
-    enum xsmtp_verdict verdict;      /* when decided */
+    bool need_query;            /* verifier_check_headers' answer */
+    enum xsmtp_verdict verdict; /* when decided */
     const char *reason;
 };
 
+/* The case tables are laid out by hand, one case per line or two. */
+/* clang-format off */
 #define ID_OK {"alice@a.test", 1, false}
 #define HASH_OK {V1_HASH, 1, false}
 #define FROM_OK {"alice@a.test", 1, false}
@@ -117,13 +121,18 @@ static const struct local_case local_cases[] = {
     {"t 301 s ahead", ID_OK, HASH_OK, FROM_OK, MSGID_OK, V1_T - 301, false, XSMTP_VERDICT_FAIL,
      "future"},
 };
+/* clang-format on */
 
 START_TEST(test_local_cases)
 {
     const struct local_case *c = &local_cases[_i];
     struct verifier_facts facts = {
-        .identity = c->identity, .hash = c->hash, .from = c->from,
-        .message_id = c->message_id, .now = c->now, .max_age = WEEK,
+        .identity = c->identity,
+        .hash = c->hash,
+        .from = c->from,
+        .message_id = c->message_id,
+        .now = c->now,
+        .max_age = WEEK,
     };
     bool need = verifier_check_headers(&facts, &message);
 
@@ -163,10 +172,12 @@ START_TEST(test_query_vector2)
         .identity = {"Bob@A.Test", 1, false},
         .hash = {"v=1; k=k-2026.1; t=1795000123; ip=2001:db8::25;\n"
                  " bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;\n"
-                 " h=KJ7/2Qt//XyU8KhXIsy6bS1a4zDbxgf8NgMfDjcEiAU=", 1, false},
+                 " h=KJ7/2Qt//XyU8KhXIsy6bS1a4zDbxgf8NgMfDjcEiAU=",
+                 1, false},
         .from = {"\"Bob Example\" <Bob@A.Test>", 1, false},
         .message_id = {" <k9.Zz@A.test> (x)", 1, false},
-        .now = 1795000123, .max_age = WEEK,
+        .now = 1795000123,
+        .max_age = WEEK,
     };
     struct xsmtp_query query;
     struct xsmtp_token_input input;
@@ -209,8 +220,7 @@ static const struct text_case text_cases[] = {
      "XSMTP verification failed for alice@a.test: pass"},
     {"pass from the cache", XSMTP_VERDICT_PASS, NULL, "xsmtp.a.test", true,
      "pass (identity=alice@a.test; component=xsmtp.a.test; cached=yes)",
-     "mx.b.test; x-xsmtp=pass header.x-xmpp-identity=alice@a.test header.from=alice@a.test",
-     NULL},
+     "mx.b.test; x-xsmtp=pass header.x-xmpp-identity=alice@a.test header.from=alice@a.test", NULL},
     {"fail bad-hash", XSMTP_VERDICT_FAIL, "bad-hash", "xsmtp.a.test", false,
      "fail (identity=alice@a.test; reason=bad-hash; component=xsmtp.a.test; cached=no)",
      "mx.b.test; x-xsmtp=fail reason=\"bad-hash\" header.x-xmpp-identity=alice@a.test "
@@ -245,11 +255,12 @@ START_TEST(test_texts)
     result.cached = c->cached;
     ck_assert_int_eq(verifier_format_verdict(&message, &result, text, sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, c->verdict_text);
-    ck_assert_int_eq(verifier_format_auth_results("mx.b.test", &message, &result, text,
-                                                  sizeof text), XSMTP_OK);
+    ck_assert_int_eq(
+        verifier_format_auth_results("mx.b.test", &message, &result, text, sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, c->results_text);
     if (c->reply_text != NULL) {
-        ck_assert_int_eq(verifier_format_reply(&message, &result, true, text, sizeof text), XSMTP_OK);
+        ck_assert_int_eq(verifier_format_reply(&message, &result, true, text, sizeof text),
+                         XSMTP_OK);
         ck_assert_str_eq(text, c->reply_text);
     }
 }
@@ -266,8 +277,9 @@ START_TEST(test_texts_none)
     ck_assert_int_eq(verifier_format_verdict(&message, &message.result, text, sizeof text),
                      XSMTP_OK);
     ck_assert_str_eq(text, "none");
-    ck_assert_int_eq(verifier_format_auth_results("mx.b.test", &message, &message.result, text,
-                                                  sizeof text), XSMTP_OK);
+    ck_assert_int_eq(
+        verifier_format_auth_results("mx.b.test", &message, &message.result, text, sizeof text),
+        XSMTP_OK);
     ck_assert_str_eq(text, "mx.b.test; x-xsmtp=none");
 }
 END_TEST
@@ -283,8 +295,9 @@ START_TEST(test_texts_without_identity)
     ck_assert_int_eq(verifier_format_verdict(&message, &message.result, text, sizeof text),
                      XSMTP_OK);
     ck_assert_str_eq(text, "permerror (reason=malformed-identity; cached=no)");
-    ck_assert_int_eq(verifier_format_auth_results("mx.b.test", &message, &message.result, text,
-                                                  sizeof text), XSMTP_OK);
+    ck_assert_int_eq(
+        verifier_format_auth_results("mx.b.test", &message, &message.result, text, sizeof text),
+        XSMTP_OK);
     ck_assert_str_eq(text, "mx.b.test; x-xsmtp=permerror reason=\"malformed-identity\" "
                            "header.from=alice@a.test");
     ck_assert_int_eq(verifier_format_reply(&message, &message.result, true, text, sizeof text),
@@ -294,8 +307,9 @@ START_TEST(test_texts_without_identity)
     facts = v1_facts();
     facts.from.value = "alice@a.test, bob@a.test";
     ck_assert(!verifier_check_headers(&facts, &message));
-    ck_assert_int_eq(verifier_format_auth_results("mx.b.test", &message, &message.result, text,
-                                                  sizeof text), XSMTP_OK);
+    ck_assert_int_eq(
+        verifier_format_auth_results("mx.b.test", &message, &message.result, text, sizeof text),
+        XSMTP_OK);
     ck_assert_str_eq(text, "mx.b.test; x-xsmtp=permerror reason=\"multiple-mailboxes\" "
                            "header.x-xmpp-identity=alice@a.test");
 }
@@ -315,15 +329,14 @@ START_TEST(test_texts_quoting)
     ck_assert_int_eq(verifier_format_verdict(&message, &result, text, sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, "fail (identity=\"a\\(b\\)\\\\\\\\c%d\"@a.test; reason=bad-hash; "
                            "component=xsmtp.a.test; cached=no)");
-    ck_assert_int_eq(verifier_format_auth_results("mx.b.test", &message, &result, text,
-                                                  sizeof text), XSMTP_OK);
+    ck_assert_int_eq(
+        verifier_format_auth_results("mx.b.test", &message, &result, text, sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, "mx.b.test; x-xsmtp=fail reason=\"bad-hash\" "
                            "header.x-xmpp-identity=\"a(b)\\\\c%d\"@a.test "
                            "header.from=\"\\\"x y\\\"\"@a.test");
     ck_assert_int_eq(verifier_format_reply(&message, &result, true, text, sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, "XSMTP verification failed for \"a(b)\\\\c%%d\"@a.test: bad-hash");
-    ck_assert_int_eq(verifier_format_reply(&message, &result, false, text, sizeof text),
-                     XSMTP_OK);
+    ck_assert_int_eq(verifier_format_reply(&message, &result, false, text, sizeof text), XSMTP_OK);
     ck_assert_str_eq(text, "XSMTP verification failed for \"a(b)\\\\c%d\"@a.test: bad-hash");
 }
 END_TEST
@@ -366,9 +379,10 @@ START_TEST(test_texts_folding)
     verifier_result_from_answer(&result, answer.verdict, answer.reason, "xsmtp.a.test");
     snprintf(expected, sizeof expected,
              "%s; x-xsmtp=temperror\n\treason=\"%s\"\n\theader.x-xmpp-identity=%s\n\t"
-             "header.from=%s", authserv, reason, identity, from);
-    ck_assert_int_eq(verifier_format_auth_results(authserv, &message, &result, text,
-                                                  sizeof text), XSMTP_OK);
+             "header.from=%s",
+             authserv, reason, identity, from);
+    ck_assert_int_eq(verifier_format_auth_results(authserv, &message, &result, text, sizeof text),
+                     XSMTP_OK);
     ck_assert_str_eq(text, expected);
     /* Too small a buffer is an error, never a cut header. */
     ck_assert_int_eq(verifier_format_auth_results(authserv, &message, &result, text, 300),
@@ -380,7 +394,8 @@ END_TEST
 /* --- answers and cache entries -------------------------------------------------- */
 
 /* What verify_resolve.c stores: the cache's own rules decide. */
-static bool to_cache(const struct verifier_result *result, struct cache_verdict_entry *entry)
+static bool
+to_cache(const struct verifier_result *result, struct cache_verdict_entry *entry)
 {
     return cache_verdict_entry_set(entry, result->verdict, result->reason, result->component);
 }
@@ -458,7 +473,8 @@ START_TEST(test_cache_entries)
 }
 END_TEST
 
-static Suite *verifier_suite(void)
+static Suite *
+verifier_suite(void)
 {
     Suite *suite = suite_create("verifier");
     TCase *tcase = tcase_create("core");
@@ -478,7 +494,8 @@ static Suite *verifier_suite(void)
     return suite;
 }
 
-int main(void)
+int
+main(void)
 {
     SRunner *runner = srunner_create(verifier_suite());
     int failed;

@@ -16,7 +16,8 @@
 #include "milter/verify/verify_policy.h"
 
 #define V1_T 1795000000
-#define V1_HASH "v=1; k=s1; t=1795000000; ip=192.0.2.10;\r\n" \
+#define V1_HASH \
+    "v=1; k=s1; t=1795000000; ip=192.0.2.10;\r\n" \
     " bh=E8ZjMrWimLk3s5c1h2qvL/90flZHjfLaM7JjTtd2mn8=;\r\n" \
     " h=MGBZq8JzpazJsbi5OLB7gyfrSVojYAV1GDuneJBPwhM="
 
@@ -42,7 +43,7 @@ END_TEST
 START_TEST(test_outcome_out_of_range)
 {
     ck_assert_str_eq(verify_status_name((enum verify_status)4), "?");
-    ck_assert_str_eq(verify_status_name((enum verify_status)-1), "?");
+    ck_assert_str_eq(verify_status_name((enum verify_status) - 1), "?");
 }
 END_TEST
 
@@ -90,14 +91,14 @@ static const struct {
     {&three, "d.test", true},
     {&three, "MAIL.EXAMPLE.ORG", true},
     {&three, "b.test", false},
-    {&three, "sub.a.test", false},      /* exact domains only, no subdomains */
+    {&three, "sub.a.test", false}, /* exact domains only, no subdomains */
     {&three, "a.tes", false},
     {&three, "a.test.", false},
     {&three, "", false},
     {&three, NULL, false},
     {&empty, "a.test", false},
     {&star, "anything.example", true},
-    {&star, "", false},                 /* "*" still needs a domain */
+    {&star, "", false}, /* "*" still needs a domain */
     {NULL, "a.test", false},
 };
 
@@ -125,36 +126,129 @@ struct extras_case {
     bool fast_tracked, add, delete_ids, notify;
 };
 
-#define NOLIST {NULL, 0, false}
+#define NOLIST \
+    { \
+        NULL, 0, false \
+    }
 static const struct extras_case extras_cases[] = {
     {"pass, nothing configured", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, false, false, NOLIST,
      false, false, false, false},
-    {"pass, fast-track a.test", XSMTP_VERDICT_PASS, "xsmtp.a.test", {fast_a, 1, false}, false,
-     false, NOLIST, true, false, false, false},
-    {"pass, fast-track *", XSMTP_VERDICT_PASS, "xsmtp.a.test", {NULL, 0, true}, false, false,
-     NOLIST, true, false, false, false},
-    {"pass, fast-track other domain", XSMTP_VERDICT_PASS, "xsmtp.a.test", {exclude_other, 1, false},
-     false, false, NOLIST, false, false, false, false},
+    {"pass, fast-track a.test",
+     XSMTP_VERDICT_PASS,
+     "xsmtp.a.test",
+     {fast_a, 1, false},
+     false,
+     false,
+     NOLIST,
+     true,
+     false,
+     false,
+     false},
+    {"pass, fast-track *",
+     XSMTP_VERDICT_PASS,
+     "xsmtp.a.test",
+     {NULL, 0, true},
+     false,
+     false,
+     NOLIST,
+     true,
+     false,
+     false,
+     false},
+    {"pass, fast-track other domain",
+     XSMTP_VERDICT_PASS,
+     "xsmtp.a.test",
+     {exclude_other, 1, false},
+     false,
+     false,
+     NOLIST,
+     false,
+     false,
+     false,
+     false},
     {"pass, Jabber-ID", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, true, false, NOLIST, false,
      true, true, false},
     {"pass, notify", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, false, true, NOLIST, false, false,
      false, true},
-    {"pass, notify, other domain excluded", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, false, true,
-     {exclude_other, 1, false}, false, false, false, true},
-    {"pass, notify, a.test excluded", XSMTP_VERDICT_PASS, "xsmtp.a.test", NOLIST, false, true,
-     {exclude_a, 1, false}, false, false, false, false},
+    {"pass, notify, other domain excluded",
+     XSMTP_VERDICT_PASS,
+     "xsmtp.a.test",
+     NOLIST,
+     false,
+     true,
+     {exclude_other, 1, false},
+     false,
+     false,
+     false,
+     true},
+    {"pass, notify, a.test excluded",
+     XSMTP_VERDICT_PASS,
+     "xsmtp.a.test",
+     NOLIST,
+     false,
+     true,
+     {exclude_a, 1, false},
+     false,
+     false,
+     false,
+     false},
     {"pass without component (no one to tell)", XSMTP_VERDICT_PASS, "", NOLIST, false, true, NOLIST,
      false, false, false, false},
-    {"pass, everything", XSMTP_VERDICT_PASS, "xsmtp.a.test", {fast_a, 1, false}, true, true, NOLIST,
-     true, true, true, true},
-    {"fail, everything", XSMTP_VERDICT_FAIL, "xsmtp.a.test", {NULL, 0, true}, true, true, NOLIST,
-     false, false, true, false},
-    {"permerror, everything", XSMTP_VERDICT_PERMERROR, "", {NULL, 0, true}, true, true, NOLIST,
-     false, false, true, false},
-    {"temperror, everything", XSMTP_VERDICT_TEMPERROR, "", {NULL, 0, true}, true, true, NOLIST,
-     false, false, true, false},
-    {"none, everything", XSMTP_VERDICT_NONE, "", {NULL, 0, true}, true, true, NOLIST, false, false,
-     true, false},
+    {"pass, everything",
+     XSMTP_VERDICT_PASS,
+     "xsmtp.a.test",
+     {fast_a, 1, false},
+     true,
+     true,
+     NOLIST,
+     true,
+     true,
+     true,
+     true},
+    {"fail, everything",
+     XSMTP_VERDICT_FAIL,
+     "xsmtp.a.test",
+     {NULL, 0, true},
+     true,
+     true,
+     NOLIST,
+     false,
+     false,
+     true,
+     false},
+    {"permerror, everything",
+     XSMTP_VERDICT_PERMERROR,
+     "",
+     {NULL, 0, true},
+     true,
+     true,
+     NOLIST,
+     false,
+     false,
+     true,
+     false},
+    {"temperror, everything",
+     XSMTP_VERDICT_TEMPERROR,
+     "",
+     {NULL, 0, true},
+     true,
+     true,
+     NOLIST,
+     false,
+     false,
+     true,
+     false},
+    {"none, everything",
+     XSMTP_VERDICT_NONE,
+     "",
+     {NULL, 0, true},
+     true,
+     true,
+     NOLIST,
+     false,
+     false,
+     true,
+     false},
     {"fail, nothing", XSMTP_VERDICT_FAIL, "xsmtp.a.test", NOLIST, false, false, NOLIST, false,
      false, false, false},
 };
@@ -199,7 +293,10 @@ START_TEST(test_extras_without_identity)
 {
     static const struct domain_list all = {NULL, 0, true};
     struct verify_policy policy = {
-        .fast_track = &all, .add_jabber_id = true, .notify = true, .notify_exclude = NULL,
+        .fast_track = &all,
+        .add_jabber_id = true,
+        .notify = true,
+        .notify_exclude = NULL,
     };
     struct verifier_result result;
     struct verify_extras extras;
@@ -215,7 +312,8 @@ START_TEST(test_extras_without_identity)
 }
 END_TEST
 
-static Suite *policy_suite(void)
+static Suite *
+policy_suite(void)
 {
     Suite *suite = suite_create("verify_policy");
     TCase *tcase = tcase_create("core");
@@ -225,16 +323,15 @@ static Suite *policy_suite(void)
     tcase_add_test(tcase, test_outcome_out_of_range);
     tcase_add_loop_test(tcase, test_tracked, 0,
                         (int)(sizeof tracked_cases / sizeof tracked_cases[0]));
-    tcase_add_loop_test(tcase, test_listed, 0,
-                        (int)(sizeof listed_cases / sizeof listed_cases[0]));
-    tcase_add_loop_test(tcase, test_extras, 0,
-                        (int)(sizeof extras_cases / sizeof extras_cases[0]));
+    tcase_add_loop_test(tcase, test_listed, 0, (int)(sizeof listed_cases / sizeof listed_cases[0]));
+    tcase_add_loop_test(tcase, test_extras, 0, (int)(sizeof extras_cases / sizeof extras_cases[0]));
     tcase_add_test(tcase, test_extras_without_identity);
     suite_add_tcase(suite, tcase);
     return suite;
 }
 
-int main(void)
+int
+main(void)
 {
     SRunner *runner = srunner_create(policy_suite());
     int failed;

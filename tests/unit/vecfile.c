@@ -56,8 +56,7 @@ unescape(const char *escaped, size_t len, size_t *out_len)
             i += 2;
             break;
         }
-        default:
-            goto bad;
+        default: goto bad;
         }
     }
     out[used] = '\0';
@@ -124,10 +123,9 @@ vecfile_load(const char *name, struct vecfile *vec)
         if (len == 0 || line[0] == '#')
             continue;
         char *colon = strchr(line, ':');
-        ck_assert_msg(colon != NULL && colon[1] == ' ', "%s:%zu: not 'key: value'",
-                      vec->path, line_number);
-        ck_assert_msg(vec->field_count < VECFILE_FIELDS_MAX, "%s: too many fields",
-                      vec->path);
+        ck_assert_msg(colon != NULL && colon[1] == ' ', "%s:%zu: not 'key: value'", vec->path,
+                      line_number);
+        ck_assert_msg(vec->field_count < VECFILE_FIELDS_MAX, "%s: too many fields", vec->path);
         struct vecfile_field *field = &vec->fields[vec->field_count++];
         field->key = strndup(line, (size_t)(colon - line));
         ck_assert_ptr_nonnull(field->key);

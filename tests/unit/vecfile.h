@@ -15,8 +15,8 @@
 
 struct vecfile_field {
     char *key;
-    char *value;        /* decoded, NUL-terminated */
-    size_t value_len;   /* decoded length (a value may hold NUL) */
+    char *value;      /* decoded, NUL-terminated */
+    size_t value_len; /* decoded length (a value may hold NUL) */
 };
 
 struct vecfile {

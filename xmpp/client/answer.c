@@ -27,13 +27,15 @@
 #include "hash/util/text.h"
 #include "xmpp/client/answer.h"
 
-static int reason_char_ok(char c)
+static int
+reason_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
-int xclient_copy_reason(char *out, const char *value, const char *fallback)
+int
+xclient_copy_reason(char *out, const char *value, const char *fallback)
 {
     size_t len, i;
 
@@ -53,24 +55,23 @@ int xclient_copy_reason(char *out, const char *value, const char *fallback)
     return 0;
 }
 
-static void set(struct xclient_answer *out, enum xsmtp_verdict verdict)
+static void
+set(struct xclient_answer *out, enum xsmtp_verdict verdict)
 {
     out->verdict = verdict;
     out->reason[0] = '\0';
     out->error_type[0] = '\0';
 }
 
-void xclient_answer_from_result(const char *result, const char *reason,
-                                struct xclient_answer *out)
+void
+xclient_answer_from_result(const char *result, const char *reason, struct xclient_answer *out)
 {
     enum xsmtp_verdict verdict = XSMTP_VERDICT_NONE;
 
     if (result != NULL && !xsmtp_verdict_parse(result, strlen(result), &verdict))
         verdict = XSMTP_VERDICT_NONE;
     switch (verdict) {
-    case XSMTP_VERDICT_PASS:
-        set(out, XSMTP_VERDICT_PASS);
-        break;
+    case XSMTP_VERDICT_PASS: set(out, XSMTP_VERDICT_PASS); break;
     case XSMTP_VERDICT_FAIL:
         set(out, XSMTP_VERDICT_FAIL);
         xclient_copy_reason(out->reason, reason, XSMTP_REASON_UNSPECIFIED);
@@ -84,16 +85,15 @@ void xclient_answer_from_result(const char *result, const char *reason,
     }
 }
 
-static const char *const temporary_conditions[] = {
-    "remote-server-timeout", XSMTP_ERROR_INTERNAL, NULL
-};
+static const char *const temporary_conditions[] = {"remote-server-timeout", XSMTP_ERROR_INTERNAL,
+                                                   NULL};
 static const char *const permanent_conditions[] = {
     XSMTP_ERROR_BAD_REQUEST, XSMTP_ERROR_ITEM_NOT_FOUND, "remote-server-not-found",
-    "service-unavailable", "feature-not-implemented", NULL
-};
-static const char *const permanent_types[] = { "cancel", "modify", "auth", NULL };
+    "service-unavailable",   "feature-not-implemented",  NULL};
+static const char *const permanent_types[] = {"cancel", "modify", "auth", NULL};
 
-static int listed(const char *value, const char *const *list)
+static int
+listed(const char *value, const char *const *list)
 {
     for (; *list != NULL; list++)
         if (xsmtp_str_is(value, *list))
@@ -101,8 +101,8 @@ static int listed(const char *value, const char *const *list)
     return 0;
 }
 
-void xclient_answer_from_error(const char *type, const char *condition,
-                               struct xclient_answer *out)
+void
+xclient_answer_from_error(const char *type, const char *condition, struct xclient_answer *out)
 {
     enum xsmtp_verdict verdict;
 
@@ -123,7 +123,8 @@ void xclient_answer_from_error(const char *type, const char *condition,
     }
 }
 
-void xclient_answer_from_local(enum xclient_failure failure, struct xclient_answer *out)
+void
+xclient_answer_from_local(enum xclient_failure failure, struct xclient_answer *out)
 {
     const char *reason = XSMTP_REASON_INTERNAL_ERROR;
 

@@ -20,10 +20,10 @@
 
 /* Why no answer came back; each maps to temperror with the reason shown. */
 enum xclient_failure {
-    XCLIENT_FAILURE_TIMEOUT,         /* "timeout": the caller's deadline passed */
-    XCLIENT_FAILURE_DISCONNECTED,    /* "disconnected": stream down, or dropped in flight */
-    XCLIENT_FAILURE_OVERLOADED,      /* "overloaded": too many requests already pending */
-    XCLIENT_FAILURE_INTERNAL         /* "internal-error": out of memory and the like */
+    XCLIENT_FAILURE_TIMEOUT,      /* "timeout": the caller's deadline passed */
+    XCLIENT_FAILURE_DISCONNECTED, /* "disconnected": stream down, or dropped in flight */
+    XCLIENT_FAILURE_OVERLOADED,   /* "overloaded": too many requests already pending */
+    XCLIENT_FAILURE_INTERNAL      /* "internal-error": out of memory and the like */
 };
 
 struct xclient_answer {
@@ -43,16 +43,14 @@ struct xclient_answer {
  * such child).  pass -> pass; fail -> fail with the reason ("unspecified"
  * when absent or unusable); anything else -> permerror "malformed-answer".
  */
-void xclient_answer_from_result(const char *result, const char *reason,
-                                struct xclient_answer *out);
+void xclient_answer_from_result(const char *result, const char *reason, struct xclient_answer *out);
 
 /*
  * An <iq type='error'>.  type is the <error/> element's type attribute and
  * condition the name of its defined-condition child (either NULL when
  * absent).  See answer.c for the table.
  */
-void xclient_answer_from_error(const char *type, const char *condition,
-                               struct xclient_answer *out);
+void xclient_answer_from_error(const char *type, const char *condition, struct xclient_answer *out);
 
 /* No answer at all. */
 void xclient_answer_from_local(enum xclient_failure failure, struct xclient_answer *out);

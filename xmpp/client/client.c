@@ -40,7 +40,8 @@
 #define DEFAULT_KEEPALIVE_TIMEOUT 10
 #define PASSWORD_MAX 1024
 
-uint64_t xclient_now_ns(void)
+uint64_t
+xclient_now_ns(void)
 {
     struct timespec now;
 
@@ -48,13 +49,15 @@ uint64_t xclient_now_ns(void)
     return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 }
 
-static void ring_add(uint32_t *ring, unsigned long *count, uint64_t value)
+static void
+ring_add(uint32_t *ring, unsigned long *count, uint64_t value)
 {
     ring[*count % XCLIENT_SAMPLES] = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
     (*count)++;
 }
 
-void xclient_stats_add(struct xclient *client, unsigned long *counter, unsigned long n)
+void
+xclient_stats_add(struct xclient *client, unsigned long *counter, unsigned long n)
 {
     pthread_mutex_lock(&client->lock);
     *counter += n;
@@ -62,18 +65,21 @@ void xclient_stats_add(struct xclient *client, unsigned long *counter, unsigned 
 }
 
 /* Caller holds the lock. */
-static void request_release_locked(struct xclient_request *request, bool *free_it)
+static void
+request_release_locked(struct xclient_request *request, bool *free_it)
 {
     *free_it = --request->refs == 0;
 }
 
-void xclient_request_free(struct xclient_request *request)
+void
+xclient_request_free(struct xclient_request *request)
 {
     pthread_cond_destroy(&request->done_cond);
     free(request);
 }
 
-void xclient_request_finish(struct xclient *client, struct xclient_request *request)
+void
+xclient_request_finish(struct xclient *client, struct xclient_request *request)
 {
     bool free_it;
 
@@ -110,7 +116,8 @@ void xclient_request_finish(struct xclient *client, struct xclient_request *requ
 /* ---- the XMPP thread ---------------------------------------------------- */
 
 /* Takes both queues; returns true when the client is stopping. */
-static bool take_work(struct xclient *client)
+static bool
+take_work(struct xclient *client)
 {
     struct xclient_request *requests, *request, *next;
     uint64_t now;
@@ -123,7 +130,7 @@ static bool take_work(struct xclient *client)
     while (read(client->wake_fd, &counter, sizeof counter) > 0)
         ;
     pthread_mutex_lock(&client->lock);
-    now = xclient_now_ns();      /* the moment of pick-up, for the pickup samples */
+    now = xclient_now_ns(); /* the moment of pick-up, for the pickup samples */
     requests = client->queue_head;
     notices = client->notice_head;
     client->queue_head = client->queue_tail = NULL;
@@ -160,7 +167,8 @@ static bool take_work(struct xclient *client)
     return stopping;
 }
 
-static void *xclient_thread(void *arg)
+static void *
+xclient_thread(void *arg)
 {
     struct xclient *client = arg;
     unsigned long seen;
@@ -187,18 +195,21 @@ static void *xclient_thread(void *arg)
 
 /* ---- start and stop ---------------------------------------------------------- */
 
-static xsmtp_status fail_start(char *err, size_t errsz, xsmtp_status status, const char *what)
+static xsmtp_status
+fail_start(char *err, size_t errsz, xsmtp_status status, const char *what)
 {
     if (err != NULL && errsz > 0)
         snprintf(err, errsz, "%s", what);
     return status;
 }
 
-static xsmtp_status check_options(const struct xclient_options *o, char *err, size_t errsz)
+static xsmtp_status
+check_options(const struct xclient_options *o, char *err, size_t errsz)
 {
     if (!xclient_text_full_jid(o->jid))
-        return fail_start(err, errsz, XSMTP_EMALFORMED, "xmpp.jid: not a JID with a resource "
-                                                        "(local@domain/resource)");
+        return fail_start(err, errsz, XSMTP_EMALFORMED,
+                          "xmpp.jid: not a JID with a resource "
+                          "(local@domain/resource)");
     if ((o->password == NULL) == (o->password_file == NULL))
         return fail_start(err, errsz, XSMTP_EMALFORMED,
                           "xmpp: give exactly one of password_file and password");
@@ -213,7 +224,8 @@ static xsmtp_status check_options(const struct xclient_options *o, char *err, si
     return XSMTP_OK;
 }
 
-static void xclient_free(struct xclient *client)
+static void
+xclient_free(struct xclient *client)
 {
     struct xclient_queued_notice *notice;
 
@@ -234,7 +246,8 @@ static void xclient_free(struct xclient *client)
     free(client);
 }
 
-static char *dup_or_null(const char *s, bool *ok)
+static char *
+dup_or_null(const char *s, bool *ok)
 {
     char *copy;
 
@@ -247,7 +260,8 @@ static char *dup_or_null(const char *s, bool *ok)
 }
 
 /* Allocation and every field; the thread is not running yet. */
-static xsmtp_status xclient_new(const struct xclient_options *o, struct xclient **out)
+static xsmtp_status
+xclient_new(const struct xclient_options *o, struct xclient **out)
 {
     struct xclient *client = calloc(1, sizeof *client);
     unsigned char seed[8];
@@ -304,10 +318,10 @@ static xsmtp_status xclient_new(const struct xclient_options *o, struct xclient 
     return xclient_map_init(&client->map, 2 * (size_t)client->max_pending, seed);
 }
 
-xsmtp_status xclient_start(const struct xclient_options *options,
-                           struct xclient **out, char *err, size_t errsz)
+xsmtp_status
+xclient_start(const struct xclient_options *options, struct xclient **out, char *err, size_t errsz)
 {
-    char password[PASSWORD_MAX];            /* wiped before returning */
+    char password[PASSWORD_MAX]; /* wiped before returning */
     struct xclient *client = NULL;
     sigset_t blocked, saved;
     char reason[256] = "";
@@ -320,8 +334,8 @@ xsmtp_status xclient_start(const struct xclient_options *options,
     if ((status = check_options(options, err, errsz)) != XSMTP_OK)
         return status;
     if (options->password_file != NULL) {
-        status = xsmtp_private_file_read_line(options->password_file, password,
-                                              sizeof password, reason, sizeof reason);
+        status = xsmtp_private_file_read_line(options->password_file, password, sizeof password,
+                                              reason, sizeof reason);
         if (status != XSMTP_OK) {
             char line[400];
 
@@ -374,7 +388,8 @@ xsmtp_status xclient_start(const struct xclient_options *options,
     return XSMTP_OK;
 }
 
-void xclient_stop(struct xclient *client)
+void
+xclient_stop(struct xclient *client)
 {
     uint64_t one = 1;
 

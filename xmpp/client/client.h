@@ -35,24 +35,24 @@
 #include "xmpp/client/answer.h"
 
 enum xclient_tls {
-    XCLIENT_TLS_REQUIRED = 0,   /* STARTTLS or nothing: never log in in clear */
-    XCLIENT_TLS_OPTIONAL        /* STARTTLS when the server offers it */
+    XCLIENT_TLS_REQUIRED = 0, /* STARTTLS or nothing: never log in in clear */
+    XCLIENT_TLS_OPTIONAL      /* STARTTLS when the server offers it */
 };
 
 /* Plain options; the configuration layer fills them from xsmtp.conf's xmpp { }. */
 struct xclient_options {
-    const char *jid;            /* full JID with resource, e.g. milter@b.test/gw1 */
-    const char *password_file;  /* its first line is the password; refused when group
+    const char *jid;           /* full JID with resource, e.g. milter@b.test/gw1 */
+    const char *password_file; /* its first line is the password; refused when group
                                  * or other may read or write it (hash/util/private_file.h) */
-    const char *password;       /* or the password itself (copied); exactly one of the two */
-    const char *server;         /* host to connect to; NULL: DNS SRV of the JID's domain */
-    unsigned port;              /* 0: 5222 (or what SRV says) */
-    enum xclient_tls tls;   /* default (0) required */
-    const char *ca_file;        /* PEM file of trusted CAs; NULL: the system's store */
-    bool tls_trust;             /* skip certificate verification: test labs only (warns) */
-    unsigned max_pending;       /* requests queued or in flight; 0: 10000 */
-    unsigned notice_queue_max;  /* notices waiting to be sent; 0: 1000 */
-    unsigned backoff_max_s;     /* longest pause between connection attempts; 0: 60 */
+    const char *password;      /* or the password itself (copied); exactly one of the two */
+    const char *server;        /* host to connect to; NULL: DNS SRV of the JID's domain */
+    unsigned port;             /* 0: 5222 (or what SRV says) */
+    enum xclient_tls tls;      /* default (0) required */
+    const char *ca_file;       /* PEM file of trusted CAs; NULL: the system's store */
+    bool tls_trust;            /* skip certificate verification: test labs only (warns) */
+    unsigned max_pending;      /* requests queued or in flight; 0: 10000 */
+    unsigned notice_queue_max; /* notices waiting to be sent; 0: 1000 */
+    unsigned backoff_max_s;    /* longest pause between connection attempts; 0: 60 */
     /* Dead-stream detection: after keepalive_idle_s without any stanza from
      * the server, ping it (XEP-0199); no stanza within keepalive_timeout_s
      * more and the stream is declared dead: pending calls fail at once and
@@ -69,18 +69,18 @@ struct xclient_options {
 #define XCLIENT_VALUE_MAX 8192
 
 enum xclient_discovery_outcome {
-    XCLIENT_DISCOVERY_FOUND,        /* jid holds the component */
-    XCLIENT_DISCOVERY_NONE,         /* no item has urn:xmpp:xsmtp:1 (cache 1 h, permerror) */
-    XCLIENT_DISCOVERY_TEMPFAIL      /* could not tell now (temperror, do not cache) */
+    XCLIENT_DISCOVERY_FOUND,   /* jid holds the component */
+    XCLIENT_DISCOVERY_NONE,    /* no item has urn:xmpp:xsmtp:1 (cache 1 h, permerror) */
+    XCLIENT_DISCOVERY_TEMPFAIL /* could not tell now (temperror, do not cache) */
 };
 
 struct xclient_discovery {
     enum xclient_discovery_outcome outcome;
-    char jid[XSMTP_DOMAIN_MAX + 1];         /* XCLIENT_DISCOVERY_FOUND only */
+    char jid[XSMTP_DOMAIN_MAX + 1]; /* XCLIENT_DISCOVERY_FOUND only */
     /* NONE/TEMPFAIL: "no-items", "no-feature", "timeout", "disconnected",
      * "overloaded", or the stanza error condition of the disco#items answer. */
     char reason[XSMTP_REASON_SIZE];
-    unsigned items;                         /* items asked with disco#info */
+    unsigned items; /* items asked with disco#info */
 };
 
 /* s8 <progress/>; all values as they go on the wire. */
@@ -92,18 +92,18 @@ struct xclient_notice {
 #define XCLIENT_SAMPLES 1024
 struct xclient_stats {
     bool connected;
-    unsigned long connects;             /* sessions established */
-    unsigned long disconnects;          /* established sessions lost */
-    unsigned long connect_failures;     /* attempts that never got a session */
-    unsigned long queries_sent;         /* verify IQs written */
-    unsigned long answers;              /* verify answers accepted */
-    unsigned long answers_ignored;      /* answers with one of our ids that is not pending
+    unsigned long connects;            /* sessions established */
+    unsigned long disconnects;         /* established sessions lost */
+    unsigned long connect_failures;    /* attempts that never got a session */
+    unsigned long queries_sent;        /* verify IQs written */
+    unsigned long answers;             /* verify answers accepted */
+    unsigned long answers_ignored;     /* answers with one of our ids that is not pending
                                          * (late, repeated) or from another JID */
-    unsigned long timeouts;             /* calls that reached their deadline */
-    unsigned long failed_disconnected;  /* calls failed because the stream was down */
-    unsigned long overloaded;           /* calls refused: max_pending reached */
-    unsigned long discoveries;          /* discovery calls that got an answer */
-    unsigned long disco_iqs_sent;       /* disco#items and disco#info IQs written */
+    unsigned long timeouts;            /* calls that reached their deadline */
+    unsigned long failed_disconnected; /* calls failed because the stream was down */
+    unsigned long overloaded;          /* calls refused: max_pending reached */
+    unsigned long discoveries;         /* discovery calls that got an answer */
+    unsigned long disco_iqs_sent;      /* disco#items and disco#info IQs written */
     unsigned long notices_queued, notices_sent, notices_dropped;
     /* The last XCLIENT_SAMPLES values (a ring; *_count counts them all):
      * verify round trips, and how long a request waited in the queue before
@@ -122,15 +122,14 @@ struct xclient;
  * password file; XSMTP_ENOMEM.  err (may be NULL) gets a one-line reason
  * without secrets.
  */
-xsmtp_status xclient_start(const struct xclient_options *options,
-                           struct xclient **out, char *err, size_t errsz);
+xsmtp_status xclient_start(const struct xclient_options *options, struct xclient **out, char *err,
+                           size_t errsz);
 
 /* Fails every pending request at once, closes the stream, joins, frees. */
 void xclient_stop(struct xclient *client);
 
 /* Waits until a session is up: XSMTP_OK, or XSMTP_EIO at the deadline. */
-xsmtp_status xclient_wait_connected(struct xclient *client,
-                                    const struct timespec *deadline);
+xsmtp_status xclient_wait_connected(struct xclient *client, const struct timespec *deadline);
 
 /*
  * Sends the s6 query to component_jid (a domain JID, compared without
@@ -141,8 +140,8 @@ xsmtp_status xclient_wait_connected(struct xclient *client,
  * temperror "internal-error".
  */
 xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
-                            const struct xsmtp_query *query,
-                            const struct timespec *deadline, struct xclient_answer *answer);
+                            const struct xsmtp_query *query, const struct timespec *deadline,
+                            struct xclient_answer *answer);
 
 /*
  * XSMTP-1 s5 step 3: disco#items to domain, then disco#info to its items
@@ -153,8 +152,7 @@ xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
  * XSMTP_OK with the outcome in answer; XSMTP_EMALFORMED for a bad domain.
  */
 xsmtp_status xclient_discover(struct xclient *client, const char *domain,
-                              const struct timespec *deadline,
-                              struct xclient_discovery *answer);
+                              const struct timespec *deadline, struct xclient_discovery *answer);
 
 /*
  * Queues an s8 notice without waiting.  XSMTP_OK: queued; XSMTP_ETOOBIG:

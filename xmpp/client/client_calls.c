@@ -28,13 +28,15 @@
  * that only starts after xclient_stop() has returned is a caller bug
  * no in-object bookkeeping can catch.)
  */
-static void enter(struct xclient *client)
+static void
+enter(struct xclient *client)
 {
     client->users++;
 }
 
 /* Caller holds the lock. */
-static void leave(struct xclient *client)
+static void
+leave(struct xclient *client)
 {
     if (--client->users == 0 && client->stopping)
         pthread_cond_broadcast(&client->state_cond);
@@ -42,7 +44,8 @@ static void leave(struct xclient *client)
 
 /* The thread reads its queues at least once per wait cap even without a
  * wake-up, so a failed eventfd write only costs latency: log it. */
-static void wake_thread(struct xclient *client)
+static void
+wake_thread(struct xclient *client)
 {
     uint64_t one = 1;
 
@@ -52,8 +55,9 @@ static void wake_thread(struct xclient *client)
 }
 
 /* A local failure, written to the caller's own answer structs. */
-static void fill_local(enum xclient_request_kind kind, enum xclient_failure why,
-                       struct xclient_answer *verify_out, struct xclient_discovery *disco_out)
+static void
+fill_local(enum xclient_request_kind kind, enum xclient_failure why,
+           struct xclient_answer *verify_out, struct xclient_discovery *disco_out)
 {
     if (kind == REQUEST_VERIFY)
         xclient_answer_from_local(why, verify_out);
@@ -67,9 +71,10 @@ static void fill_local(enum xclient_request_kind kind, enum xclient_failure why,
  * even be writing its result fields right now), so a timed-out caller
  * never touches those fields: it only drops its reference.
  */
-static void submit_and_wait(struct xclient *client, struct xclient_request *request,
-                            const struct timespec *deadline, struct xclient_answer *verify_out,
-                            struct xclient_discovery *disco_out)
+static void
+submit_and_wait(struct xclient *client, struct xclient_request *request,
+                const struct timespec *deadline, struct xclient_answer *verify_out,
+                struct xclient_discovery *disco_out)
 {
     enum xclient_request_kind kind = request->kind;
     enum xclient_failure why = XCLIENT_FAILURE_DISCONNECTED;
@@ -134,9 +139,9 @@ static void submit_and_wait(struct xclient *client, struct xclient_request *requ
         xclient_request_free(request);
 }
 
-static struct xclient_request *request_new(struct xclient *client, size_t extra,
-                                           enum xclient_request_kind kind, const char *to,
-                                           const struct timespec *deadline)
+static struct xclient_request *
+request_new(struct xclient *client, size_t extra, enum xclient_request_kind kind, const char *to,
+            const struct timespec *deadline)
 {
     struct xclient_request *request = calloc(1, sizeof *request + extra);
 
@@ -148,21 +153,21 @@ static struct xclient_request *request_new(struct xclient *client, size_t extra,
     }
     request->kind = kind;
     request->local_failure = -1;
-    request->deadline_ns = (uint64_t)deadline->tv_sec * 1000000000ULL +
-                           (uint64_t)deadline->tv_nsec;
+    request->deadline_ns = (uint64_t)deadline->tv_sec * 1000000000ULL + (uint64_t)deadline->tv_nsec;
     memcpy(request->to, to, strlen(to) + 1);
     return request;
 }
 
-static bool deadline_ok(const struct timespec *deadline)
+static bool
+deadline_ok(const struct timespec *deadline)
 {
     return deadline != NULL && deadline->tv_sec >= 0 && deadline->tv_nsec >= 0 &&
            deadline->tv_nsec < 1000000000L;
 }
 
-xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
-                            const struct xsmtp_query *query,
-                            const struct timespec *deadline, struct xclient_answer *answer)
+xsmtp_status
+xclient_verify(struct xclient *client, const char *component_jid, const struct xsmtp_query *query,
+               const struct timespec *deadline, struct xclient_answer *answer)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
     const char *values[ATTR_COUNT];
@@ -214,9 +219,9 @@ xsmtp_status xclient_verify(struct xclient *client, const char *component_jid,
     return XSMTP_OK;
 }
 
-xsmtp_status xclient_discover(struct xclient *client, const char *domain,
-                              const struct timespec *deadline,
-                              struct xclient_discovery *answer)
+xsmtp_status
+xclient_discover(struct xclient *client, const char *domain, const struct timespec *deadline,
+                 struct xclient_discovery *answer)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
     struct xclient_request *request;
@@ -228,8 +233,8 @@ xsmtp_status xclient_discover(struct xclient *client, const char *domain,
     xclient_copy_reason(answer->reason, XSMTP_REASON_BAD_QUERY, XSMTP_REASON_BAD_QUERY);
     if (client == NULL || !deadline_ok(deadline) || !xclient_text_domain(domain, to, sizeof to))
         return XSMTP_EMALFORMED;
-    request = request_new(client, sizeof(struct xclient_disco_state), REQUEST_DISCOVER, to,
-                          deadline);
+    request =
+        request_new(client, sizeof(struct xclient_disco_state), REQUEST_DISCOVER, to, deadline);
     if (request == NULL) {
         xclient_copy_reason(answer->reason, XSMTP_REASON_INTERNAL_ERROR,
                             XSMTP_REASON_INTERNAL_ERROR);
@@ -240,8 +245,9 @@ xsmtp_status xclient_discover(struct xclient *client, const char *domain,
     return XSMTP_OK;
 }
 
-xsmtp_status xclient_send_notice(struct xclient *client, const char *component_jid,
-                                 const struct xclient_notice *notice)
+xsmtp_status
+xclient_send_notice(struct xclient *client, const char *component_jid,
+                    const struct xclient_notice *notice)
 {
     char to[XSMTP_DOMAIN_MAX + 1];
     const char *values[5];
@@ -301,8 +307,8 @@ xsmtp_status xclient_send_notice(struct xclient *client, const char *component_j
     return status;
 }
 
-xsmtp_status xclient_wait_connected(struct xclient *client,
-                                    const struct timespec *deadline)
+xsmtp_status
+xclient_wait_connected(struct xclient *client, const struct timespec *deadline)
 {
     bool up;
     int rc = 0;
@@ -319,7 +325,8 @@ xsmtp_status xclient_wait_connected(struct xclient *client,
     return up ? XSMTP_OK : XSMTP_EIO;
 }
 
-xsmtp_status xclient_get_stats(struct xclient *client, struct xclient_stats *out)
+xsmtp_status
+xclient_get_stats(struct xclient *client, struct xclient_stats *out)
 {
     if (client == NULL || out == NULL)
         return XSMTP_EMALFORMED;
@@ -330,14 +337,16 @@ xsmtp_status xclient_get_stats(struct xclient *client, struct xclient_stats *out
     return XSMTP_OK;
 }
 
-static int compare_u32(const void *a, const void *b)
+static int
+compare_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
     return (x > y) - (x < y);
 }
 
-uint32_t xclient_percentile(const uint32_t *ring, unsigned long count, double p)
+uint32_t
+xclient_percentile(const uint32_t *ring, unsigned long count, double p)
 {
     uint32_t sorted[XCLIENT_SAMPLES];
     size_t n = count < XCLIENT_SAMPLES ? (size_t)count : XCLIENT_SAMPLES, rank;

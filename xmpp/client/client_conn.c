@@ -48,13 +48,14 @@ static _Thread_local struct xclient *thread_client;
 
 static pthread_once_t strophe_once = PTHREAD_ONCE_INIT;
 
-static void strophe_initialize(void)
+static void
+strophe_initialize(void)
 {
     xmpp_initialize();
 }
 
-static void libstrophe_log(void *userdata, xmpp_log_level_t level, const char *area,
-                           const char *msg)
+static void
+libstrophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg)
 {
     struct xclient *client = userdata;
 
@@ -64,7 +65,8 @@ static void libstrophe_log(void *userdata, xmpp_log_level_t level, const char *a
                   "xmpp: libstrophe %s: %.200s", area, msg);
 }
 
-static int capture_socket(xmpp_conn_t *conn, void *sock)
+static int
+capture_socket(xmpp_conn_t *conn, void *sock)
 {
     struct xclient *client = thread_client;
     const struct xsmtp_logger *logger = client != NULL ? &client->logger : NULL;
@@ -73,9 +75,11 @@ static int capture_socket(xmpp_conn_t *conn, void *sock)
     /* libstrophe select()s on it: an fd past FD_SETSIZE would abort the
      * process.  Refuse the socket instead. */
     if (fd < 0 || fd >= FD_SETSIZE) {
-        xsmtp_log(logger, LOG_ERR, "xmpp: socket descriptor %d is beyond select()'s limit %d: "
+        xsmtp_log(logger, LOG_ERR,
+                  "xmpp: socket descriptor %d is beyond select()'s limit %d: "
                   "attempt refused (start the client earlier, or lower the number of open "
-                  "files)", fd, FD_SETSIZE);
+                  "files)",
+                  fd, FD_SETSIZE);
         return -1;
     }
     if (client != NULL)
@@ -89,7 +93,8 @@ static int capture_socket(xmpp_conn_t *conn, void *sock)
 
 /* Every stanza passes here first: the wait logic and the keep-alive
  * need to know that something arrived. */
-static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+static int
+stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     struct xclient *client = userdata;
     const char *name = xmpp_stanza_get_name(stanza);
@@ -101,7 +106,8 @@ static int stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userda
     return 1;
 }
 
-static void set_link_up(struct xclient *client, bool up, bool was_connected)
+static void
+set_link_up(struct xclient *client, bool up, bool was_connected)
 {
     pthread_mutex_lock(&client->lock);
     client->link_up = up;
@@ -116,7 +122,8 @@ static void set_link_up(struct xclient *client, bool up, bool was_connected)
     pthread_mutex_unlock(&client->lock);
 }
 
-static void schedule_retry(struct xclient *client, uint64_t now)
+static void
+schedule_retry(struct xclient *client, uint64_t now)
 {
     client->link = LINK_WAITING;
     client->next_attempt_ns = now + (uint64_t)client->backoff_s * 1000000000ULL;
@@ -126,8 +133,9 @@ static void schedule_retry(struct xclient *client, uint64_t now)
                                                                       : client->backoff_s * 2;
 }
 
-static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
-                       xmpp_stream_error_t *stream_error, void *userdata)
+static void
+conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error, xmpp_stream_error_t *stream_error,
+           void *userdata)
 {
     struct xclient *client = userdata;
     uint64_t now = xclient_now_ns();
@@ -139,7 +147,7 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
         client->last_rx_ns = now;
         xsmtp_log(&client->logger, LOG_NOTICE, "xmpp: connected as %s, %s, after %.1f ms",
                   xmpp_conn_get_bound_jid(conn) != NULL ? xmpp_conn_get_bound_jid(conn)
-                                                      : client->jid,
+                                                        : client->jid,
                   xmpp_conn_is_secured(conn) ? "TLS" : "no TLS",
                   (double)(now - client->connecting_since_ns) / 1e6);
         if (client->down_since_ns != 0)
@@ -149,7 +157,7 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
         set_link_up(client, true, false);
         return;
     }
-    client->sock_fd = -1;      /* closed by libstrophe; the number may be reused */
+    client->sock_fd = -1; /* closed by libstrophe; the number may be reused */
     if (client->closing) {
         client->link = LINK_WAITING;
         pthread_mutex_lock(&client->lock);
@@ -162,7 +170,8 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
          * again: two processes sharing a resource would take turns forever. */
         xsmtp_log(&client->logger, LOG_ERR,
                   "xmpp: the server closed the stream: another session logged in as "
-                  "%s; every milter process needs its own resource in xmpp.jid", client->jid);
+                  "%s; every milter process needs its own resource in xmpp.jid",
+                  client->jid);
     else if (was_connected)
         xsmtp_log(&client->logger, LOG_WARNING, "xmpp: connection lost%s%s%s",
                   error != 0 ? ": " : "", error != 0 ? strerror(error) : "",
@@ -184,7 +193,8 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
     schedule_retry(client, now);
 }
 
-xsmtp_status xclient_conn_init(struct xclient *client, const char *password)
+xsmtp_status
+xclient_conn_init(struct xclient *client, const char *password)
 {
     pthread_once(&strophe_once, strophe_initialize);
     client->strophe_logger.handler = libstrophe_log;
@@ -216,7 +226,8 @@ xsmtp_status xclient_conn_init(struct xclient *client, const char *password)
     return XSMTP_OK;
 }
 
-void xclient_conn_free(struct xclient *client)
+void
+xclient_conn_free(struct xclient *client)
 {
     if (client->conn != NULL)
         xmpp_conn_release(client->conn);
@@ -226,15 +237,16 @@ void xclient_conn_free(struct xclient *client)
     client->ctx = NULL;
 }
 
-static void try_connect(struct xclient *client, uint64_t now)
+static void
+try_connect(struct xclient *client, uint64_t now)
 {
     int rc;
 
     thread_client = client;
     client->connecting_since_ns = now;
     client->link = LINK_CONNECTING;
-    rc = xmpp_connect_client(client->conn, client->server, (unsigned short)client->port,
-                             conn_event, client);
+    rc = xmpp_connect_client(client->conn, client->server, (unsigned short)client->port, conn_event,
+                             client);
     if (rc != XMPP_EOK) {
         xsmtp_log(&client->logger, LOG_WARNING,
                   "xmpp: cannot start a connection to %s:%u (libstrophe %d)",
@@ -246,7 +258,8 @@ static void try_connect(struct xclient *client, uint64_t now)
     }
 }
 
-void xclient_conn_maintain(struct xclient *client, uint64_t now)
+void
+xclient_conn_maintain(struct xclient *client, uint64_t now)
 {
     if (client->link == LINK_WAITING && now >= client->next_attempt_ns) {
         try_connect(client, now);
@@ -261,7 +274,8 @@ void xclient_conn_maintain(struct xclient *client, uint64_t now)
     }
 }
 
-void xclient_conn_wait(struct xclient *client, uint64_t now, unsigned long seen_before)
+void
+xclient_conn_wait(struct xclient *client, uint64_t now, unsigned long seen_before)
 {
     struct pollfd fds[2];
     unsigned long cap;
@@ -271,8 +285,7 @@ void xclient_conn_wait(struct xclient *client, uint64_t now, unsigned long seen_
         return;
     if (client->link == LINK_WAITING) {
         cap = WAIT_CAP_DOWN_MS;
-        if (client->next_attempt_ns > now &&
-            (client->next_attempt_ns - now) / 1000000 < cap)
+        if (client->next_attempt_ns > now && (client->next_attempt_ns - now) / 1000000 < cap)
             cap = (unsigned long)((client->next_attempt_ns - now) / 1000000) + 1;
     } else if (client->link != LINK_CONNECTED) {
         cap = WAIT_CAP_CONNECTING_MS;
@@ -292,13 +305,14 @@ void xclient_conn_wait(struct xclient *client, uint64_t now, unsigned long seen_
         xsmtp_log(&client->logger, LOG_ERR, "xmpp: poll: %s", strerror(errno));
 }
 
-void xclient_conn_declare_dead(struct xclient *client, const char *why)
+void
+xclient_conn_declare_dead(struct xclient *client, const char *why)
 {
     xsmtp_log(&client->logger, LOG_WARNING, "xmpp: %s: closing the stream and reconnecting", why);
     /* libstrophe waits up to 2 s for the server's </stream:stream> before it
      * reports the disconnection; nobody should wait for that. */
     client->link = LINK_CLOSING;
-    client->connecting_since_ns = xclient_now_ns();     /* the watchdog covers closing too */
+    client->connecting_since_ns = xclient_now_ns(); /* the watchdog covers closing too */
     pthread_mutex_lock(&client->lock);
     client->link_up = false;
     pthread_mutex_unlock(&client->lock);
@@ -307,7 +321,8 @@ void xclient_conn_declare_dead(struct xclient *client, const char *why)
     xmpp_disconnect(client->conn);
 }
 
-void xclient_conn_shutdown(struct xclient *client)
+void
+xclient_conn_shutdown(struct xclient *client)
 {
     uint64_t give_up = xclient_now_ns() + 2000000000ULL;
 

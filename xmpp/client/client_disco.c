@@ -25,9 +25,9 @@
 #include "xmpp/client/client_internal.h"
 #include "xmpp/client/client_text.h"
 
-
-static void set_outcome(struct xclient_request *request, enum xclient_discovery_outcome outcome,
-                        const char *jid, const char *reason)
+static void
+set_outcome(struct xclient_request *request, enum xclient_discovery_outcome outcome,
+            const char *jid, const char *reason)
 {
     struct xclient_discovery *answer = &request->discovery;
 
@@ -35,12 +35,13 @@ static void set_outcome(struct xclient_request *request, enum xclient_discovery_
     answer->jid[0] = '\0';
     answer->reason[0] = '\0';
     if (jid != NULL)
-        memcpy(answer->jid, jid, strlen(jid) + 1);     /* validated: fits */
+        memcpy(answer->jid, jid, strlen(jid) + 1); /* validated: fits */
     if (reason != NULL)
         xclient_copy_reason(answer->reason, reason, XSMTP_REASON_UNSPECIFIED);
 }
 
-void xclient_disco_local(enum xclient_failure why, struct xclient_discovery *answer)
+void
+xclient_disco_local(enum xclient_failure why, struct xclient_discovery *answer)
 {
     struct xclient_answer local;
 
@@ -50,7 +51,8 @@ void xclient_disco_local(enum xclient_failure why, struct xclient_discovery *ans
     memcpy(answer->reason, local.reason, sizeof answer->reason);
 }
 
-void xclient_disco_forget(struct xclient *client, struct xclient_request *request)
+void
+xclient_disco_forget(struct xclient *client, struct xclient_request *request)
 {
     struct xclient_disco_state *disco = request->disco;
     unsigned i;
@@ -61,8 +63,9 @@ void xclient_disco_forget(struct xclient *client, struct xclient_request *reques
 }
 
 /* Sends one disco query; false when the stanza could not be built. */
-static bool send_disco(struct xclient *client, struct xclient_request *request,
-                       struct xclient_pending_iq *pending, const char *to, int slot, const char *ns)
+static bool
+send_disco(struct xclient *client, struct xclient_request *request,
+           struct xclient_pending_iq *pending, const char *to, int slot, const char *ns)
 {
     char id[XCLIENT_ID_SIZE];
     xmpp_stanza_t *iq;
@@ -80,7 +83,8 @@ static bool send_disco(struct xclient *client, struct xclient_request *request,
     return true;
 }
 
-void xclient_disco_start(struct xclient *client, struct xclient_request *request)
+void
+xclient_disco_start(struct xclient *client, struct xclient_request *request)
 {
     if (!send_disco(client, request, &request->disco->items_iq, request->to, -1,
                     XMPP_NS_DISCO_ITEMS)) {
@@ -91,8 +95,8 @@ void xclient_disco_start(struct xclient *client, struct xclient_request *request
     xclient_stats_add(client, &client->stats.disco_iqs_sent, 1);
 }
 
-static void items_answer(struct xclient *client, struct xclient_request *request,
-                         xmpp_stanza_t *stanza)
+static void
+items_answer(struct xclient *client, struct xclient_request *request, xmpp_stanza_t *stanza)
 {
     struct xclient_disco_state *disco = request->disco;
     const char *type, *condition;
@@ -105,7 +109,7 @@ static void items_answer(struct xclient *client, struct xclient_request *request
         xclient_answer_from_error(type, condition, &classed);
         set_outcome(request,
                     classed.verdict == XSMTP_VERDICT_PERMERROR ? XCLIENT_DISCOVERY_NONE
-                                                                : XCLIENT_DISCOVERY_TEMPFAIL,
+                                                               : XCLIENT_DISCOVERY_TEMPFAIL,
                     NULL, classed.reason);
         xclient_request_finish(client, request);
         return;
@@ -140,7 +144,8 @@ static void items_answer(struct xclient *client, struct xclient_request *request
     xclient_stats_add(client, &client->stats.disco_iqs_sent, disco->count);
 }
 
-static bool has_feature(xmpp_stanza_t *stanza)
+static bool
+has_feature(xmpp_stanza_t *stanza)
 {
     xmpp_stanza_t *query, *child;
 
@@ -156,7 +161,8 @@ static bool has_feature(xmpp_stanza_t *stanza)
 }
 
 /* Finishes the request once the items' order allows a decision. */
-static void decide(struct xclient *client, struct xclient_request *request)
+static void
+decide(struct xclient *client, struct xclient_request *request)
 {
     struct xclient_disco_state *disco = request->disco;
     const char *temporary = NULL;
@@ -180,8 +186,9 @@ static void decide(struct xclient *client, struct xclient_request *request)
     xclient_request_finish(client, request);
 }
 
-static void info_answer(struct xclient *client, struct xclient_request *request,
-                        unsigned slot, xmpp_stanza_t *stanza)
+static void
+info_answer(struct xclient *client, struct xclient_request *request, unsigned slot,
+            xmpp_stanza_t *stanza)
 {
     struct xclient_disco_item *item = &request->disco->item[slot];
     const char *type, *condition;
@@ -202,8 +209,9 @@ static void info_answer(struct xclient *client, struct xclient_request *request,
     decide(client, request);
 }
 
-void xclient_disco_answer(struct xclient *client, struct xclient_request *request, int slot,
-                          xmpp_stanza_t *stanza)
+void
+xclient_disco_answer(struct xclient *client, struct xclient_request *request, int slot,
+                     xmpp_stanza_t *stanza)
 {
     if (slot < 0)
         items_answer(client, request, stanza);

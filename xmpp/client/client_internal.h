@@ -35,8 +35,16 @@
 enum xclient_request_kind { REQUEST_VERIFY, REQUEST_DISCOVER };
 
 enum xclient_attr {
-    ATTR_IDENTITY, ATTR_MESSAGE_ID, ATTR_FROM, ATTR_T, ATTR_IP, ATTR_K, ATTR_BH, ATTR_H,
-    ATTR_RELAY, ATTR_COUNT
+    ATTR_IDENTITY,
+    ATTR_MESSAGE_ID,
+    ATTR_FROM,
+    ATTR_T,
+    ATTR_IP,
+    ATTR_K,
+    ATTR_BH,
+    ATTR_H,
+    ATTR_RELAY,
+    ATTR_COUNT
 };
 
 enum xclient_item_state { ITEM_WAITING, ITEM_HAS_FEATURE, ITEM_NO_FEATURE, ITEM_FAILED_TEMP };
@@ -45,33 +53,33 @@ struct xclient_disco_item {
     char jid[XSMTP_DOMAIN_MAX + 1];
     struct xclient_pending_iq iq;
     enum xclient_item_state state;
-    char failure[XSMTP_REASON_SIZE];   /* ITEM_FAILED_TEMP: the condition */
+    char failure[XSMTP_REASON_SIZE]; /* ITEM_FAILED_TEMP: the condition */
 };
 
-struct xclient_disco_state {                    /* [thread] */
+struct xclient_disco_state { /* [thread] */
     struct xclient_pending_iq items_iq;
     unsigned count;
     struct xclient_disco_item item[XCLIENT_DISCO_MAX_ITEMS];
 };
 
 struct xclient_request {
-    struct xclient_request *queue_next;  /* [lock] */
+    struct xclient_request *queue_next; /* [lock] */
     int refs;                           /* [lock] caller + XMPP thread */
     bool done;                          /* [lock] the result below is final */
     pthread_cond_t done_cond;           /* signalled when done turns true */
 
-    enum xclient_request_kind kind;             /* [const] set by the caller before queuing */
-    uint64_t deadline_ns, queued_ns;    /* [const] CLOCK_MONOTONIC */
-    char to[XSMTP_DOMAIN_MAX + 1];      /* [const] component or domain, lowercased */
-    const char *attrs[ATTR_COUNT];      /* [const] verify: copies; relay may be NULL */
-    struct xclient_disco_state *disco;          /* discover: same allocation as the request */
+    enum xclient_request_kind kind;    /* [const] set by the caller before queuing */
+    uint64_t deadline_ns, queued_ns;   /* [const] CLOCK_MONOTONIC */
+    char to[XSMTP_DOMAIN_MAX + 1];     /* [const] component or domain, lowercased */
+    const char *attrs[ATTR_COUNT];     /* [const] verify: copies; relay may be NULL */
+    struct xclient_disco_state *disco; /* discover: same allocation as the request */
 
-    struct xclient_request *active_prev, *active_next;   /* [thread] */
-    bool active;                        /* [thread] in the active list */
-    struct xclient_pending_iq iq;               /* [thread] verify */
+    struct xclient_request *active_prev, *active_next; /* [thread] */
+    bool active;                                       /* [thread] in the active list */
+    struct xclient_pending_iq iq;                      /* [thread] verify */
 
     /* Written by the thread before done is set; read by the caller after. */
-    int local_failure;                  /* an answer_local_failure, or -1: an answer */
+    int local_failure; /* an answer_local_failure, or -1: an answer */
     struct xclient_answer verify;
     struct xclient_discovery discovery;
 };
@@ -79,55 +87,55 @@ struct xclient_request {
 struct xclient_queued_notice {
     struct xclient_queued_notice *next;
     char to[XSMTP_DOMAIN_MAX + 1];
-    const char *values[5];              /* identity, message-id, status, by, t */
+    const char *values[5]; /* identity, message-id, status, by, t */
 };
 
 enum xclient_link {
-    LINK_WAITING,       /* down; next attempt at next_attempt_ns */
-    LINK_CONNECTING,    /* TCP, TLS, SASL, bind in progress */
-    LINK_CONNECTED,     /* session up: queries flow */
-    LINK_CLOSING        /* declared dead, libstrophe still closing it */
+    LINK_WAITING,    /* down; next attempt at next_attempt_ns */
+    LINK_CONNECTING, /* TCP, TLS, SASL, bind in progress */
+    LINK_CONNECTED,  /* session up: queries flow */
+    LINK_CLOSING     /* declared dead, libstrophe still closing it */
 };
 
 struct xclient {
     /* [const] */
-    struct xsmtp_logger logger;         /* the caller's (options.logger) */
+    struct xsmtp_logger logger; /* the caller's (options.logger) */
     char *jid, *server, *ca_file;
-    char domain[XSMTP_DOMAIN_MAX + 1];  /* of our own JID: where pings go */
+    char domain[XSMTP_DOMAIN_MAX + 1]; /* of our own JID: where pings go */
     unsigned port, max_pending, notice_queue_max, backoff_max_s;
     uint64_t keepalive_idle_ns, keepalive_timeout_ns;
     long conn_flags;
     pthread_t thread;
     bool thread_started;
-    int wake_fd;                        /* eventfd: "look at the queues" */
-    pthread_condattr_t cond_attr;       /* CLOCK_MONOTONIC, for every condition */
+    int wake_fd;                  /* eventfd: "look at the queues" */
+    pthread_condattr_t cond_attr; /* CLOCK_MONOTONIC, for every condition */
 
     pthread_mutex_t lock;
-    pthread_cond_t state_cond;          /* [lock] link_up turned true; users hit 0 */
-    struct xclient_request *queue_head, *queue_tail;     /* [lock] */
-    struct xclient_queued_notice *notice_head, *notice_tail;    /* [lock] */
-    unsigned pending;                   /* [lock] requests not done yet */
-    unsigned notices_waiting;           /* [lock] */
-    unsigned users;                     /* [lock] callers inside a blocking call */
-    bool wake_pending;                  /* [lock] wake_fd already written */
-    bool stopping;                      /* [lock] */
-    bool link_up;                       /* [lock] mirrors link == LINK_CONNECTED */
-    struct xclient_stats stats;     /* [lock] */
+    pthread_cond_t state_cond;                       /* [lock] link_up turned true; users hit 0 */
+    struct xclient_request *queue_head, *queue_tail; /* [lock] */
+    struct xclient_queued_notice *notice_head, *notice_tail; /* [lock] */
+    unsigned pending;                                        /* [lock] requests not done yet */
+    unsigned notices_waiting;                                /* [lock] */
+    unsigned users;             /* [lock] callers inside a blocking call */
+    bool wake_pending;          /* [lock] wake_fd already written */
+    bool stopping;              /* [lock] */
+    bool link_up;               /* [lock] mirrors link == LINK_CONNECTED */
+    struct xclient_stats stats; /* [lock] */
 
     /* [thread] */
     xmpp_ctx_t *ctx;
     xmpp_conn_t *conn;
-    xmpp_log_t strophe_logger;          /* forwards libstrophe's warnings to logger */
+    xmpp_log_t strophe_logger; /* forwards libstrophe's warnings to logger */
     enum xclient_link link;
-    bool closing;                       /* stop requested: no more attempts */
+    bool closing; /* stop requested: no more attempts */
     unsigned backoff_s;
     uint64_t next_attempt_ns, connecting_since_ns, down_since_ns;
-    int sock_fd;                        /* captured by the sockopt callback; -1 */
+    int sock_fd; /* captured by the sockopt callback; -1 */
     struct xclient_map map;
     struct xclient_request *active_head;
-    unsigned long stanzas_seen;         /* bumped by every stanza received */
+    unsigned long stanzas_seen; /* bumped by every stanza received */
     uint64_t last_rx_ns, next_reap_ns;
-    struct xclient_pending_iq ping_iq;          /* the keep-alive ping, when in flight */
+    struct xclient_pending_iq ping_iq; /* the keep-alive ping, when in flight */
 };
 
 /* Monotonic nanoseconds. */
@@ -155,9 +163,9 @@ void xclient_query_fail(struct xclient *client, struct xclient_request *request,
                         enum xclient_failure why);
 void xclient_active_add(struct xclient *client, struct xclient_request *request);
 bool xclient_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition);
-xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
-                                     const char *id, const char *to, const char *name,
-                                     const char *ns, xmpp_stanza_t **payload);
+xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type, const char *id,
+                                     const char *to, const char *name, const char *ns,
+                                     xmpp_stanza_t **payload);
 void xclient_notice_send(struct xclient *client, struct xclient_queued_notice *notice);
 void xclient_ping_check(struct xclient *client, uint64_t now);
 

@@ -13,14 +13,15 @@
 
 #include "xmpp/client/client_map.h"
 
-static size_t bucket_of(const struct xclient_map *map, uint64_t serial)
+static size_t
+bucket_of(const struct xclient_map *map, uint64_t serial)
 {
     /* Fibonacci hashing: serials are consecutive, spread them out. */
     return (size_t)((serial * 0x9E3779B97F4A7C15ULL) >> 32) & map->mask;
 }
 
-xsmtp_status xclient_map_init(struct xclient_map *map, size_t buckets,
-                              const unsigned char seed[8])
+xsmtp_status
+xclient_map_init(struct xclient_map *map, size_t buckets, const unsigned char seed[8])
 {
     size_t size = 16;
     int i;
@@ -38,19 +39,22 @@ xsmtp_status xclient_map_init(struct xclient_map *map, size_t buckets,
     return XSMTP_OK;
 }
 
-void xclient_map_free(struct xclient_map *map)
+void
+xclient_map_free(struct xclient_map *map)
 {
     free(map->buckets);
     map->buckets = NULL;
     map->count = 0;
 }
 
-static void format_id(const struct xclient_map *map, uint64_t serial, char *id)
+static void
+format_id(const struct xclient_map *map, uint64_t serial, char *id)
 {
     snprintf(id, XCLIENT_ID_SIZE, "%s-%llx", map->prefix, (unsigned long long)serial);
 }
 
-uint64_t xclient_map_new_id(struct xclient_map *map, char *id)
+uint64_t
+xclient_map_new_id(struct xclient_map *map, char *id)
 {
     uint64_t serial = map->next_serial++;
 
@@ -58,7 +62,8 @@ uint64_t xclient_map_new_id(struct xclient_map *map, char *id)
     return serial;
 }
 
-void xclient_map_add(struct xclient_map *map, struct xclient_pending_iq *iq, char *id)
+void
+xclient_map_add(struct xclient_map *map, struct xclient_pending_iq *iq, char *id)
 {
     size_t b;
 
@@ -70,7 +75,8 @@ void xclient_map_add(struct xclient_map *map, struct xclient_pending_iq *iq, cha
     map->count++;
 }
 
-void xclient_map_remove(struct xclient_map *map, struct xclient_pending_iq *iq)
+void
+xclient_map_remove(struct xclient_map *map, struct xclient_pending_iq *iq)
 {
     struct xclient_pending_iq **link;
 
@@ -91,7 +97,8 @@ void xclient_map_remove(struct xclient_map *map, struct xclient_pending_iq *iq)
 /* Parses the serial after our prefix and '-' (checked by the caller);
  * false for anything else (leading zeros, upper case, a serial we never
  * handed out). */
-static bool parse_id(const struct xclient_map *map, const char *id, uint64_t *serial)
+static bool
+parse_id(const struct xclient_map *map, const char *id, uint64_t *serial)
 {
     uint64_t value = 0;
     const char *p;
@@ -116,8 +123,9 @@ static bool parse_id(const struct xclient_map *map, const char *id, uint64_t *se
     return true;
 }
 
-struct xclient_pending_iq *xclient_map_accept(struct xclient_map *map, const char *id,
-                                              const char *from, enum xclient_map_miss *miss)
+struct xclient_pending_iq *
+xclient_map_accept(struct xclient_map *map, const char *id, const char *from,
+                   enum xclient_map_miss *miss)
 {
     struct xclient_pending_iq *iq;
     uint64_t serial;

@@ -29,9 +29,9 @@
 struct xclient_pending_iq {
     struct xclient_pending_iq *hash_next;
     uint64_t serial;
-    const char *to;         /* the JID the IQ went to; owned by the embedding struct */
+    const char *to; /* the JID the IQ went to; owned by the embedding struct */
     void *owner;
-    int slot;               /* owner's index (discovery items), or -1 */
+    int slot; /* owner's index (discovery items), or -1 */
     uint64_t sent_ns;
     bool in_map;
 };
@@ -45,14 +45,13 @@ struct xclient_map {
 };
 
 enum xclient_map_miss {
-    MAP_FOREIGN_ID,     /* not PREFIX-...: not one of ours (libstrophe's own, junk) */
-    MAP_UNKNOWN_ID,     /* ours, but not pending: already answered, expired, forged */
-    MAP_WRONG_FROM      /* pending, but from is not the JID we asked */
+    MAP_FOREIGN_ID, /* not PREFIX-...: not one of ours (libstrophe's own, junk) */
+    MAP_UNKNOWN_ID, /* ours, but not pending: already answered, expired, forged */
+    MAP_WRONG_FROM  /* pending, but from is not the JID we asked */
 };
 
 /* buckets: rounded up to a power of two (at least 16); seed: 8 random bytes. */
-xsmtp_status xclient_map_init(struct xclient_map *map, size_t buckets,
-                              const unsigned char seed[8]);
+xsmtp_status xclient_map_init(struct xclient_map *map, size_t buckets, const unsigned char seed[8]);
 void xclient_map_free(struct xclient_map *map);
 
 /* Writes a fresh id (XCLIENT_ID_SIZE bytes) without inserting anything. */

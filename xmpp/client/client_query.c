@@ -24,14 +24,12 @@
 #include "xmpp/client/client_internal.h"
 
 static const char *const attr_names[ATTR_COUNT] = {
-    XSMTP_ATTR_IDENTITY, XSMTP_ATTR_MESSAGE_ID, XSMTP_ATTR_FROM, XSMTP_ATTR_T, XSMTP_ATTR_IP,
-    XSMTP_ATTR_K, XSMTP_ATTR_BH, XSMTP_ATTR_H, XSMTP_ATTR_RELAY
-};
+    XSMTP_ATTR_IDENTITY, XSMTP_ATTR_MESSAGE_ID, XSMTP_ATTR_FROM, XSMTP_ATTR_T,    XSMTP_ATTR_IP,
+    XSMTP_ATTR_K,        XSMTP_ATTR_BH,         XSMTP_ATTR_H,    XSMTP_ATTR_RELAY};
 
-
-xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
-                                     const char *id, const char *to, const char *name,
-                                     const char *ns, xmpp_stanza_t **payload)
+xmpp_stanza_t *
+xclient_iq_with_query(struct xclient *client, const char *type, const char *id, const char *to,
+                      const char *name, const char *ns, xmpp_stanza_t **payload)
 {
     xmpp_stanza_t *iq = xmpp_iq_new(client->ctx, type, id), *child;
     bool ok;
@@ -41,10 +39,9 @@ xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
     child = xmpp_stanza_new(client->ctx);
     ok = child != NULL && (to == NULL || xmpp_stanza_set_to(iq, to) == XMPP_EOK) &&
          xmpp_stanza_set_name(child, name) == XMPP_EOK &&
-         xmpp_stanza_set_ns(child, ns) == XMPP_EOK &&
-         xmpp_stanza_add_child(iq, child) == XMPP_EOK;
+         xmpp_stanza_set_ns(child, ns) == XMPP_EOK && xmpp_stanza_add_child(iq, child) == XMPP_EOK;
     if (child != NULL)
-        xmpp_stanza_release(child);     /* the iq holds its own reference */
+        xmpp_stanza_release(child); /* the iq holds its own reference */
     if (!ok) {
         xmpp_stanza_release(iq);
         return NULL;
@@ -54,7 +51,8 @@ xmpp_stanza_t *xclient_iq_with_query(struct xclient *client, const char *type,
     return iq;
 }
 
-bool xclient_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition)
+bool
+xclient_stanza_error(xmpp_stanza_t *stanza, const char **type, const char **condition)
 {
     xmpp_stanza_t *error = xmpp_stanza_get_child_by_name(stanza, "error"), *child;
 
@@ -75,7 +73,8 @@ bool xclient_stanza_error(xmpp_stanza_t *stanza, const char **type, const char *
     return true;
 }
 
-void xclient_active_add(struct xclient *client, struct xclient_request *request)
+void
+xclient_active_add(struct xclient *client, struct xclient_request *request)
 {
     request->active_prev = NULL;
     request->active_next = client->active_head;
@@ -85,8 +84,9 @@ void xclient_active_add(struct xclient *client, struct xclient_request *request)
     request->active = true;
 }
 
-void xclient_query_fail(struct xclient *client, struct xclient_request *request,
-                        enum xclient_failure why)
+void
+xclient_query_fail(struct xclient *client, struct xclient_request *request,
+                   enum xclient_failure why)
 {
     request->local_failure = (int)why;
     if (request->kind == REQUEST_VERIFY)
@@ -96,13 +96,15 @@ void xclient_query_fail(struct xclient *client, struct xclient_request *request,
     xclient_request_finish(client, request);
 }
 
-void xclient_query_fail_all(struct xclient *client, enum xclient_failure why)
+void
+xclient_query_fail_all(struct xclient *client, enum xclient_failure why)
 {
     while (client->active_head != NULL)
         xclient_query_fail(client, client->active_head, why);
 }
 
-void xclient_query_reap(struct xclient *client, uint64_t now)
+void
+xclient_query_reap(struct xclient *client, uint64_t now)
 {
     struct xclient_request *request, *next;
 
@@ -114,22 +116,26 @@ void xclient_query_reap(struct xclient *client, uint64_t now)
 }
 
 /* Length of value with XML's five special characters escaped. */
-static size_t escaped_length(const char *value)
+static size_t
+escaped_length(const char *value)
 {
     size_t length = 0;
 
     for (; *value != '\0'; value++) {
         switch (*value) {
-        case '&': length += 5; break;       /* &amp; */
-        case '<': case '>': length += 4; break;
-        case '\'': case '"': length += 6; break;
+        case '&': length += 5; break; /* &amp; */
+        case '<':
+        case '>': length += 4; break;
+        case '\'':
+        case '"': length += 6; break;
         default: length++; break;
         }
     }
     return length;
 }
 
-static char *put_escaped(char *out, const char *value)
+static char *
+put_escaped(char *out, const char *value)
 {
     for (; *value != '\0'; value++) {
         const char *entity = NULL;
@@ -148,7 +154,8 @@ static char *put_escaped(char *out, const char *value)
     return out;
 }
 
-static char *put_attribute(char *out, const char *name, const char *value)
+static char *
+put_attribute(char *out, const char *name, const char *value)
 {
     *out++ = ' ';
     memcpy(out, name, strlen(name));
@@ -164,8 +171,8 @@ static char *put_attribute(char *out, const char *name, const char *value)
  * <iq type="get" id=ID to=TO><verify xmlns=... ATTRS/></iq>, in a buffer
  * sized exactly (the caller frees it); NULL when out of memory.
  */
-static char *verify_query_text(const struct xclient_request *request, const char *id,
-                               size_t *length)
+static char *
+verify_query_text(const struct xclient_request *request, const char *id, size_t *length)
 {
     static const char head[] = "<iq type=\"get\"";
     static const char open_verify[] = "><" XSMTP_ELEMENT_VERIFY " xmlns=\"" XSMTP_NS "\"";
@@ -198,7 +205,8 @@ static char *verify_query_text(const struct xclient_request *request, const char
     return text;
 }
 
-void xclient_query_send(struct xclient *client, struct xclient_request *request)
+void
+xclient_query_send(struct xclient *client, struct xclient_request *request)
 {
     char id[XCLIENT_ID_SIZE];
     size_t length = 0;
@@ -221,8 +229,9 @@ void xclient_query_send(struct xclient *client, struct xclient_request *request)
     xclient_stats_add(client, &client->stats.queries_sent, 1);
 }
 
-static void verify_answer(struct xclient *client, struct xclient_request *request,
-                          xmpp_stanza_t *stanza, const char *type)
+static void
+verify_answer(struct xclient *client, struct xclient_request *request, xmpp_stanza_t *stanza,
+              const char *type)
 {
     uint64_t rtt_us = (xclient_now_ns() - request->iq.sent_ns) / 1000;
     const char *error_type, *condition;
@@ -233,7 +242,7 @@ static void verify_answer(struct xclient *client, struct xclient_request *reques
         xclient_answer_from_result(
             verdict != NULL ? xmpp_stanza_get_attribute(verdict, XSMTP_ATTR_RESULT) : NULL,
             verdict != NULL ? xmpp_stanza_get_attribute(verdict, XSMTP_ATTR_REASON) : NULL,
-                                   &request->verify);
+            &request->verify);
     } else {
         xclient_stanza_error(stanza, &error_type, &condition);
         xclient_answer_from_error(error_type, condition, &request->verify);
@@ -244,7 +253,8 @@ static void verify_answer(struct xclient *client, struct xclient_request *reques
 
 /* An IQ get/set addressed to us: a ping is answered, the rest refused
  * (RFC 6120 s8.2.3 requires an answer). */
-static void answer_incoming(struct xclient *client, xmpp_stanza_t *stanza)
+static void
+answer_incoming(struct xclient *client, xmpp_stanza_t *stanza)
 {
     const char *id = xmpp_stanza_get_id(stanza), *from = xmpp_stanza_get_from(stanza);
     xmpp_stanza_t *reply, *error = NULL, *condition = NULL;
@@ -278,7 +288,8 @@ static void answer_incoming(struct xclient *client, xmpp_stanza_t *stanza)
     xmpp_stanza_release(reply);
 }
 
-int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+int
+xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     struct xclient *client = userdata;
     const char *type = xmpp_stanza_get_type(stanza);
@@ -305,12 +316,12 @@ int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
         xsmtp_log(&client->logger, LOG_DEBUG, "xmpp: answer ignored (%s): id '%.60s' from '%.300s'",
                   miss == MAP_WRONG_FROM   ? "not from the JID asked"
                   : miss == MAP_FOREIGN_ID ? "not one of our ids"
-                                             : "no such query pending",
+                                           : "no such query pending",
                   id != NULL ? id : "", from != NULL ? from : "");
         return 1;
     }
     if (pending == &client->ping_iq)
-        return 1;   /* any answer, even an error, shows the stream is alive */
+        return 1; /* any answer, even an error, shows the stream is alive */
     request = pending->owner;
     if (xclient_now_ns() >= request->deadline_ns) {
         /* Its caller has gone; the reaper just has not come by yet. */
@@ -328,7 +339,8 @@ int xclient_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     return 1;
 }
 
-void xclient_ping_check(struct xclient *client, uint64_t now)
+void
+xclient_ping_check(struct xclient *client, uint64_t now)
 {
     char id[XCLIENT_ID_SIZE];
     xmpp_stanza_t *iq;
@@ -356,11 +368,11 @@ void xclient_ping_check(struct xclient *client, uint64_t now)
     xmpp_stanza_release(iq);
 }
 
-void xclient_notice_send(struct xclient *client, struct xclient_queued_notice *notice)
+void
+xclient_notice_send(struct xclient *client, struct xclient_queued_notice *notice)
 {
-    static const char *const names[5] = {
-        XSMTP_ATTR_IDENTITY, XSMTP_ATTR_MESSAGE_ID, XSMTP_ATTR_STATUS, XSMTP_ATTR_BY, XSMTP_ATTR_T
-    };
+    static const char *const names[5] = {XSMTP_ATTR_IDENTITY, XSMTP_ATTR_MESSAGE_ID,
+                                         XSMTP_ATTR_STATUS, XSMTP_ATTR_BY, XSMTP_ATTR_T};
     xmpp_stanza_t *message, *progress;
     char id[XCLIENT_ID_SIZE];
     bool ok;

@@ -11,7 +11,8 @@
 
 /* Length of the UTF-8 sequence at s (1..4) when it is well formed and an
  * acceptable XML character; 0 otherwise.  n: octets left. */
-static size_t xml_char_len(const unsigned char *s, size_t n)
+static size_t
+xml_char_len(const unsigned char *s, size_t n)
 {
     unsigned long cp;
     size_t len, i;
@@ -28,7 +29,7 @@ static size_t xml_char_len(const unsigned char *s, size_t n)
         len = 4;
         cp = s[0] & 0x07;
     } else {
-        return 0;   /* continuation byte, C0/C1 lead (overlong) or F5..FF */
+        return 0; /* continuation byte, C0/C1 lead (overlong) or F5..FF */
     }
     if (n < len)
         return 0;
@@ -38,13 +39,14 @@ static size_t xml_char_len(const unsigned char *s, size_t n)
         cp = (cp << 6) | (s[i] & 0x3F);
     }
     if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;   /* overlong, or beyond Unicode */
+        return 0; /* overlong, or beyond Unicode */
     if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
-        return 0;   /* surrogates and the two non-characters XML excludes */
+        return 0; /* surrogates and the two non-characters XML excludes */
     return len;
 }
 
-bool xclient_text_xml_ok(const char *value, size_t max)
+bool
+xclient_text_xml_ok(const char *value, size_t max)
 {
     const unsigned char *s = (const unsigned char *)value;
     size_t n, step;
@@ -64,7 +66,8 @@ bool xclient_text_xml_ok(const char *value, size_t max)
     return true;
 }
 
-bool xclient_text_domain(const char *in, char *out, size_t outsz)
+bool
+xclient_text_domain(const char *in, char *out, size_t outsz)
 {
     size_t len, i;
 
@@ -79,7 +82,8 @@ bool xclient_text_domain(const char *in, char *out, size_t outsz)
     return true;
 }
 
-bool xclient_text_full_jid(const char *jid)
+bool
+xclient_text_full_jid(const char *jid)
 {
     const char *at, *slash;
 

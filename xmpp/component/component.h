@@ -36,7 +36,7 @@
  */
 struct component_answer {
     enum xsmtp_verdict verdict;
-    const char *reason;         /* "" for pass */
+    const char *reason; /* "" for pass */
 };
 
 /* The answers there are: pass, seven fail reasons, four errors. */
@@ -53,11 +53,11 @@ enum component_notice_drop {
 };
 
 struct component_counters {
-    unsigned long queries;                          /* verify IQs received */
-    unsigned long answers[COMPONENT_ANSWER_KINDS];  /* by component_answer_index */
-    unsigned long disco;                            /* disco#info answered */
-    unsigned long other_iq;                         /* answered service-unavailable etc. */
-    unsigned long ignored;                          /* stanzas dropped unanswered */
+    unsigned long queries;                         /* verify IQs received */
+    unsigned long answers[COMPONENT_ANSWER_KINDS]; /* by component_answer_index */
+    unsigned long disco;                           /* disco#info answered */
+    unsigned long other_iq;                        /* answered service-unavailable etc. */
+    unsigned long ignored;                         /* stanzas dropped unanswered */
     unsigned long notices_forwarded;
     unsigned long notices_dropped[NOTICE_DROP_COUNT];
     unsigned long connects;
@@ -65,31 +65,31 @@ struct component_counters {
 };
 
 enum component_link {
-    LINK_WAITING,       /* not connected; next attempt at next_attempt_ns */
-    LINK_CONNECTING,    /* TCP/handshake in progress */
-    LINK_CONNECTED      /* handshake accepted: stanzas flow */
+    LINK_WAITING,    /* not connected; next attempt at next_attempt_ns */
+    LINK_CONNECTING, /* TCP/handshake in progress */
+    LINK_CONNECTED   /* handshake accepted: stanzas flow */
 };
 
 struct component {
     struct component_config config;
     struct xsmtp_keytable *keys;
-    struct component_ratelimit *query_limit;      /* by requesting domain */
-    struct component_ratelimit *notice_limit;     /* by notice sender's domain */
+    struct component_ratelimit *query_limit;  /* by requesting domain */
+    struct component_ratelimit *notice_limit; /* by notice sender's domain */
     struct component_counters counters;
 
     xmpp_ctx_t *xmpp;
     xmpp_conn_t *conn;
-    xmpp_log_t xmpp_logger;             /* must outlive the libstrophe context */
+    xmpp_log_t xmpp_logger; /* must outlive the libstrophe context */
     enum component_link link;
-    bool stopping;                      /* SIGTERM seen: do not reconnect */
-    uint64_t connecting_since_ns;       /* monotonic; for the handshake watchdog */
-    bool sm_workaround_applied;         /* see component_conn.c; once per conn object */
-    unsigned backoff_s;                 /* delay before the next attempt */
-    uint64_t next_attempt_ns;           /* monotonic */
-    uint64_t down_since_ns;             /* monotonic; 0 when never connected */
-    uint64_t notice_seq;                /* ids of forwarded notices */
-    uint64_t started_ns;                /* monotonic; for uptime in the counters */
-    uint64_t next_stats_ns;             /* monotonic; 0: stats_interval is off */
+    bool stopping;                /* SIGTERM seen: do not reconnect */
+    uint64_t connecting_since_ns; /* monotonic; for the handshake watchdog */
+    bool sm_workaround_applied;   /* see component_conn.c; once per conn object */
+    unsigned backoff_s;           /* delay before the next attempt */
+    uint64_t next_attempt_ns;     /* monotonic */
+    uint64_t down_since_ns;       /* monotonic; 0 when never connected */
+    uint64_t notice_seq;          /* ids of forwarded notices */
+    uint64_t started_ns;          /* monotonic; for uptime in the counters */
+    uint64_t next_stats_ns;       /* monotonic; 0: stats_interval is off */
 };
 
 /* Clocks: monotonic nanoseconds (rate limits, backoff) and Unix seconds. */
@@ -98,7 +98,7 @@ uint64_t component_unix_time(void);
 
 /* component_conn.c: connection life cycle and stanza dispatch. */
 xsmtp_status component_conn_init(struct component *comp, const char *secret);
-void component_conn_step(struct component *comp);  /* one round of the event loop */
+void component_conn_step(struct component *comp); /* one round of the event loop */
 void component_conn_shutdown(struct component *comp);
 void component_conn_free(struct component *comp);
 /* The permanent stanza handlers (userdata: the component); public for the
@@ -107,11 +107,9 @@ int component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdat
 int component_message_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata);
 
 /* component_reply.c: building answers through libstrophe's stanza API. */
-xmpp_stanza_t *component_iq_reply(struct component *comp, xmpp_stanza_t *request,
-                                  const char *type);
+xmpp_stanza_t *component_iq_reply(struct component *comp, xmpp_stanza_t *request, const char *type);
 xmpp_stanza_t *component_iq_error(struct component *comp, xmpp_stanza_t *request,
-                                  const char *error_type, const char *condition,
-                                  const char *text);
+                                  const char *error_type, const char *condition, const char *text);
 /* Lowercased domain part of a JID into out (COMPONENT_RATELIMIT_KEY_MAX + 1 bytes). */
 bool component_jid_domain(const char *jid, char *out, size_t outsz);
 

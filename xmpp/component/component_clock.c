@@ -9,7 +9,8 @@
 
 #include "xmpp/component/component.h"
 
-uint64_t component_now_ns(void)
+uint64_t
+component_now_ns(void)
 {
     struct timespec now;
 
@@ -17,7 +18,8 @@ uint64_t component_now_ns(void)
     return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 }
 
-uint64_t component_unix_time(void)
+uint64_t
+component_unix_time(void)
 {
     struct timespec now;
 

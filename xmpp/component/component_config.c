@@ -20,16 +20,29 @@
 
 /* The options, in one table so line recording and checking stay in step. */
 enum option_id {
-    OPT_USER, OPT_PIDFILE, OPT_FACILITY, OPT_LOG_LEVEL, OPT_STATS_INTERVAL,
-    OPT_JID, OPT_SERVER, OPT_PORT, OPT_SECRET_FILE, OPT_KEYS, OPT_DOMAINS,
-    OPT_MAX_AGE, OPT_RELAYS, OPT_RATE, OPT_BURST, OPT_NOTIFY,
+    OPT_USER,
+    OPT_PIDFILE,
+    OPT_FACILITY,
+    OPT_LOG_LEVEL,
+    OPT_STATS_INTERVAL,
+    OPT_JID,
+    OPT_SERVER,
+    OPT_PORT,
+    OPT_SECRET_FILE,
+    OPT_KEYS,
+    OPT_DOMAINS,
+    OPT_MAX_AGE,
+    OPT_RELAYS,
+    OPT_RATE,
+    OPT_BURST,
+    OPT_NOTIFY,
     OPT_COUNT
 };
 
 struct option_desc {
-    const char *section;  /* NULL: top level */
+    const char *section; /* NULL: top level */
     const char *name;
-    const char *display;  /* as written in messages */
+    const char *display; /* as written in messages */
 };
 
 static const struct option_desc option_table[OPT_COUNT] = {
@@ -59,7 +72,8 @@ struct config_load_state {
 };
 
 /* Writes at most 80 printable characters of value; others become '?'. */
-static void report_value(FILE *out, const char *value)
+static void
+report_value(FILE *out, const char *value)
 {
     size_t i;
 
@@ -69,8 +83,8 @@ static void report_value(FILE *out, const char *value)
         fputs("...", out);
 }
 
-static void problem(struct config_load_state *state, enum option_id id, const char *value,
-                    const char *why)
+static void
+problem(struct config_load_state *state, enum option_id id, const char *value, const char *why)
 {
     int line = confload_line(&state->load, option_table[id].display);
 
@@ -91,7 +105,8 @@ static void problem(struct config_load_state *state, enum option_id id, const ch
 }
 
 /* confload's problems: "FILE:LINE: SUBJECT: TEXT", or without LINE. */
-static void load_problem(void *arg, int line, const char *subject, const char *text)
+static void
+load_problem(void *arg, int line, const char *subject, const char *text)
 {
     struct config_load_state *state = arg;
 
@@ -104,7 +119,8 @@ static void load_problem(void *arg, int line, const char *subject, const char *t
 }
 
 /* Parses a decimal unsigned number with an optional s/m/h/d suffix. */
-static bool parse_duration(const char *text, uint64_t *out)
+static bool
+parse_duration(const char *text, uint64_t *out)
 {
     uint64_t value = 0, unit = 1;
     size_t i = 0;
@@ -118,10 +134,22 @@ static bool parse_duration(const char *text, uint64_t *out)
     }
     switch (text[i]) {
     case '\0': break;
-    case 's': unit = 1; i++; break;
-    case 'm': unit = 60; i++; break;
-    case 'h': unit = 3600; i++; break;
-    case 'd': unit = 86400; i++; break;
+    case 's':
+        unit = 1;
+        i++;
+        break;
+    case 'm':
+        unit = 60;
+        i++;
+        break;
+    case 'h':
+        unit = 3600;
+        i++;
+        break;
+    case 'd':
+        unit = 86400;
+        i++;
+        break;
     default: return false;
     }
     if (text[i] != '\0' || value > UINT64_MAX / unit)
@@ -130,7 +158,8 @@ static bool parse_duration(const char *text, uint64_t *out)
     return true;
 }
 
-static bool parse_uint(const char *text, uint64_t max, uint64_t *out)
+static bool
+parse_uint(const char *text, uint64_t max, uint64_t *out)
 {
     uint64_t value;
 
@@ -142,20 +171,22 @@ static bool parse_uint(const char *text, uint64_t max, uint64_t *out)
     return true;
 }
 
-static char *dup_or_null(const char *text)
+static char *
+dup_or_null(const char *text)
 {
     return (text != NULL && text[0] != '\0') ? strdup(text) : NULL;
 }
 
-static void lowercase(char *text)
+static void
+lowercase(char *text)
 {
     for (; *text != '\0'; text++)
         *text = (char)tolower((unsigned char)*text);
 }
 
 /* Fills cfg from the parsed tree; every problem goes through problem(). */
-static void check_values(cfg_t *root, struct config_load_state *state,
-                         struct component_config *cfg)
+static void
+check_values(cfg_t *root, struct config_load_state *state, struct component_config *cfg)
 {
     cfg_t *sec = cfg_getsec(root, "component");
     const char *value, *why;
@@ -269,31 +300,23 @@ static void check_values(cfg_t *root, struct config_load_state *state,
         problem(state, OPT_NOTIFY, value, "on or off");
 }
 
-unsigned component_config_load(const char *path, struct component_config *cfg, FILE *report)
+unsigned
+component_config_load(const char *path, struct component_config *cfg, FILE *report)
 {
     static cfg_opt_t component_opts[] = {
-        CFG_STR("jid", NULL, CFGF_NODEFAULT),
-        CFG_STR("server", "localhost", CFGF_NONE),
-        CFG_STR("port", "5347", CFGF_NONE),
-        CFG_STR("secret_file", NULL, CFGF_NODEFAULT),
-        CFG_STR("keys", NULL, CFGF_NODEFAULT),
-        CFG_STR_LIST("domains", NULL, CFGF_NODEFAULT),
-        CFG_STR("max_age", "7d", CFGF_NONE),
-        CFG_STR_LIST("relays", NULL, CFGF_NODEFAULT),
-        CFG_STR("rate_per_domain", "100", CFGF_NONE),
-        CFG_STR("burst", "200", CFGF_NONE),
-        CFG_STR("notify", "on", CFGF_NONE),
-        CFG_END()
-    };
-    static cfg_opt_t root_opts[] = {
-        CFG_STR("user", NULL, CFGF_NODEFAULT),
-        CFG_STR("pidfile", NULL, CFGF_NODEFAULT),
-        CFG_STR("syslog_facility", "mail", CFGF_NONE),
-        CFG_STR("log_level", "info", CFGF_NONE),
-        CFG_STR("stats_interval", "300", CFGF_NONE),
-        CFG_SEC("component", component_opts, CFGF_NONE),
-        CFG_END()
-    };
+        CFG_STR("jid", NULL, CFGF_NODEFAULT),         CFG_STR("server", "localhost", CFGF_NONE),
+        CFG_STR("port", "5347", CFGF_NONE),           CFG_STR("secret_file", NULL, CFGF_NODEFAULT),
+        CFG_STR("keys", NULL, CFGF_NODEFAULT),        CFG_STR_LIST("domains", NULL, CFGF_NODEFAULT),
+        CFG_STR("max_age", "7d", CFGF_NONE),          CFG_STR_LIST("relays", NULL, CFGF_NODEFAULT),
+        CFG_STR("rate_per_domain", "100", CFGF_NONE), CFG_STR("burst", "200", CFGF_NONE),
+        CFG_STR("notify", "on", CFGF_NONE),           CFG_END()};
+    static cfg_opt_t root_opts[] = {CFG_STR("user", NULL, CFGF_NODEFAULT),
+                                    CFG_STR("pidfile", NULL, CFGF_NODEFAULT),
+                                    CFG_STR("syslog_facility", "mail", CFGF_NONE),
+                                    CFG_STR("log_level", "info", CFGF_NONE),
+                                    CFG_STR("stats_interval", "300", CFGF_NONE),
+                                    CFG_SEC("component", component_opts, CFGF_NONE),
+                                    CFG_END()};
     struct config_load_state state;
     xsmtp_status status;
     cfg_t *root;
@@ -323,7 +346,8 @@ unsigned component_config_load(const char *path, struct component_config *cfg, F
     return state.load.problems;
 }
 
-void component_config_free(struct component_config *cfg)
+void
+component_config_free(struct component_config *cfg)
 {
     size_t i;
 
@@ -341,7 +365,8 @@ void component_config_free(struct component_config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
-bool component_config_serves(const struct component_config *cfg, const char *domain)
+bool
+component_config_serves(const struct component_config *cfg, const char *domain)
 {
     size_t i;
 

@@ -27,7 +27,7 @@
 #define COMPONENT_STATS_INTERVAL_MAX 86400
 
 struct component_config {
-    char *path;              /* the file it came from */
+    char *path; /* the file it came from */
     /* process */
     char *user;              /* NULL: do not switch user */
     char *pidfile;           /* NULL: no pid file */
@@ -35,15 +35,15 @@ struct component_config {
     int log_level;           /* LOG_INFO ... */
     unsigned stats_interval; /* seconds between counter lines; 0: none */
     /* component { } */
-    char *jid;               /* component JID, e.g. xsmtp.a.test (lowercased) */
-    char *server;            /* host of the XMPP server */
+    char *jid;    /* component JID, e.g. xsmtp.a.test (lowercased) */
+    char *server; /* host of the XMPP server */
     unsigned port;
     char *secret_file;
-    char *keys;              /* key table path */
-    char **domains;          /* identity domains served, lowercased */
+    char *keys;     /* key table path */
+    char **domains; /* identity domains served, lowercased */
     size_t domain_count;
-    uint64_t max_age;        /* seconds */
-    bool relays_set;         /* false: relay attribute not checked */
+    uint64_t max_age; /* seconds */
+    bool relays_set;  /* false: relay attribute not checked */
     struct xsmtp_cidr_list relays;
     uint32_t rate_per_domain; /* tokens per second; 0: no limit */
     uint32_t burst;           /* bucket size */

@@ -26,18 +26,19 @@
 #include "hash/util/text.h"
 #include "xmpp/component/component.h"
 
-static void libstrophe_log(void *userdata, xmpp_log_level_t level, const char *area,
-                           const char *msg)
+static void
+libstrophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg)
 {
     (void)userdata;
     /* Debug and info lines carry whole stanzas (and the handshake digest). */
     if (level >= XMPP_LEVEL_WARN)
-        log_msg(level == XMPP_LEVEL_ERROR ? LOG_ERR : LOG_WARNING, "libstrophe %s: %.200s",
-                area, msg);
+        log_msg(level == XMPP_LEVEL_ERROR ? LOG_ERR : LOG_WARNING, "libstrophe %s: %.200s", area,
+                msg);
 }
 
 /* The first element child, and how many element children there are. */
-static xmpp_stanza_t *only_payload(xmpp_stanza_t *stanza, int *count)
+static xmpp_stanza_t *
+only_payload(xmpp_stanza_t *stanza, int *count)
 {
     xmpp_stanza_t *child, *first = NULL;
 
@@ -53,9 +54,9 @@ static xmpp_stanza_t *only_payload(xmpp_stanza_t *stanza, int *count)
     return first;
 }
 
-
-static void send_error(struct component *comp, xmpp_stanza_t *iq, const char *type,
-                       const char *condition, const char *text)
+static void
+send_error(struct component *comp, xmpp_stanza_t *iq, const char *type, const char *condition,
+           const char *text)
 {
     xmpp_stanza_t *answer = component_iq_error(comp, iq, type, condition, text);
 
@@ -68,7 +69,8 @@ static void send_error(struct component *comp, xmpp_stanza_t *iq, const char *ty
     xmpp_stanza_release(answer);
 }
 
-int component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+int
+component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     struct component *comp = userdata;
     const char *type = xmpp_stanza_get_type(stanza);
@@ -105,7 +107,8 @@ int component_iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdat
     return 1;
 }
 
-int component_message_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+int
+component_message_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     struct component *comp = userdata;
     xmpp_stanza_t *progress;
@@ -121,7 +124,8 @@ int component_message_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *us
     return 1;
 }
 
-static void schedule_retry(struct component *comp)
+static void
+schedule_retry(struct component *comp)
 {
     uint64_t now = component_now_ns();
 
@@ -131,12 +135,13 @@ static void schedule_retry(struct component *comp)
     comp->next_attempt_ns = now + (uint64_t)comp->backoff_s * 1000000000ULL;
     log_msg(LOG_NOTICE, "next connection attempt to %s:%u in %u s", comp->config.server,
             comp->config.port, comp->backoff_s);
-    comp->backoff_s = comp->backoff_s * 2 > COMPONENT_BACKOFF_MAX ? COMPONENT_BACKOFF_MAX
-                                                                   : comp->backoff_s * 2;
+    comp->backoff_s =
+        comp->backoff_s * 2 > COMPONENT_BACKOFF_MAX ? COMPONENT_BACKOFF_MAX : comp->backoff_s * 2;
 }
 
-static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
-                       xmpp_stream_error_t *stream_error, void *userdata)
+static void
+conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error, xmpp_stream_error_t *stream_error,
+           void *userdata)
 {
     struct component *comp = userdata;
     uint64_t now = component_now_ns();
@@ -145,12 +150,11 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
     if (event == XMPP_CONN_CONNECT) {
         comp->counters.connects++;
         if (comp->down_since_ns != 0)
-            log_msg(LOG_NOTICE, "connected to %s:%u as %s after %.1f s down",
-                    comp->config.server, comp->config.port, comp->config.jid,
-                    (double)(now - comp->down_since_ns) / 1e9);
+            log_msg(LOG_NOTICE, "connected to %s:%u as %s after %.1f s down", comp->config.server,
+                    comp->config.port, comp->config.jid, (double)(now - comp->down_since_ns) / 1e9);
         else
-            log_msg(LOG_NOTICE, "connected to %s:%u as %s", comp->config.server,
-                    comp->config.port, comp->config.jid);
+            log_msg(LOG_NOTICE, "connected to %s:%u as %s", comp->config.server, comp->config.port,
+                    comp->config.jid);
         comp->link = LINK_CONNECTED;
         comp->backoff_s = 1;
         comp->down_since_ns = 0;
@@ -178,12 +182,13 @@ static void conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
     schedule_retry(comp);
 }
 
-static void try_connect(struct component *comp)
+static void
+try_connect(struct component *comp)
 {
     int rc;
 
-    rc = xmpp_connect_component(comp->conn, comp->config.server,
-                                (unsigned short)comp->config.port, conn_event, comp);
+    rc = xmpp_connect_component(comp->conn, comp->config.server, (unsigned short)comp->config.port,
+                                conn_event, comp);
     if (rc != XMPP_EOK) {
         log_msg(LOG_WARNING, "cannot start a connection to %s:%u (%d)", comp->config.server,
                 comp->config.port, rc);
@@ -198,17 +203,20 @@ static void try_connect(struct component *comp)
     if (!comp->sm_workaround_applied) {
         /* Only after XMPP_EOK: on a failed component connect this call
          * would really connect as a client. */
-        rc = xmpp_connect_client(comp->conn, comp->config.server,
-                                 (unsigned short)comp->config.port, conn_event, comp);
+        rc = xmpp_connect_client(comp->conn, comp->config.server, (unsigned short)comp->config.port,
+                                 conn_event, comp);
         comp->sm_workaround_applied = true;
         if (rc != XMPP_EINVOP)
-            log_msg(LOG_WARNING, "libstrophe workaround: xmpp_connect_client returned %d, "
-                    "expected %d", rc, XMPP_EINVOP);
+            log_msg(LOG_WARNING,
+                    "libstrophe workaround: xmpp_connect_client returned %d, "
+                    "expected %d",
+                    rc, XMPP_EINVOP);
     }
 #endif
 }
 
-xsmtp_status component_conn_init(struct component *comp, const char *secret)
+xsmtp_status
+component_conn_init(struct component *comp, const char *secret)
 {
     comp->xmpp_logger.handler = libstrophe_log;
     comp->xmpp_logger.userdata = NULL;
@@ -236,7 +244,8 @@ xsmtp_status component_conn_init(struct component *comp, const char *secret)
     return XSMTP_OK;
 }
 
-void component_conn_step(struct component *comp)
+void
+component_conn_step(struct component *comp)
 {
     uint64_t now = component_now_ns();
     unsigned long timeout_ms = 200;
@@ -260,7 +269,8 @@ void component_conn_step(struct component *comp)
     xmpp_run_once(comp->xmpp, timeout_ms);
 }
 
-void component_conn_shutdown(struct component *comp)
+void
+component_conn_shutdown(struct component *comp)
 {
     uint64_t deadline = component_now_ns() + 2000000000ULL;
 
@@ -272,7 +282,8 @@ void component_conn_shutdown(struct component *comp)
         xmpp_run_once(comp->xmpp, 50);
 }
 
-void component_conn_free(struct component *comp)
+void
+component_conn_free(struct component *comp)
 {
     if (comp->conn != NULL)
         xmpp_conn_release(comp->conn);

@@ -14,8 +14,8 @@
 #include "hash/util/log.h"
 #include "xmpp/component/component.h"
 
-static bool add_tag(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
-                    const char *const *attrs)
+static bool
+add_tag(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name, const char *const *attrs)
 {
     xmpp_stanza_t *child = xmpp_stanza_new(ctx);
     bool ok;
@@ -30,10 +30,11 @@ static bool add_tag(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
     return ok;
 }
 
-static xmpp_stanza_t *build_info(struct component *comp, xmpp_stanza_t *iq)
+static xmpp_stanza_t *
+build_info(struct component *comp, xmpp_stanza_t *iq)
 {
     static const char *const identity[] = {"category", "component", "type", "generic",
-                                           "name", "XSMTP", NULL};
+                                           "name",     "XSMTP",     NULL};
     static const char *const feature_disco[] = {"var", XMPP_NS_DISCO_INFO, NULL};
     static const char *const feature_xsmtp[] = {"var", XSMTP_NS, NULL};
     xmpp_stanza_t *reply = component_iq_reply(comp, iq, "result");
@@ -58,7 +59,8 @@ static xmpp_stanza_t *build_info(struct component *comp, xmpp_stanza_t *iq)
     return reply;
 }
 
-void component_disco_info(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza_t *query)
+void
+component_disco_info(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza_t *query)
 {
     xmpp_stanza_t *reply;
 

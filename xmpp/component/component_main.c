@@ -39,7 +39,8 @@ static struct pending_signals {
     volatile sig_atomic_t stats;
 } pending_signals;
 
-static void on_signal(int signo)
+static void
+on_signal(int signo)
 {
     if (signo == SIGHUP)
         pending_signals.reload = 1;
@@ -49,7 +50,8 @@ static void on_signal(int signo)
         pending_signals.stop = 1;
 }
 
-static void usage(FILE *out)
+static void
+usage(FILE *out)
 {
     fprintf(out,
             "usage: xsmtp-component [-c FILE] [-f] [-t] [-V] [-h]\n"
@@ -62,8 +64,9 @@ static void usage(FILE *out)
 }
 
 /* Loads the key table and reads the secret; problems go to report. */
-static unsigned load_private_files(const struct component_config *cfg, FILE *report,
-                                   struct xsmtp_keytable **keys, char *secret, size_t secretsz)
+static unsigned
+load_private_files(const struct component_config *cfg, FILE *report, struct xsmtp_keytable **keys,
+                   char *secret, size_t secretsz)
 {
     char err[512];
     unsigned problems = 0;
@@ -81,14 +84,14 @@ static unsigned load_private_files(const struct component_config *cfg, FILE *rep
                 err[0] != '\0' ? err : xsmtp_status_str(status));
         problems++;
     } else if (secret[0] == '\0') {
-        fprintf(report, "%s: component.secret_file: %s is empty\n", cfg->path,
-                cfg->secret_file);
+        fprintf(report, "%s: component.secret_file: %s is empty\n", cfg->path, cfg->secret_file);
         problems++;
     }
     return problems;
 }
 
-static void reload_keys(struct component *comp)
+static void
+reload_keys(struct component *comp)
 {
     struct xsmtp_keytable *fresh = NULL;
     char err[512] = "";
@@ -106,7 +109,8 @@ static void reload_keys(struct component *comp)
             fresh->key_count);
 }
 
-static int install_signals(void)
+static int
+install_signals(void)
 {
     struct sigaction action;
 
@@ -121,7 +125,8 @@ static int install_signals(void)
     return sigaction(SIGPIPE, &action, NULL);
 }
 
-static int run(struct component *comp, bool foreground, char *secret)
+static int
+run(struct component *comp, bool foreground, char *secret)
 {
     char err[512];
     xsmtp_status status;
@@ -179,11 +184,12 @@ static int run(struct component *comp, bool foreground, char *secret)
     return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     const char *config_path = DEFAULT_CONFIG;
     bool foreground = false, check_only = false;
-    static struct component comp;   /* large; zeroed */
+    static struct component comp; /* large; zeroed */
     static char secret[SECRET_MAX];
     unsigned problems;
     int opt, rc;
@@ -194,8 +200,7 @@ int main(int argc, char **argv)
         case 'f': foreground = true; break;
         case 't': check_only = true; break;
         case 'V':
-            printf("xsmtp-component %s (libstrophe %s)\n", PACKAGE_VERSION,
-                   XSMTP_STROPHE_VERSION);
+            printf("xsmtp-component %s (libstrophe %s)\n", PACKAGE_VERSION, XSMTP_STROPHE_VERSION);
             return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -35,7 +35,8 @@ struct component_progress {
     uint64_t time;
 };
 
-static bool msgid_ok(const char *value)
+static bool
+msgid_ok(const char *value)
 {
     size_t len = strnlen(value, NOTICE_MSGID_MAX + 1);
     size_t i;
@@ -48,12 +49,11 @@ static bool msgid_ok(const char *value)
     return true;
 }
 
-static bool status_ok(const char *value)
+static bool
+status_ok(const char *value)
 {
-    static const char *const statuses[] = {
-        XSMTP_STATUS_ACCEPTED, XSMTP_STATUS_QUARANTINED, XSMTP_STATUS_REJECTED,
-        XSMTP_STATUS_DEFERRED
-    };
+    static const char *const statuses[] = {XSMTP_STATUS_ACCEPTED, XSMTP_STATUS_QUARANTINED,
+                                           XSMTP_STATUS_REJECTED, XSMTP_STATUS_DEFERRED};
     size_t i;
 
     for (i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
@@ -62,7 +62,8 @@ static bool status_ok(const char *value)
     return false;
 }
 
-static bool parse_progress(xmpp_stanza_t *progress, struct component_progress *notice)
+static bool
+parse_progress(xmpp_stanza_t *progress, struct component_progress *notice)
 {
     const char *identity = xmpp_stanza_get_attribute(progress, XSMTP_ATTR_IDENTITY);
     const char *t = xmpp_stanza_get_attribute(progress, XSMTP_ATTR_T);
@@ -91,7 +92,8 @@ static bool parse_progress(xmpp_stanza_t *progress, struct component_progress *n
 }
 
 /* "Your message <ID> was accepted by BY at 2026-11-22T14:00:07Z." */
-static bool format_body(const struct component_progress *notice, char *out, size_t outsz)
+static bool
+format_body(const struct component_progress *notice, char *out, size_t outsz)
 {
     struct tm when;
     time_t seconds = (time_t)notice->time;
@@ -101,15 +103,15 @@ static bool format_body(const struct component_progress *notice, char *out, size
     if (gmtime_r(&seconds, &when) == NULL ||
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &when) == 0)
         return false;
-    n = snprintf(out, outsz, "Your message <%s> was %s by %s at %s.", notice->msgid,
-                 notice->status, notice->by, stamp);
+    n = snprintf(out, outsz, "Your message <%s> was %s by %s at %s.", notice->msgid, notice->status,
+                 notice->by, stamp);
     return n > 0 && (size_t)n < outsz;
 }
 
-static xmpp_stanza_t *build_headline(struct component *comp,
-                                     const struct component_progress *notice)
+static xmpp_stanza_t *
+build_headline(struct component *comp, const struct component_progress *notice)
 {
-    static char body[NOTICE_MSGID_MAX + 512];   /* too big for the stack of a handler */
+    static char body[NOTICE_MSGID_MAX + 512]; /* too big for the stack of a handler */
     char id[32];
     xmpp_stanza_t *message, *progress;
     bool ok;
@@ -140,25 +142,26 @@ static xmpp_stanza_t *build_headline(struct component *comp,
     return message;
 }
 
-const char *component_notice_drop_name(enum component_notice_drop drop)
+const char *
+component_notice_drop_name(enum component_notice_drop drop)
 {
     static const char *const names[NOTICE_DROP_COUNT] = {
-        [NOTICE_DROP_DISABLED] = "disabled",
-        [NOTICE_DROP_RATE] = "rate",
-        [NOTICE_DROP_MALFORMED] = "malformed",
-        [NOTICE_DROP_FOREIGN] = "foreign",
+        [NOTICE_DROP_DISABLED] = "disabled",   [NOTICE_DROP_RATE] = "rate",
+        [NOTICE_DROP_MALFORMED] = "malformed", [NOTICE_DROP_FOREIGN] = "foreign",
         [NOTICE_DROP_INTERNAL] = "internal",
     };
     return (unsigned)drop < NOTICE_DROP_COUNT ? names[drop] : "?";
 }
 
-static void drop(struct component *comp, enum component_notice_drop why, const char *sender_domain)
+static void
+drop(struct component *comp, enum component_notice_drop why, const char *sender_domain)
 {
     comp->counters.notices_dropped[why]++;
     log_msg(LOG_INFO, "notice from %s dropped: %s", sender_domain, component_notice_drop_name(why));
 }
 
-void component_notice(struct component *comp, xmpp_stanza_t *message, xmpp_stanza_t *progress)
+void
+component_notice(struct component *comp, xmpp_stanza_t *message, xmpp_stanza_t *progress)
 {
     struct component_progress notice;
     char domain[COMPONENT_RATELIMIT_KEY_MAX + 1];

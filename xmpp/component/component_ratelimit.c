@@ -12,27 +12,28 @@
 
 #include "xmpp/component/component_ratelimit.h"
 
-#define TOKEN_UNIT 1000000ULL   /* one token in fixed point */
+#define TOKEN_UNIT 1000000ULL /* one token in fixed point */
 #define BUCKET_CHAINS 1024
 
 struct bucket {
     struct bucket *next;
-    uint64_t tokens;            /* fixed point */
-    uint64_t stamp_ns;          /* time tokens was last brought up to date */
+    uint64_t tokens;   /* fixed point */
+    uint64_t stamp_ns; /* time tokens was last brought up to date */
     char key[];
 };
 
 struct component_ratelimit {
-    uint64_t rate;              /* tokens per second (whole tokens) */
-    uint64_t capacity;          /* burst in fixed point */
-    uint64_t fill_ns;           /* time an empty bucket takes to fill up */
+    uint64_t rate;     /* tokens per second (whole tokens) */
+    uint64_t capacity; /* burst in fixed point */
+    uint64_t fill_ns;  /* time an empty bucket takes to fill up */
     size_t max_keys;
     size_t key_count;
     struct bucket *chains[BUCKET_CHAINS];
 };
 
-xsmtp_status component_ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
-                                     struct component_ratelimit **out)
+xsmtp_status
+component_ratelimit_new(uint32_t rate, uint32_t burst, size_t max_keys,
+                        struct component_ratelimit **out)
 {
     struct component_ratelimit *limit;
 
@@ -51,7 +52,8 @@ xsmtp_status component_ratelimit_new(uint32_t rate, uint32_t burst, size_t max_k
     return XSMTP_OK;
 }
 
-void component_ratelimit_free(struct component_ratelimit *limit)
+void
+component_ratelimit_free(struct component_ratelimit *limit)
 {
     size_t i;
     struct bucket *b, *next;
@@ -68,7 +70,8 @@ void component_ratelimit_free(struct component_ratelimit *limit)
 }
 
 /* FNV-1a: keys are domains of authenticated JIDs, not attacker-chosen at scale. */
-static size_t chain_of(const char *key)
+static size_t
+chain_of(const char *key)
 {
     uint32_t hash = 2166136261u;
 
@@ -79,7 +82,8 @@ static size_t chain_of(const char *key)
     return hash % BUCKET_CHAINS;
 }
 
-static void refill(const struct component_ratelimit *limit, struct bucket *b, uint64_t now_ns)
+static void
+refill(const struct component_ratelimit *limit, struct bucket *b, uint64_t now_ns)
 {
     uint64_t elapsed, add;
 
@@ -101,7 +105,8 @@ static void refill(const struct component_ratelimit *limit, struct bucket *b, ui
 }
 
 /* Forgets buckets that are full again: a fresh bucket would be the same. */
-static void sweep(struct component_ratelimit *limit, uint64_t now_ns)
+static void
+sweep(struct component_ratelimit *limit, uint64_t now_ns)
 {
     size_t i;
     struct bucket **link, *b;
@@ -121,7 +126,8 @@ static void sweep(struct component_ratelimit *limit, uint64_t now_ns)
     }
 }
 
-bool component_ratelimit_take(struct component_ratelimit *limit, const char *key, uint64_t now_ns)
+bool
+component_ratelimit_take(struct component_ratelimit *limit, const char *key, uint64_t now_ns)
 {
     size_t chain, keylen;
     struct bucket *b;
@@ -157,7 +163,8 @@ bool component_ratelimit_take(struct component_ratelimit *limit, const char *key
     return true;
 }
 
-size_t component_ratelimit_size(const struct component_ratelimit *limit)
+size_t
+component_ratelimit_size(const struct component_ratelimit *limit)
 {
     return limit->key_count;
 }

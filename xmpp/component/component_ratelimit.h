@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include "hash/util/status.h"
 
-#define COMPONENT_RATELIMIT_KEY_MAX 1023   /* longest domain part of a JID */
+#define COMPONENT_RATELIMIT_KEY_MAX 1023 /* longest domain part of a JID */
 
 struct component_ratelimit;
 

@@ -14,8 +14,8 @@
 
 #include "xmpp/component/component.h"
 
-xmpp_stanza_t *component_iq_reply(struct component *comp, xmpp_stanza_t *request,
-                                  const char *type)
+xmpp_stanza_t *
+component_iq_reply(struct component *comp, xmpp_stanza_t *request, const char *type)
 {
     const char *id = xmpp_stanza_get_id(request);
     const char *from = xmpp_stanza_get_from(request);
@@ -35,8 +35,9 @@ xmpp_stanza_t *component_iq_reply(struct component *comp, xmpp_stanza_t *request
 }
 
 /* Appends <name xmlns=ns/> (with optional text) to parent. */
-static bool add_child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name, const char *ns,
-                      const char *text)
+static bool
+add_child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name, const char *ns,
+          const char *text)
 {
     xmpp_stanza_t *child = xmpp_stanza_new(ctx), *body;
     bool ok;
@@ -57,9 +58,9 @@ static bool add_child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name, 
     return ok;
 }
 
-xmpp_stanza_t *component_iq_error(struct component *comp, xmpp_stanza_t *request,
-                                  const char *error_type, const char *condition,
-                                  const char *text)
+xmpp_stanza_t *
+component_iq_error(struct component *comp, xmpp_stanza_t *request, const char *error_type,
+                   const char *condition, const char *text)
 {
     xmpp_stanza_t *reply = component_iq_reply(comp, request, "error");
     xmpp_stanza_t *error;
@@ -82,7 +83,8 @@ xmpp_stanza_t *component_iq_error(struct component *comp, xmpp_stanza_t *request
     return reply;
 }
 
-bool component_jid_domain(const char *jid, char *out, size_t outsz)
+bool
+component_jid_domain(const char *jid, char *out, size_t outsz)
 {
     const char *start = jid, *end, *at;
     size_t len, i;

@@ -18,7 +18,8 @@
 #include "xmpp/component/component.h"
 
 /* Appends " key=value" to line; silently stops when the line is full. */
-static void append(char *line, size_t size, size_t *used, const char *key, unsigned long value)
+static void
+append(char *line, size_t size, size_t *used, const char *key, unsigned long value)
 {
     int n;
 
@@ -29,7 +30,8 @@ static void append(char *line, size_t size, size_t *used, const char *key, unsig
         *used += (size_t)n;
 }
 
-void component_stats_log(const struct component *comp, const char *reason)
+void
+component_stats_log(const struct component *comp, const char *reason)
 {
     const struct component_counters *c = &comp->counters;
     char line[1024], key[64];
@@ -42,9 +44,9 @@ void component_stats_log(const struct component *comp, const char *reason)
     if (n > 0)
         used = (size_t)n < sizeof line ? (size_t)n : sizeof line;
     append(line, sizeof line, &used, "uptime",
-           comp->started_ns != 0 ? (unsigned long)((component_now_ns() - comp->started_ns) /
-                                                   1000000000ULL)
-                                 : 0UL);
+           comp->started_ns != 0
+               ? (unsigned long)((component_now_ns() - comp->started_ns) / 1000000000ULL)
+               : 0UL);
     append(line, sizeof line, &used, "queries", c->queries);
     for (i = 0; i < COMPONENT_ANSWER_KINDS; i++)
         append(line, sizeof line, &used, component_answer_key(i), c->answers[i]);
@@ -63,7 +65,8 @@ void component_stats_log(const struct component *comp, const char *reason)
     log_msg(LOG_NOTICE, "stats:%s", line);
 }
 
-void component_stats_tick(struct component *comp)
+void
+component_stats_tick(struct component *comp)
 {
     uint64_t interval_ns = (uint64_t)comp->config.stats_interval * 1000000000ULL;
     uint64_t now;

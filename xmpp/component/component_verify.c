@@ -30,8 +30,8 @@
 #include "xmpp/component/component_verify.h"
 
 /* Reads one attribute; NULL (with *problem set) when it is absent. */
-static const char *need(xmpp_stanza_t *verify, const char *name, const char *missing,
-                        const char **problem)
+static const char *
+need(xmpp_stanza_t *verify, const char *name, const char *missing, const char **problem)
 {
     const char *value = xmpp_stanza_get_attribute(verify, name);
 
@@ -41,7 +41,8 @@ static const char *need(xmpp_stanza_t *verify, const char *name, const char *mis
 }
 
 /* Copies a value validated to fit (len < size). */
-static void copy_value(char *out, size_t size, const char *value, size_t len)
+static void
+copy_value(char *out, size_t size, const char *value, size_t len)
 {
     if (len >= size)
         len = size - 1;
@@ -50,14 +51,15 @@ static void copy_value(char *out, size_t size, const char *value, size_t len)
 }
 
 /* message-id and from: any text the MTA could have left, minus CR and LF. */
-static bool free_text_ok(const char *value)
+static bool
+free_text_ok(const char *value)
 {
     return strnlen(value, XSMTP_HEADER_VALUE_MAX + 1) <= XSMTP_HEADER_VALUE_MAX &&
            strpbrk(value, "\r\n") == NULL;
 }
 
-xsmtp_status component_request_parse(xmpp_stanza_t *verify, struct component_request *req,
-                                  const char **problem)
+xsmtp_status
+component_request_parse(xmpp_stanza_t *verify, struct component_request *req, const char **problem)
 {
     const char *value, *why;
     size_t len;
@@ -65,7 +67,11 @@ xsmtp_status component_request_parse(xmpp_stanza_t *verify, struct component_req
     memset(req, 0, sizeof *req);
     *problem = NULL;
 
-#define MALFORMED(text) do { *problem = (text); return XSMTP_EMALFORMED; } while (0)
+#define MALFORMED(text) \
+    do { \
+        *problem = (text); \
+        return XSMTP_EMALFORMED; \
+    } while (0)
 #define NEED(attr) need(verify, attr, "missing attribute '" attr "'", problem)
 #define BAD(attr) "malformed attribute '" attr "'"
     if ((value = NEED(XSMTP_ATTR_IDENTITY)) == NULL)
@@ -137,14 +143,15 @@ xsmtp_status component_request_parse(xmpp_stanza_t *verify, struct component_req
     return XSMTP_OK;
 }
 
-static struct component_answer answer(enum xsmtp_verdict verdict, const char *reason)
+static struct component_answer
+answer(enum xsmtp_verdict verdict, const char *reason)
 {
     return (struct component_answer){verdict, reason};
 }
 
-struct component_answer component_decide(const struct component_config *cfg,
-                                         const struct xsmtp_keytable *keys,
-                                         const struct component_request *req, uint64_t now)
+struct component_answer
+component_decide(const struct component_config *cfg, const struct xsmtp_keytable *keys,
+                 const struct component_request *req, uint64_t now)
 {
     const struct xsmtp_key *key;
     struct xsmtp_token_input input;
@@ -189,31 +196,40 @@ struct component_answer component_decide(const struct component_config *cfg,
 static const struct {
     struct component_answer answer;
     const char *key;
-    const char *error_type;     /* NULL: a <verdict/> */
-    const char *text;           /* NULL: none; bad-request says what was wrong */
+    const char *error_type; /* NULL: a <verdict/> */
+    const char *text;       /* NULL: none; bad-request says what was wrong */
 } answer_kinds[COMPONENT_ANSWER_KINDS] = {
     {{XSMTP_VERDICT_PASS, ""}, "pass", NULL, NULL},
     {{XSMTP_VERDICT_FAIL, XSMTP_REASON_BAD_HASH}, "fail." XSMTP_REASON_BAD_HASH, NULL, NULL},
-    {{XSMTP_VERDICT_FAIL, XSMTP_REASON_UNKNOWN_KEY}, "fail." XSMTP_REASON_UNKNOWN_KEY, NULL,
-     NULL},
+    {{XSMTP_VERDICT_FAIL, XSMTP_REASON_UNKNOWN_KEY}, "fail." XSMTP_REASON_UNKNOWN_KEY, NULL, NULL},
     {{XSMTP_VERDICT_FAIL, XSMTP_REASON_REVOKED}, "fail." XSMTP_REASON_REVOKED, NULL, NULL},
     {{XSMTP_VERDICT_FAIL, XSMTP_REASON_IDENTITY_NOT_ALLOWED},
-     "fail." XSMTP_REASON_IDENTITY_NOT_ALLOWED, NULL, NULL},
+     "fail." XSMTP_REASON_IDENTITY_NOT_ALLOWED,
+     NULL,
+     NULL},
     {{XSMTP_VERDICT_FAIL, XSMTP_REASON_EXPIRED}, "fail." XSMTP_REASON_EXPIRED, NULL, NULL},
     {{XSMTP_VERDICT_FAIL, XSMTP_REASON_FUTURE}, "fail." XSMTP_REASON_FUTURE, NULL, NULL},
     {{XSMTP_VERDICT_FAIL, XSMTP_REASON_RELAY_NOT_AUTHORIZED},
-     "fail." XSMTP_REASON_RELAY_NOT_AUTHORIZED, NULL, NULL},
-    {{XSMTP_VERDICT_PERMERROR, XSMTP_ERROR_BAD_REQUEST}, "error." XSMTP_ERROR_BAD_REQUEST,
-     "modify", NULL},
-    {{XSMTP_VERDICT_PERMERROR, XSMTP_ERROR_ITEM_NOT_FOUND}, "error." XSMTP_ERROR_ITEM_NOT_FOUND,
-     "cancel", "identity domain not served here"},
-    {{XSMTP_VERDICT_TEMPERROR, XSMTP_ERROR_RESOURCE_CONSTRAINT},
-     "error." XSMTP_ERROR_RESOURCE_CONSTRAINT, "wait", "rate limit for your domain exceeded"},
-    {{XSMTP_VERDICT_TEMPERROR, XSMTP_ERROR_INTERNAL}, "error." XSMTP_ERROR_INTERNAL, "wait",
+     "fail." XSMTP_REASON_RELAY_NOT_AUTHORIZED,
+     NULL,
      NULL},
+    {{XSMTP_VERDICT_PERMERROR, XSMTP_ERROR_BAD_REQUEST},
+     "error." XSMTP_ERROR_BAD_REQUEST,
+     "modify",
+     NULL},
+    {{XSMTP_VERDICT_PERMERROR, XSMTP_ERROR_ITEM_NOT_FOUND},
+     "error." XSMTP_ERROR_ITEM_NOT_FOUND,
+     "cancel",
+     "identity domain not served here"},
+    {{XSMTP_VERDICT_TEMPERROR, XSMTP_ERROR_RESOURCE_CONSTRAINT},
+     "error." XSMTP_ERROR_RESOURCE_CONSTRAINT,
+     "wait",
+     "rate limit for your domain exceeded"},
+    {{XSMTP_VERDICT_TEMPERROR, XSMTP_ERROR_INTERNAL}, "error." XSMTP_ERROR_INTERNAL, "wait", NULL},
 };
 
-size_t component_answer_index(struct component_answer answer)
+size_t
+component_answer_index(struct component_answer answer)
 {
     size_t i;
 
@@ -224,14 +240,15 @@ size_t component_answer_index(struct component_answer answer)
     return i;
 }
 
-const char *component_answer_key(size_t index)
+const char *
+component_answer_key(size_t index)
 {
     return index < COMPONENT_ANSWER_KINDS ? answer_kinds[index].key : "?";
 }
 
 /* <iq type='result'><verdict xmlns=... result=... [reason=...]/></iq> */
-static xmpp_stanza_t *build_verdict(struct component *comp, xmpp_stanza_t *iq,
-                                    struct component_answer answer)
+static xmpp_stanza_t *
+build_verdict(struct component *comp, xmpp_stanza_t *iq, struct component_answer answer)
 {
     xmpp_stanza_t *reply = component_iq_reply(comp, iq, "result");
     xmpp_stanza_t *verdict;
@@ -245,8 +262,8 @@ static xmpp_stanza_t *build_verdict(struct component *comp, xmpp_stanza_t *iq,
          xmpp_stanza_set_ns(verdict, XSMTP_NS) == XMPP_EOK &&
          xmpp_stanza_set_attribute(verdict, XSMTP_ATTR_RESULT,
                                    xsmtp_verdict_name(answer.verdict)) == XMPP_EOK &&
-         (pass || xmpp_stanza_set_attribute(verdict, XSMTP_ATTR_REASON, answer.reason) ==
-                      XMPP_EOK) &&
+         (pass ||
+          xmpp_stanza_set_attribute(verdict, XSMTP_ATTR_REASON, answer.reason) == XMPP_EOK) &&
          xmpp_stanza_add_child(reply, verdict) == XMPP_EOK;
     if (verdict != NULL)
         xmpp_stanza_release(verdict);
@@ -257,18 +274,18 @@ static xmpp_stanza_t *build_verdict(struct component *comp, xmpp_stanza_t *iq,
     return reply;
 }
 
-static xmpp_stanza_t *build_answer(struct component *comp, xmpp_stanza_t *iq, size_t kind,
-                                   const char *problem)
+static xmpp_stanza_t *
+build_answer(struct component *comp, xmpp_stanza_t *iq, size_t kind, const char *problem)
 {
     if (answer_kinds[kind].error_type == NULL)
         return build_verdict(comp, iq, answer_kinds[kind].answer);
     return component_iq_error(comp, iq, answer_kinds[kind].error_type,
                               answer_kinds[kind].answer.reason,
-                              answer_kinds[kind].text != NULL ? answer_kinds[kind].text
-                                                              : problem);
+                              answer_kinds[kind].text != NULL ? answer_kinds[kind].text : problem);
 }
 
-void component_verify_query(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza_t *verify)
+void
+component_verify_query(struct component *comp, xmpp_stanza_t *iq, xmpp_stanza_t *verify)
 {
     struct component_request req;
     struct component_answer outcome;
@@ -292,7 +309,7 @@ void component_verify_query(struct component *comp, xmpp_stanza_t *iq, xmpp_stan
         outcome = component_decide(&comp->config, comp->keys, &req, component_unix_time());
 
     kind = component_answer_index(outcome);
-    if (kind == COMPONENT_ANSWER_KINDS) {   /* cannot happen: every answer is listed */
+    if (kind == COMPONENT_ANSWER_KINDS) { /* cannot happen: every answer is listed */
         kind = component_answer_index(answer(XSMTP_VERDICT_TEMPERROR, XSMTP_ERROR_INTERNAL));
         outcome = answer_kinds[kind].answer;
     }

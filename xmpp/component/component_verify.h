@@ -16,10 +16,10 @@
 #include "xmpp/component/component.h"
 
 struct component_request {
-    char identity[XSMTP_IDENTITY_SIZE];     /* lowercased */
-    const char *identity_domain;            /* points into identity */
-    const char *msgid;                      /* points into the stanza */
-    const char *from;                       /* points into the stanza */
+    char identity[XSMTP_IDENTITY_SIZE]; /* lowercased */
+    const char *identity_domain;        /* points into identity */
+    const char *msgid;                  /* points into the stanza */
+    const char *from;                   /* points into the stanza */
     char t[11];
     uint64_t time;
     char ip[XSMTP_IP_MAX + 1];
