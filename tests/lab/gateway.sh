@@ -76,7 +76,7 @@ EOF
         >>"$LAB_DIR/component.log" 2>&1 &
     COMP_PID=$!
     lab_track_pid "$COMP_PID"
-    lab_wait_log "$LAB_DIR/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 10
+    lab_wait_log "$LAB_DIR/component.log" "connected to 127.0.0.1:$PROSODY_COMPONENT_PORT" 60
 }
 
 gw_start_milter() {
@@ -113,7 +113,7 @@ EOF
     "$top_builddir/milter/xsmtp-milter" -f -c "$LAB_DIR/$name.conf" >"$LAB_DIR/$name.log" 2>&1 &
     printf -v "${name}_PID" '%s' $!
     lab_track_pid $!
-    lab_wait_port "$port" 10 || { cat "$LAB_DIR/$name.log" >&2; return 1; }
+    lab_wait_port "$port" 60 || { cat "$LAB_DIR/$name.log" >&2; return 1; }
     lab_wait_log "$LAB_DIR/$name.log" "xmpp: connected as" 60
 }
 

@@ -545,11 +545,12 @@ lab_postfix_set() {
     local log=$LAB_DIR/$name/maillog before i
     before=$(grep -c 'postfix/master\[[0-9]*\]: reload ' "$log")
     postfix -c "$conf" reload >>"$LAB_DIR/$name/start.log" 2>&1 || return 1
-    for ((i = 0; i < 100; i++)); do
+    # 30 s: a busy machine can hold master back for seconds.
+    for ((i = 0; i < 600; i++)); do
         [ "$(grep -c 'postfix/master\[[0-9]*\]: reload ' "$log")" -gt "$before" ] && return 0
         sleep 0.05
     done
-    echo "lab: Postfix $name did not log its reload" >&2
+    echo "lab: Postfix $name did not log its reload within 30 s" >&2
     return 1
 }
 

@@ -100,7 +100,7 @@ _lab_prosody_launch() {
     prosody --config "$PROSODY_CONFIG" -F >>"$LAB_DIR/prosody/prosody.stdout" 2>&1 &
     PROSODY_PID=$!
     lab_track_pid "$PROSODY_PID"
-    for ((i = 0; i < 200; i++)); do
+    for ((i = 0; i < 1200; i++)); do
         if grep -q "Failed to open server port" "$PROSODY_LOG" 2>/dev/null; then
             return 2
         fi
@@ -114,7 +114,7 @@ _lab_prosody_launch() {
         fi
         sleep 0.05
     done
-    echo "lab: Prosody's ports do not accept after 10s (see $PROSODY_LOG)" >&2
+    echo "lab: Prosody's ports do not accept after 60 s (see $PROSODY_LOG)" >&2
     return 1
 }
 

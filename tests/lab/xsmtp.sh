@@ -158,7 +158,7 @@ lab_start_verify_milter() {
             lab_wait_file "${socket#unix:}" 10 || { cat "$log"; return 1; } ;;
         *)
             port=${socket#inet:}
-            lab_wait_port "${port%@*}" 10 || { cat "$log"; return 1; } ;;
+            lab_wait_port "${port%@*}" 60 || { cat "$log"; return 1; } ;;
     esac
     lab_wait_log "$log" "xmpp: connected as" 60
 }
