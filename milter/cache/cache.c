@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 
 #include "hash/util/private_file.h"
 #include "milter/cache/cache_internal.h"
@@ -391,7 +391,12 @@ cache_lock_acquire(struct cache *cache, const char *key, unsigned ttl_ms,
     written = snprintf(lock->key, sizeof lock->key, "%s:lock", key);
     if (written < 0 || (size_t)written >= sizeof lock->key)
         return CACHE_EINVAL;
-    if (RAND_bytes(random_bytes, sizeof random_bytes) != 1) {
+    /*
+     * The OS CSPRNG, not RAND_bytes(): OpenSSL keeps a DRBG per calling
+     * thread, and libmilter's workers can outlive OpenSSL's exit-time
+     * cleanup, so their DRBGs were reported lost at exit.
+     */
+    if (getrandom(random_bytes, sizeof random_bytes, 0) != (ssize_t)sizeof random_bytes) {
         cache_count_error(cache);
         return CACHE_UNAVAILABLE;
     }
